@@ -1,0 +1,126 @@
+package org.kmemlab.trace;
+
+/**
+ * Turns one event's fields, as any source gives them (text {@code key=value} pairs or decoded binary
+ * fields), into the one schema. Every importer goes through here, so a renamed field is handled once:
+ * {@code page} vs {@code pfn}, {@code alloc_order} of extfrag, percpu's {@code size}, the
+ * {@code /0x140} suffix ftrace adds to call sites. Fields without a column stay in {@code extra}.
+ */
+public final class EventNormalizer {
+    private final GfpCodec gfp;
+    private final StringBuilder extra = new StringBuilder();
+
+    public EventNormalizer(GfpCodec gfp) { this.gfp = gfp; }
+
+    public GfpCodec gfpCodec() { return gfp; }
+
+    /** Starts the fields of event {@code e}, whose {@code event} is already canonical. */
+    public void begin() { extra.setLength(0); }
+
+    /** Finishes the fields: stores the leftovers. */
+    public void end(TraceEvent e) { e.extra = extra.length() == 0 ? null : extra.toString(); }
+
+    /**
+     * A field from text. Returns false when the value does not parse as the field expects (the caller
+     * counts the line as malformed).
+     */
+    public boolean textField(TraceEvent e, String key, String value) {
+        try {
+            switch (key) {
+                case "call_site" -> callSite(e, value);
+                case "ptr" -> {
+                    if (e.event.startsWith("percpu:")) extra("ptr", value); else e.ptr(parseHex(value));
+                }
+                case "bytes_req" -> e.bytesReq(Long.parseLong(value));
+                case "bytes_alloc" -> e.bytesAlloc(Long.parseLong(value));
+                case "size" -> {
+                    if (e.event.startsWith("percpu:")) e.bytesReq(Long.parseLong(value)); else extra(key, value);
+                }
+                case "gfp_flags" -> {
+                    e.gfp = value;
+                    long bits = gfp.parse(value);
+                    if (bits >= 0) e.gfpFlags(bits);
+                }
+                case "node", "nid" -> e.node(Integer.parseInt(value));
+                case "accounted" -> e.accounted(value.equals("true") || value.equals("1"));
+                case "name" -> {
+                    if (e.event.startsWith("kmem:")) e.cache = value; else extra(key, value);
+                }
+                case "pfn" -> e.pfn(parseNumber(value));
+                case "page" -> {
+                    // Old kernels print a struct page pointer here; newer perf prints the pfn twice.
+                    if (!e.has(TraceEvent.F_PFN) && !e.event.startsWith("kmem:mm_page")) extra(key, value);
+                }
+                case "order", "alloc_order" -> e.order(Integer.parseInt(value));
+                case "migratetype", "alloc_migratetype" -> e.migratetype(Integer.parseInt(value));
+                default -> extra(key, value);
+            }
+            return true;
+        } catch (NumberFormatException ex) {
+            return false;
+        }
+    }
+
+    /** A numeric field from a binary source. */
+    public void numField(TraceEvent e, String key, long value) {
+        switch (key) {
+            case "ptr" -> {
+                if (e.event.startsWith("percpu:")) extra("ptr", "0x" + Long.toHexString(value)); else e.ptr(value);
+            }
+            case "bytes_req" -> e.bytesReq(value);
+            case "bytes_alloc" -> e.bytesAlloc(value);
+            case "size" -> {
+                if (e.event.startsWith("percpu:")) e.bytesReq(value); else extra(key, Long.toString(value));
+            }
+            case "gfp_flags" -> {
+                e.gfpFlags(value);
+                e.gfp = gfp.format(value);
+            }
+            case "node", "nid" -> e.node((int) value);
+            case "accounted" -> e.accounted(value != 0);
+            case "pfn" -> e.pfn(value);
+            case "page" -> { }
+            case "order", "alloc_order" -> e.order((int) value);
+            case "migratetype", "alloc_migratetype" -> e.migratetype((int) value);
+            default -> extra(key, Long.toString(value));
+        }
+    }
+
+    /** A string field from a binary source (already symbolised call sites, cache names). */
+    public void strField(TraceEvent e, String key, String value) {
+        switch (key) {
+            case "call_site" -> callSite(e, value);
+            case "name" -> {
+                if (e.event.startsWith("kmem:")) e.cache = value; else extra(key, value);
+            }
+            default -> extra(key, value);
+        }
+    }
+
+    private void callSite(TraceEvent e, String value) {
+        int slash = value.indexOf('/');
+        // ftrace prints sym+off/size; perf prints sym+off. Keep one spelling so both sources group alike.
+        String cs = slash > 0 && value.indexOf('+') > 0 ? value.substring(0, slash) : value;
+        e.callSite = cs;
+        int plus = cs.indexOf('+');
+        e.callSiteFn = plus > 0 ? cs.substring(0, plus) : cs;
+    }
+
+    private void extra(String key, String value) {
+        if (extra.length() > 0) extra.append(' ');
+        extra.append(key).append('=').append(value);
+    }
+
+    /** Pointers print as hex with or without 0x (ftrace's hashed %p has none). */
+    public static long parseHex(String v) {
+        String s = v.startsWith("0x") || v.startsWith("0X") ? v.substring(2) : v;
+        if (s.equals("(null)")) return 0;
+        return Long.parseUnsignedLong(s, 16);
+    }
+
+    /** 0x-prefixed hex, else decimal (old kernels print pfn in decimal). */
+    public static long parseNumber(String v) {
+        if (v.startsWith("0x") || v.startsWith("0X")) return Long.parseUnsignedLong(v.substring(2), 16);
+        return Long.parseLong(v);
+    }
+}

@@ -1,0 +1,306 @@
+package org.kmemlab.trace;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * Reads a kmemlab trace written by {@link TraceWriter}. Before Arrow sees a byte, the message framing is
+ * scanned and every declared length is checked against the file, so a crafted or truncated file yields
+ * either its readable prefix or an {@link InputError} — never an attempt to allocate what the file does
+ * not hold. A file cut short is read up to its last whole batch.
+ */
+public final class TraceReader implements AutoCloseable {
+    private static final int MAX_METADATA = 16 << 20;
+
+    private final Path path;
+    private final BufferAllocator allocator;
+    private final FileChannel channel;
+    private final ArrowStreamReader reader;
+    private final TraceInfo info;
+    private final String[][] dicts = new String[TraceSchema.DICT_COLUMNS.length][];
+    private TraceBatch batch;
+    private long rowsRead;
+    private long batchesRead;
+
+    public TraceReader(Path path) throws IOException {
+        this.path = path;
+        if (Files.isDirectory(path)) throw InputError.of(path, "is a directory, expected a kmemlab trace file");
+        if (!Files.isReadable(path)) throw InputError.of(path, "cannot be read");
+        this.info = readInfo(path);
+        this.channel = FileChannel.open(path, StandardOpenOption.READ);
+        long end = info.complete ? Long.parseLong(info.meta.getOrDefault("_trailer_offset", "-1")) : channel.size();
+        Scan scan = scan(channel, 0, end, path);
+        if (scan.messages == 0) {
+            channel.close();
+            throw InputError.atOffset(path, 0, "expected an Arrow IPC stream (a kmemlab trace); found no schema message");
+        }
+        if (!scan.eos && info.truncationReason == null) {
+            info.truncationReason = "file ends inside the event stream at byte " + scan.validEnd;
+        }
+        this.allocator = new RootAllocator();
+        this.reader = new ArrowStreamReader(new BoundedChannel(channel, 0, scan.validEnd), allocator,
+                CommonsCompressionFactory.INSTANCE);
+        Schema schema;
+        try {
+            schema = reader.getVectorSchemaRoot().getSchema();
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: " + e.getMessage());
+        }
+        info.header.putAll(schema.getCustomMetadata());
+        String v = info.schemaVersion();
+        if (v == null) {
+            close();
+            throw InputError.atOffset(path, 0, "an Arrow stream without kmemlab metadata (no " + TraceSchema.META_VERSION + ")");
+        }
+        if (!v.split("\\.")[0].equals(TraceSchema.VERSION.split("\\.")[0])) {
+            close();
+            throw InputError.atOffset(path, 0, "schema version " + v + ", this kmemlab reads " + TraceSchema.VERSION);
+        }
+        for (int c = 0; c < TraceSchema.NAMES.length; c++) {
+            if (c >= schema.getFields().size() || !schema.getFields().get(c).getName().equals(TraceSchema.NAMES[c])) {
+                close();
+                throw InputError.atOffset(path, 0, "expected column " + c + " to be " + TraceSchema.NAMES[c]);
+            }
+        }
+    }
+
+    public TraceInfo info() { return info; }
+
+    public Path path() { return path; }
+
+    /** Loads the next batch; false at the end of the readable events. */
+    public boolean next() {
+        try {
+            if (!reader.loadNextBatch()) {
+                finish();
+                return false;
+            }
+        } catch (IOException | RuntimeException e) {
+            if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
+            finish();
+            return false;
+        }
+        Map<Long, Dictionary> dv;
+        try {
+            dv = reader.getDictionaryVectors();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (int i = 0; i < dicts.length; i++) {
+            Dictionary d = dv.get((long) i);
+            VarCharVector vv = (VarCharVector) d.getVector();
+            String[] s = new String[vv.getValueCount()];
+            for (int k = 0; k < s.length; k++) s[k] = new String(vv.get(k), StandardCharsets.UTF_8);
+            dicts[i] = s;
+        }
+        VectorSchemaRoot root;
+        try {
+            root = reader.getVectorSchemaRoot();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        batch = new TraceBatch(root, dicts.clone());
+        rowsRead += root.getRowCount();
+        batchesRead++;
+        return true;
+    }
+
+    private void finish() {
+        info.recoveredRows = rowsRead;
+        info.recoveredBatches = batchesRead;
+    }
+
+    public TraceBatch batch() { return batch; }
+
+    /** Calls {@code action} for every event, reusing one {@link TraceEvent}. */
+    public void forEach(Consumer<TraceEvent> action) {
+        TraceEvent e = new TraceEvent();
+        while (next()) {
+            TraceBatch b = batch;
+            for (int r = 0, n = b.size(); r < n; r++) {
+                b.read(r, e);
+                action.accept(e);
+            }
+        }
+    }
+
+    /** Reads a whole trace and returns how many events were recovered (for {@code info} on damaged files). */
+    public long countAll() {
+        while (next()) { /* counts in next() */ }
+        return rowsRead;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (reader != null) reader.close();
+        } finally {
+            if (allocator != null) allocator.close();
+            channel.close();
+        }
+    }
+
+    /** Reads only the trailer (fast); a file without a valid trailer is reported as incomplete. */
+    public static TraceInfo readInfo(Path path) throws IOException {
+        TraceInfo info = new TraceInfo();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 16) {
+                info.truncationReason = "file is " + size + " bytes, too short for a trailer";
+                return info;
+            }
+            ByteBuffer tail = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, tail, size - 16);
+            tail.flip();
+            long off = tail.getLong();
+            byte[] magic = new byte[8];
+            tail.get(magic);
+            if (!Arrays.equals(magic, TraceWriter.TAIL_MAGIC) || off < 0 || off > size - 16) {
+                info.truncationReason = "no trailer: the file was cut short or the recording was killed";
+                return info;
+            }
+            Scan scan = scan(ch, off, size - 16, path);
+            if (!scan.eos) {
+                info.truncationReason = "trailer is damaged";
+                return info;
+            }
+            try (BufferAllocator a = new RootAllocator();
+                 ArrowStreamReader r = new ArrowStreamReader(new BoundedChannel(ch, off, scan.validEnd), a)) {
+                while (r.loadNextBatch()) {
+                    VectorSchemaRoot root = r.getVectorSchemaRoot();
+                    VarCharVector sec = (VarCharVector) root.getVector(0);
+                    VarCharVector key = (VarCharVector) root.getVector(1);
+                    VarCharVector val = (VarCharVector) root.getVector(2);
+                    for (int i = 0; i < root.getRowCount(); i++) {
+                        String s = new String(sec.get(i), StandardCharsets.UTF_8);
+                        String k = new String(key.get(i), StandardCharsets.UTF_8);
+                        String v = new String(val.get(i), StandardCharsets.UTF_8);
+                        switch (s) {
+                            case TraceInfo.SEC_META -> info.meta.put(k, v);
+                            case TraceInfo.SEC_STACK -> info.stacks.put(Integer.parseInt(k), List.of(v.split("\n")));
+                            case TraceInfo.SEC_SNAPSHOT -> info.snapshot.put(k, v);
+                            case TraceInfo.SEC_LOST -> info.lostByCpu.put(Integer.parseInt(k), Long.parseLong(v));
+                            case TraceInfo.SEC_UNKNOWN -> info.unknownEvents.put(k, Long.parseLong(v));
+                            case TraceInfo.SEC_MALFORMED -> info.malformedSamples.add(v);
+                            default -> { }
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                info.truncationReason = "trailer is damaged: " + e.getMessage();
+                return info;
+            }
+            info.meta.put("_trailer_offset", Long.toString(off));
+            info.complete = true;
+            info.recoveredRows = info.metaLong("events", -1);
+            info.recoveredBatches = info.metaLong("batches", -1);
+        }
+        return info;
+    }
+
+    /** The result of walking message frames: where the last whole message ends, and whether EOS was seen. */
+    private record Scan(long validEnd, boolean eos, int messages) {}
+
+    private static Scan scan(FileChannel ch, long start, long end, Path path) throws IOException {
+        long pos = start;
+        int messages = 0;
+        ByteBuffer head = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        while (pos + 4 <= end) {
+            head.clear();
+            head.limit((int) Math.min(8, end - pos));
+            readFully(ch, head, pos);
+            head.flip();
+            int a = head.getInt();
+            int len;
+            int hdr;
+            if (a == -1) {
+                if (head.remaining() < 4) break;
+                len = head.getInt();
+                hdr = 8;
+            } else {
+                len = a;
+                hdr = 4;
+            }
+            if (len == 0) return new Scan(pos + hdr, true, messages);
+            if (len < 0 || len > MAX_METADATA || pos + hdr + len > end) break;
+            ByteBuffer meta = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, meta, pos + hdr);
+            meta.flip();
+            long body;
+            try {
+                Message m = Message.getRootAsMessage(meta);
+                byte ht = m.headerType();
+                if (ht != MessageHeader.Schema && ht != MessageHeader.RecordBatch && ht != MessageHeader.DictionaryBatch) break;
+                if (messages == 0 && ht != MessageHeader.Schema) break;
+                body = m.bodyLength();
+            } catch (RuntimeException e) {
+                break;
+            }
+            if (body < 0 || pos + hdr + len + body > end) break;
+            pos += hdr + len + body;
+            messages++;
+        }
+        return new Scan(pos, false, messages);
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, pos);
+            if (n < 0) throw new IOException("unexpected end of file");
+            pos += n;
+        }
+    }
+
+    /** A read-only window [start, end) of a file channel. */
+    private static final class BoundedChannel implements ReadableByteChannel {
+        private final FileChannel ch;
+        private long pos;
+        private final long end;
+
+        BoundedChannel(FileChannel ch, long start, long end) {
+            this.ch = ch;
+            this.pos = start;
+            this.end = end;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            if (pos >= end) return -1;
+            int want = (int) Math.min(dst.remaining(), end - pos);
+            ByteBuffer slice = dst.duplicate();
+            slice.limit(slice.position() + want);
+            int n = ch.read(slice, pos);
+            if (n > 0) {
+                dst.position(dst.position() + n);
+                pos += n;
+            }
+            return n;
+        }
+
+        @Override public boolean isOpen() { return ch.isOpen(); }
+        @Override public void close() {}
+    }
+}

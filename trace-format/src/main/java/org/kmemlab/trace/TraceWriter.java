@@ -1,0 +1,308 @@
+package org.kmemlab.trace;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compression.CompressionUtil;
+import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * Writes a kmemlab trace: an Arrow IPC stream of events in batches of {@link #BATCH_ROWS} rows, then a
+ * second small stream (the trailer: final counters, call chains, machine snapshot), then a 16-byte tail
+ * that locates the trailer. Each batch carries its own dictionaries, so memory stays flat. Because the
+ * stream format has no footer, a file cut short at any byte is still readable up to its last whole batch;
+ * standard Arrow readers see the event stream alone.
+ */
+public final class TraceWriter implements EventSink, AutoCloseable {
+    public static final int BATCH_ROWS = 65_536;
+    /** Ends every complete file: trailer offset (8 bytes LE) then this magic. */
+    public static final byte[] TAIL_MAGIC = "KMLTRAIL".getBytes(StandardCharsets.US_ASCII);
+
+    /** Compression of record-batch bodies. */
+    public enum Compression { NONE, ZSTD }
+
+    private final BufferAllocator allocator;
+    private final FileChannel channel;
+    private final VectorSchemaRoot root;
+    private final FieldVector[] vectors;
+    private final VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
+    @SuppressWarnings("unchecked")
+    private final HashMap<String, Integer>[] dictMaps = new HashMap[TraceSchema.DICT_COLUMNS.length];
+    private final DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider();
+    private final ArrowStreamWriter writer;
+    private final Compression compression;
+    private final Map<List<String>, Integer> stackIds = new HashMap<>();
+    private final List<List<String>> stacks = new ArrayList<>();
+    private final Map<String, String> snapshot = new TreeMap<>();
+    private final Map<Integer, Long> lostByCpu = new TreeMap<>();
+    private final Map<String, Long> unknown = new TreeMap<>();
+    private final Map<String, String> extraMeta = new LinkedHashMap<>();
+    private final List<String> malformedSamples = new ArrayList<>();
+    private int rows;
+    private long events;
+    private long batches;
+    private long unparsed;
+    private long firstTs = Long.MAX_VALUE;
+    private long lastTs = Long.MIN_VALUE;
+    private int maxCpu = -1;
+    private boolean closed;
+
+    public TraceWriter(Path path, Map<String, String> header) throws IOException {
+        this(path, header, Compression.ZSTD);
+    }
+
+    public TraceWriter(Path path, Map<String, String> header, Compression compression) throws IOException {
+        this.compression = compression;
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(TraceSchema.META_VERSION, TraceSchema.VERSION);
+        meta.putAll(header);
+        allocator = new RootAllocator();
+        channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING);
+        Schema schema = TraceSchema.schema(meta);
+        root = VectorSchemaRoot.create(schema, allocator);
+        vectors = root.getFieldVectors().toArray(new FieldVector[0]);
+        for (int i = 0; i < TraceSchema.DICT_COLUMNS.length; i++) {
+            int c = TraceSchema.DICT_COLUMNS[i];
+            Field df = TraceSchema.dictionaryField(c);
+            dictVectors[i] = (VarCharVector) df.createVector(allocator);
+            dictMaps[i] = new HashMap<>();
+            provider.put(new Dictionary(dictVectors[i], schema.getFields().get(c).getDictionary()));
+        }
+        for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
+        root.allocateNew();
+        writer = compression == Compression.ZSTD
+                ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
+                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD)
+                : new ArrowStreamWriter(root, provider, new NonClosingChannel(channel));
+        writer.start();
+    }
+
+    @Override
+    public void accept(TraceEvent e) {
+        int r = rows;
+        ((BigIntVector) vectors[TraceSchema.TS_NS]).setSafe(r, e.tsNs);
+        setInt(TraceSchema.CPU, r, e.has(TraceEvent.F_CPU), e.cpu);
+        setInt(TraceSchema.PID, r, e.has(TraceEvent.F_PID), e.pid);
+        setInt(TraceSchema.TID, r, e.has(TraceEvent.F_TID), e.tid);
+        setDict(TraceSchema.COMM, 0, r, e.comm);
+        setDict(TraceSchema.EVENT, 1, r, e.event);
+        setDict(TraceSchema.CALL_SITE, 2, r, e.callSite);
+        setDict(TraceSchema.CALL_SITE_FN, 3, r, e.callSiteFn);
+        setLong(TraceSchema.PTR, r, e.has(TraceEvent.F_PTR), e.ptr);
+        setLong(TraceSchema.BYTES_REQ, r, e.has(TraceEvent.F_BYTES_REQ), e.bytesReq);
+        setLong(TraceSchema.BYTES_ALLOC, r, e.has(TraceEvent.F_BYTES_ALLOC), e.bytesAlloc);
+        setLong(TraceSchema.GFP_FLAGS, r, e.has(TraceEvent.F_GFP_FLAGS), e.gfpFlags);
+        setDict(TraceSchema.GFP, 4, r, e.gfp);
+        setInt(TraceSchema.NODE, r, e.has(TraceEvent.F_NODE), e.node);
+        setDict(TraceSchema.CACHE, 5, r, e.cache);
+        BitVector acc = (BitVector) vectors[TraceSchema.ACCOUNTED];
+        if (e.has(TraceEvent.F_ACCOUNTED)) acc.setSafe(r, e.accounted ? 1 : 0); else acc.setNull(r);
+        setLong(TraceSchema.PFN, r, e.has(TraceEvent.F_PFN), e.pfn);
+        setInt(TraceSchema.ORDER, r, e.has(TraceEvent.F_ORDER), e.order);
+        setInt(TraceSchema.MIGRATETYPE, r, e.has(TraceEvent.F_MIGRATETYPE), e.migratetype);
+        setDict(TraceSchema.CONTEXT, 6, r, e.context);
+        setInt(TraceSchema.STACK_ID, r, e.has(TraceEvent.F_STACK_ID), e.stackId);
+        VarCharVector ex = (VarCharVector) vectors[TraceSchema.EXTRA];
+        if (e.extra != null) ex.setSafe(r, e.extra.getBytes(StandardCharsets.UTF_8)); else ex.setNull(r);
+
+        events++;
+        if (e.tsNs < firstTs) firstTs = e.tsNs;
+        if (e.tsNs > lastTs) lastTs = e.tsNs;
+        if (e.has(TraceEvent.F_CPU) && e.cpu > maxCpu) maxCpu = e.cpu;
+        if (e.event != null && !EventNames.known(e.event)) unknown.merge(e.event, 1L, Long::sum);
+        if (++rows == BATCH_ROWS) flushBatch();
+    }
+
+    private void setInt(int col, int r, boolean present, int v) {
+        IntVector iv = (IntVector) vectors[col];
+        if (present) iv.setSafe(r, v); else iv.setNull(r);
+    }
+
+    private void setLong(int col, int r, boolean present, long v) {
+        BigIntVector bv = (BigIntVector) vectors[col];
+        if (present) bv.setSafe(r, v); else bv.setNull(r);
+    }
+
+    private void setDict(int col, int dict, int r, String s) {
+        IntVector iv = (IntVector) vectors[col];
+        if (s == null) {
+            iv.setNull(r);
+            return;
+        }
+        HashMap<String, Integer> m = dictMaps[dict];
+        Integer idx = m.get(s);
+        if (idx == null) {
+            idx = m.size();
+            m.put(s, idx);
+            dictVectors[dict].setSafe(idx, s.getBytes(StandardCharsets.UTF_8));
+        }
+        iv.setSafe(r, idx);
+    }
+
+    @Override
+    public int stack(List<String> frames) {
+        Integer id = stackIds.get(frames);
+        if (id == null) {
+            List<String> copy = List.copyOf(frames);
+            id = stacks.size();
+            stacks.add(copy);
+            stackIds.put(copy, id);
+        }
+        return id;
+    }
+
+    /** A line or record that could not be parsed; the first few are kept as samples with their position. */
+    public void unparsed(String sample) {
+        unparsed++;
+        if (malformedSamples.size() < 10 && sample != null) malformedSamples.add(sample);
+    }
+
+    public void lost(int cpu, long n) { lostByCpu.merge(cpu, n, Long::sum); }
+
+    public void snapshot(String name, String content) { snapshot.put(name, content); }
+
+    /** Metadata learned while importing (kernel release from a perf.data header, nr_cpus, …). */
+    public void meta(String key, String value) { extraMeta.put(key, value); }
+
+    public long events() { return events; }
+    public long unparsedCount() { return unparsed; }
+    public List<String> malformedSamples() { return List.copyOf(malformedSamples); }
+    public long lostTotal() { return lostByCpu.values().stream().mapToLong(Long::longValue).sum(); }
+    public Map<String, Long> unknownEvents() { return Map.copyOf(unknown); }
+
+    private void flushBatch() {
+        if (rows == 0) return;
+        try {
+            for (int i = 0; i < dictVectors.length; i++) dictVectors[i].setValueCount(dictMaps[i].size());
+            root.setRowCount(rows);
+            writer.writeBatch();
+            batches++;
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        } finally {
+            rows = 0;
+            for (int i = 0; i < dictVectors.length; i++) {
+                dictMaps[i].clear();
+                dictVectors[i].reset();
+            }
+            for (FieldVector v : vectors) v.reset();
+        }
+    }
+
+    /** Writes the last batch, the trailer and the tail. */
+    @Override
+    public void close() throws IOException {
+        if (closed) return;
+        closed = true;
+        try {
+            flushBatch();
+            writer.end();
+            long trailerOffset = channel.position();
+            writeTrailer();
+            ByteBuffer tail = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            tail.putLong(trailerOffset).put(TAIL_MAGIC).flip();
+            while (tail.hasRemaining()) channel.write(tail);
+            channel.force(false);
+        } finally {
+            writer.close();
+            root.close();
+            for (VarCharVector v : dictVectors) v.close();
+            channel.close();
+            allocator.close();
+        }
+    }
+
+    /** Flushes buffered rows as a batch so that a crash after this point keeps them. */
+    public void flush() { flushBatch(); }
+
+    private void writeTrailer() throws IOException {
+        List<String[]> rowsOut = new ArrayList<>();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("events", Long.toString(events));
+        meta.put("batches", Long.toString(batches));
+        meta.put("unparsed_lines", Long.toString(unparsed));
+        meta.put("lost_events", Long.toString(lostTotal()));
+        meta.put("unknown_events", Long.toString(unknown.values().stream().mapToLong(Long::longValue).sum()));
+        if (events > 0) {
+            meta.put("first_ts_ns", Long.toString(firstTs));
+            meta.put("last_ts_ns", Long.toString(lastTs));
+        }
+        meta.put("nr_cpus_seen", Integer.toString(maxCpu + 1));
+        meta.put("compression", compression.name().toLowerCase());
+        meta.putAll(extraMeta);
+        meta.forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_META, k, v}));
+        for (int i = 0; i < stacks.size(); i++) {
+            rowsOut.add(new String[] {TraceInfo.SEC_STACK, Integer.toString(i), String.join("\n", stacks.get(i))});
+        }
+        lostByCpu.forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_LOST, k.toString(), v.toString()}));
+        unknown.forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_UNKNOWN, k, v.toString()}));
+        for (int i = 0; i < malformedSamples.size(); i++) {
+            rowsOut.add(new String[] {TraceInfo.SEC_MALFORMED, Integer.toString(i), malformedSamples.get(i)});
+        }
+        snapshot.forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_SNAPSHOT, k, v}));
+
+        Schema ts = new Schema(List.of(
+                new Field("section", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
+                new Field("key", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
+                new Field("value", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null)),
+                Map.of("kmemlab.trailer", TraceSchema.VERSION));
+        try (VectorSchemaRoot tr = VectorSchemaRoot.create(ts, allocator);
+             ArrowStreamWriter tw = new ArrowStreamWriter(tr, null, new NonClosingChannel(channel))) {
+            tw.start();
+            int chunk = 4096;
+            for (int from = 0; from < rowsOut.size() || from == 0; from += chunk) {
+                int to = Math.min(rowsOut.size(), from + chunk);
+                tr.allocateNew();
+                for (int c = 0; c < 3; c++) {
+                    VarCharVector v = (VarCharVector) tr.getVector(c);
+                    for (int r = from; r < to; r++) v.setSafe(r - from, rowsOut.get(r)[c].getBytes(StandardCharsets.UTF_8));
+                }
+                tr.setRowCount(to - from);
+                tw.writeBatch();
+                if (rowsOut.isEmpty()) break;
+            }
+            tw.end();
+        }
+    }
+
+    /** Arrow's writers close their channel; the trace has more to write after each stream. */
+    private static final class NonClosingChannel implements WritableByteChannel {
+        private final WritableByteChannel delegate;
+
+        NonClosingChannel(WritableByteChannel delegate) { this.delegate = delegate; }
+
+        @Override public int write(ByteBuffer src) throws IOException { return delegate.write(src); }
+        @Override public boolean isOpen() { return delegate.isOpen(); }
+        @Override public void close() {}
+    }
+
+}
