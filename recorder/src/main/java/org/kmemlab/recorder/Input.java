@@ -1,0 +1,141 @@
+package org.kmemlab.recorder;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+import org.kmemlab.trace.InputError;
+import org.tukaani.xz.XZInputStream;
+
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+
+/**
+ * An input file or stdin, transparently decompressed (zstd, gzip, xz are recognised by their magic
+ * bytes, not by the file name). Counts the compressed bytes consumed so that progress can be shown
+ * against the file size. Binary importers that need random access get the decompressed bytes spooled
+ * to a temporary file by {@link #asFile()}.
+ */
+public final class Input implements AutoCloseable {
+    private final String name;
+    private final Path path;
+    private final long compressedSize;
+    private final CountingStream counting;
+    private final BufferedInputStream stream;
+    private final String compression;
+    private Path spooled;
+
+    private Input(String name, Path path, InputStream raw, long size) throws IOException {
+        this.name = name;
+        this.path = path;
+        this.compressedSize = size;
+        this.counting = new CountingStream(raw);
+        BufferedInputStream b = new BufferedInputStream(counting, 1 << 16);
+        b.mark(8);
+        byte[] m = new byte[6];
+        int n = b.readNBytes(m, 0, 6);
+        b.reset();
+        InputStream dec;
+        if (n >= 4 && (m[0] & 0xff) == 0x28 && (m[1] & 0xff) == 0xb5 && (m[2] & 0xff) == 0x2f && (m[3] & 0xff) == 0xfd) {
+            dec = new ZstdInputStreamNoFinalizer(b);
+            compression = "zstd";
+        } else if (n >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b) {
+            dec = new GZIPInputStream(b, 1 << 16);
+            compression = "gzip";
+        } else if (n >= 6 && (m[0] & 0xff) == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z' && m[5] == 0) {
+            dec = new XZInputStream(b);
+            compression = "xz";
+        } else {
+            dec = b;
+            compression = "none";
+        }
+        this.stream = dec == b ? b : new BufferedInputStream(dec, 1 << 16);
+    }
+
+    public static Input open(Path p) throws IOException {
+        if (Files.isDirectory(p)) throw InputError.of(p, "is a directory, expected a trace file");
+        if (!Files.exists(p)) throw InputError.of(p, "does not exist");
+        if (!Files.isReadable(p)) throw InputError.of(p, "cannot be read");
+        return new Input(p.toString(), p, Files.newInputStream(p), Files.size(p));
+    }
+
+    public static Input stdin() throws IOException {
+        return new Input("<stdin>", null, System.in, -1);
+    }
+
+    /** For tests and generated input. */
+    public static Input of(String name, InputStream in) throws IOException {
+        return new Input(name, null, in, -1);
+    }
+
+    public String name() { return name; }
+
+    /** The file on disk, or null for stdin. */
+    public Path path() { return path; }
+
+    public String compression() { return compression; }
+
+    /** Size of the file as stored (compressed), or -1 for a stream. */
+    public long compressedSize() { return compressedSize; }
+
+    /** Compressed bytes consumed so far. */
+    public long consumed() { return counting.count; }
+
+    /** The decompressed bytes, buffered, with mark/reset support. */
+    public BufferedInputStream stream() { return stream; }
+
+    /** Up to {@code max} decompressed bytes from the start, without consuming them. */
+    public byte[] peek(int max) throws IOException {
+        stream.mark(max + 1);
+        byte[] b = stream.readNBytes(max);
+        stream.reset();
+        return b;
+    }
+
+    /**
+     * A seekable file with the decompressed content: the file itself when it is not compressed,
+     * otherwise a temporary copy that is deleted on {@link #close()}.
+     */
+    public Path asFile() throws IOException {
+        if (path != null && compression.equals("none")) return path;
+        if (spooled == null) {
+            spooled = Files.createTempFile("kmemlab-", ".spool");
+            try (var out = Files.newOutputStream(spooled)) {
+                stream.transferTo(out);
+            }
+        }
+        return spooled;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (path != null) stream.close();
+        } finally {
+            if (spooled != null) Files.deleteIfExists(spooled);
+        }
+    }
+
+    private static final class CountingStream extends InputStream {
+        private final InputStream in;
+        long count;
+
+        CountingStream(InputStream in) { this.in = in; }
+
+        @Override public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) count++;
+            return b;
+        }
+
+        @Override public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) count += n;
+            return n;
+        }
+
+        @Override public void close() throws IOException { in.close(); }
+    }
+}

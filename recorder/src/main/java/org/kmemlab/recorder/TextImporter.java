@@ -1,0 +1,216 @@
+package org.kmemlab.recorder;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+import org.kmemlab.trace.EventNames;
+import org.kmemlab.trace.EventNormalizer;
+import org.kmemlab.trace.InputError;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceWriter;
+
+/**
+ * The shared machinery of the text importers: a byte-level line loop (no per-line String), number
+ * parsing from bytes, interning of repeated values, the {@code key=value} field list that both
+ * {@code perf script} and ftrace print after the event name, and the counting of malformed lines.
+ * Subclasses parse their own line header ({@link #header}).
+ */
+abstract class TextImporter implements Importer {
+    protected final StringCache strings = new StringCache();
+    protected EventNormalizer norm;
+    protected TraceWriter out;
+    protected ImportOptions opts;
+    protected String inputName;
+    protected long lineNo;
+    private final TraceEvent pending = new TraceEvent();
+    private boolean hasPending;
+    private final java.util.ArrayList<String> frames = new java.util.ArrayList<>();
+
+    /** Where the fields start after a successful {@link #header}. */
+    protected int fieldsStart;
+
+    @Override
+    public void importTo(Input in, TraceWriter out, ImportOptions opts) throws IOException {
+        this.out = out;
+        this.opts = opts;
+        this.norm = new EventNormalizer(opts.gfpCodec());
+        this.inputName = in.name();
+        out.meta("gfp_layout", norm.gfpCodec().layout().name());
+        InputStream s = in.stream();
+        byte[] buf = new byte[1 << 20];
+        int len = 0;
+        lineNo = 0;
+        while (true) {
+            int n = s.read(buf, len, buf.length - len);
+            if (n < 0) break;
+            len += n;
+            int start = 0;
+            for (int i = indexOf(buf, start, len); i >= 0; i = indexOf(buf, start, len)) {
+                int end = i > start && buf[i - 1] == '\r' ? i - 1 : i;
+                lineNo++;
+                line(buf, start, end);
+                start = i + 1;
+            }
+            if (start == 0 && len == buf.length) {
+                // One line longer than the buffer: grow rather than split it.
+                buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+                continue;
+            }
+            System.arraycopy(buf, start, buf, 0, len - start);
+            len -= start;
+            if ((lineNo & 0x3fff) == 0) opts.progress().accept(in.consumed());
+        }
+        if (len > 0) {
+            lineNo++;
+            line(buf, 0, len);
+        }
+        flushPending();
+        opts.progress().accept(in.consumed());
+    }
+
+    private static int indexOf(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) if (b[i] == '\n') return i;
+        return -1;
+    }
+
+    private void line(byte[] b, int start, int end) {
+        int p = start;
+        while (p < end && (b[p] == ' ' || b[p] == '\t')) p++;
+        if (p == end) {
+            flushPending();
+            return;
+        }
+        if (b[start] == '\t') {
+            // A call-chain line belongs to the event above it; a dropped (malformed) event drops its chain too.
+            if (hasPending) frame(b, p, end);
+            return;
+        }
+        if (b[p] == '#') {
+            comment(b, p, end);
+            return;
+        }
+        if (special(b, p, end)) return;
+        flushPending();
+        TraceEvent e = pending;
+        e.clear();
+        String err = header(b, p, end, e);
+        if (err != null) {
+            malformed(err);
+            return;
+        }
+        err = fields(b, fieldsStart, end, e);
+        if (err != null) {
+            malformed(err);
+            return;
+        }
+        hasPending = true;
+    }
+
+    /** Parses the line header up to the fields into {@code e}; sets {@link #fieldsStart}. Returns an error or null. */
+    protected abstract String header(byte[] b, int p, int end, TraceEvent e);
+
+    /** Comment lines: the ftrace header tells the CPU count. */
+    protected void comment(byte[] b, int p, int end) { }
+
+    /** Lines that are neither events nor comments (lost-event markers). Return true when consumed. */
+    protected boolean special(byte[] b, int p, int end) { return false; }
+
+    private void frame(byte[] b, int p, int end) {
+        // "ffffffff81636e0d __kmalloc_cache_node_noprof+0x20d ([kernel.kallsyms])": keep the symbol.
+        int q = p;
+        while (q < end && b[q] != ' ') q++;
+        while (q < end && b[q] == ' ') q++;
+        int symEnd = q;
+        while (symEnd < end && b[symEnd] != ' ' && b[symEnd] != '+') symEnd++;
+        if (q < symEnd) frames.add(strings.get(b, q, symEnd - q));
+    }
+
+    private void flushPending() {
+        if (!hasPending) return;
+        hasPending = false;
+        if (!frames.isEmpty()) {
+            pending.stackId(out.stack(frames));
+            frames.clear();
+        }
+        out.accept(pending);
+    }
+
+    protected void malformed(String why) {
+        String msg = inputName + ":" + lineNo + ": " + why;
+        if (opts.strict()) throw InputError.atLine(inputName, lineNo, why);
+        out.unparsed(msg);
+        frames.clear();
+    }
+
+    /** Parses {@code key=value key=value …}; a token without '=' continues the previous value. */
+    private String fields(byte[] b, int p, int end, TraceEvent e) {
+        norm.begin();
+        while (p < end) {
+            while (p < end && b[p] == ' ') p++;
+            if (p >= end) break;
+            int eq = -1;
+            int q = p;
+            while (q < end && b[q] != ' ') {
+                if (b[q] == '=' && eq < 0) eq = q;
+                q++;
+            }
+            if (eq < 0) {
+                // Free text after the fields (some events print a message): keep it.
+                norm.textField(e, "text", strings.get(b, p, end - p));
+                break;
+            }
+            String key = strings.get(b, p, eq - p);
+            String val = strings.get(b, eq + 1, q - eq - 1);
+            if (!norm.textField(e, key, val)) return "field " + key + "=" + val + " is not a number";
+            p = q;
+        }
+        norm.end(e);
+        if (EventNames.isSlabAlloc(e.event) && !e.has(TraceEvent.F_PTR)) return "event " + e.event + " without ptr";
+        return null;
+    }
+
+    /** Parses an unsigned decimal integer in [p, q); -1 when not a number. */
+    protected static long parseLong(byte[] b, int p, int q) {
+        if (p >= q || q - p > 18) return -1;
+        long v = 0;
+        for (int i = p; i < q; i++) {
+            int d = b[i] - '0';
+            if (d < 0 || d > 9) return -1;
+            v = v * 10 + d;
+        }
+        return v;
+    }
+
+    /** Parses {@code seconds.fraction} into ns; -1 when malformed. */
+    protected static long parseTimestamp(byte[] b, int p, int q) {
+        int dot = -1;
+        for (int i = p; i < q; i++) if (b[i] == '.') { dot = i; break; }
+        if (dot < 0) return -1;
+        long sec = parseLong(b, p, dot);
+        int fl = q - dot - 1;
+        if (sec < 0 || fl <= 0 || fl > 9) return -1;
+        long frac = parseLong(b, dot + 1, q);
+        if (frac < 0) return -1;
+        for (int i = fl; i < 9; i++) frac *= 10;
+        return sec * 1_000_000_000L + frac;
+    }
+
+    /**
+     * Finds the {@code [NNN]} CPU field: the first '[' preceded by a space and followed by digits and ']'.
+     * Returns the index of '[' or -1.
+     */
+    protected static int findCpuBracket(byte[] b, int p, int end) {
+        for (int i = p + 1; i < end; i++) {
+            if (b[i] != '[' || b[i - 1] != ' ') continue;
+            int j = i + 1;
+            while (j < end && b[j] >= '0' && b[j] <= '9') j++;
+            if (j > i + 1 && j < end && b[j] == ']') return i;
+        }
+        return -1;
+    }
+
+    /** The canonical event name for the raw name in [p, q). */
+    protected String eventName(byte[] b, int p, int q) {
+        return EventNames.canonical(strings.get(b, p, q - p));
+    }
+}
