@@ -160,13 +160,61 @@ abstract class TextImporter implements Importer {
                 break;
             }
             String key = strings.get(b, p, eq - p);
-            String val = strings.get(b, eq + 1, q - eq - 1);
-            if (!norm.textField(e, key, val)) return "field " + key + "=" + val + " is not a number";
+            int kind = numericKind(key);
+            long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q) : parseSigned(b, eq + 1, q);
+            if (kind != 0 && num != BAD) {
+                norm.numField(e, key, num);
+            } else {
+                String val = strings.get(b, eq + 1, q - eq - 1);
+                if (!norm.textField(e, key, val)) return "field " + key + "=" + val + " is not a number";
+            }
             p = q;
         }
         norm.end(e);
         if (EventNames.isSlabAlloc(e.event) && !e.has(TraceEvent.F_PTR)) return "event " + e.event + " without ptr";
         return null;
+    }
+
+    private static final int DEC = 1, HEX = 2;
+    private static final long BAD = Long.MIN_VALUE;
+
+    /** Fields whose value is parsed straight from the bytes, without a String. */
+    private static int numericKind(String key) {
+        return switch (key) {
+            case "ptr" -> HEX;
+            case "bytes_req", "bytes_alloc", "node", "order", "migratetype", "alloc_order", "alloc_migratetype" -> DEC;
+            case "pfn" -> HEX;
+            default -> 0;
+        };
+    }
+
+    /** Hex with or without 0x ({@code pfn} may also be plain decimal on old kernels: then it is not hex-prefixed and
+     * has no a-f digits, and the String path handles it); BAD when not a number. */
+    private long parseHexBytes(byte[] b, int p, int q) {
+        boolean prefixed = q - p > 2 && b[p] == '0' && (b[p + 1] == 'x' || b[p + 1] == 'X');
+        if (prefixed) p += 2;
+        else if (pendingEventIsPfnDecimal(b, p, q)) return BAD;
+        if (p >= q || q - p > 16) return BAD;
+        long v = 0;
+        for (int i = p; i < q; i++) {
+            int c = b[i];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) return BAD;
+            v = (v << 4) | d;
+        }
+        return v;
+    }
+
+    /** pfn without 0x is decimal (old kernels); ptr without 0x is ftrace's hashed hex. */
+    private boolean pendingEventIsPfnDecimal(byte[] b, int p, int q) {
+        return p >= 4 && b[p - 1] == '=' && b[p - 2] == 'n' && b[p - 3] == 'f' && b[p - 4] == 'p';
+    }
+
+    private static long parseSigned(byte[] b, int p, int q) {
+        boolean neg = p < q && b[p] == '-';
+        long v = parseLong(b, neg ? p + 1 : p, q);
+        if (v < 0) return BAD;
+        return neg ? -v : v;
     }
 
     /** Parses an unsigned decimal integer in [p, q); -1 when not a number. */
@@ -211,6 +259,9 @@ abstract class TextImporter implements Importer {
 
     /** The canonical event name for the raw name in [p, q). */
     protected String eventName(byte[] b, int p, int q) {
-        return EventNames.canonical(strings.get(b, p, q - p));
+        String raw = strings.get(b, p, q - p);
+        return canonical.computeIfAbsent(raw, EventNames::canonical);
     }
+
+    private final java.util.HashMap<String, String> canonical = new java.util.HashMap<>();
 }

@@ -9,6 +9,7 @@ package org.kmemlab.trace;
 public final class EventNormalizer {
     private final GfpCodec gfp;
     private final StringBuilder extra = new StringBuilder();
+    private final java.util.HashMap<String, Long> parsedGfp = new java.util.HashMap<>();
 
     public EventNormalizer(GfpCodec gfp) { this.gfp = gfp; }
 
@@ -38,7 +39,11 @@ public final class EventNormalizer {
                 }
                 case "gfp_flags" -> {
                     e.gfp = value;
-                    long bits = gfp.parse(value);
+                    Long bits = parsedGfp.get(value);
+                    if (bits == null) {
+                        bits = gfp.parse(value);
+                        if (parsedGfp.size() < 4096) parsedGfp.put(value, bits);
+                    }
                     if (bits >= 0) e.gfpFlags(bits);
                 }
                 case "node", "nid" -> e.node(Integer.parseInt(value));
@@ -114,7 +119,7 @@ public final class EventNormalizer {
     /** Pointers print as hex with or without 0x (ftrace's hashed %p has none). */
     public static long parseHex(String v) {
         String s = v.startsWith("0x") || v.startsWith("0X") ? v.substring(2) : v;
-        if (s.equals("(null)")) return 0;
+        if (s.equals("(null)") || s.equals("(nil)")) return 0;
         return Long.parseUnsignedLong(s, 16);
     }
 

@@ -1,0 +1,332 @@
+package org.kmemlab.analysis;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.kmemlab.trace.EventNames;
+import org.kmemlab.trace.TraceBatch;
+import org.kmemlab.trace.TraceInfo;
+import org.kmemlab.trace.TraceReader;
+import org.kmemlab.trace.TraceSchema;
+
+import com.carrotsearch.hppc.LongLongHashMap;
+
+/**
+ * {@code perf kmem stat} over a kmemlab trace, in one streaming pass (tools/perf/builtin-kmem.c:
+ * {@code perf_evsel__process_alloc_event}, {@code perf_evsel__process_free_event},
+ * {@code print_slab_summary}, {@code __print_slab_result}, {@code print_page_summary}).
+ *
+ * <p>Pairing follows the semantics of the ground-truth oracles: a free is "matched" when its ptr was
+ * allocated earlier in the trace and not freed since; "bytes freed" sums the bytes_alloc of matched
+ * frees; a cross-CPU free is a matched free on another CPU than the allocating one (perf's "ping-pong").
+ * A second allocation of a ptr that is still live replaces it (its free was not traced, e.g.
+ * {@code kmem_cache_free_bulk}). perf kmem itself counts "Cross CPU allocations" by node, and always
+ * prints 0 on these traces; kmemlab reports ping-pong per the oracle instead.
+ */
+public final class KmemStat {
+    public static final int PAGE_SIZE = 4096;
+
+    /** Per call site, per cache or per ptr: perf kmem's row. */
+    public static final class Row {
+        public final String key;
+        public long hits;
+        public long bytesReq;
+        public long bytesAlloc;
+        public long pingpong;
+        public long frees;
+        public long live;
+
+        Row(String key) { this.key = key; }
+
+        public double fragPct() { return bytesAlloc == 0 ? 0 : 100.0 - 100.0 * bytesReq / bytesAlloc; }
+    }
+
+    /** A page-allocation group: order × migratetype × gfp. */
+    public static final class PageRow {
+        public final int order;
+        public final int migratetype;
+        public final String gfp;
+        public long hits;
+
+        PageRow(int order, int migratetype, String gfp) {
+            this.order = order;
+            this.migratetype = migratetype;
+            this.gfp = gfp;
+        }
+
+        public long bytes() { return ((long) PAGE_SIZE << order) * hits; }
+    }
+
+    public long eventsTotal;
+    public long firstTs = Long.MAX_VALUE;
+    public long lastTs = Long.MIN_VALUE;
+    public final Map<String, Long> eventsByType = new HashMap<>();
+    public final Map<Integer, Long> eventsByCpu = new TreeMap<>();
+    public long allocs, bytesReq, bytesAlloc, bytesFreedMatched, freesMatched, freesUnmatched,
+            crossCpuFrees, liveAtEnd;
+    public final Map<String, Row> byCallSite = new HashMap<>();
+    public final Map<String, Row> byCallSiteFn = new HashMap<>();
+    public final Map<String, Row> byCache = new HashMap<>();
+    public final Map<Long, Row> byPtr = new HashMap<>();
+    public final Map<Integer, Long> pageAllocsByOrder = new TreeMap<>();
+    public final Map<Integer, Long> pageAllocsByMigratetype = new TreeMap<>();
+    public final Map<String, PageRow> pages = new HashMap<>();
+    public long pageAllocs, pageFrees;
+    /** gfp strings of slab allocations (kmalloc and kmem_cache_alloc), as the oracle's top_gfp_flags counts them. */
+    public final Map<String, Long> gfpCounts = new HashMap<>();
+    public TraceInfo info;
+    private final boolean perPtr;
+
+    public KmemStat(boolean perPtr) { this.perPtr = perPtr; }
+
+    public static KmemStat of(Path trace, boolean perPtr) throws IOException {
+        KmemStat s = new KmemStat(perPtr);
+        try (TraceReader r = new TraceReader(trace)) {
+            while (r.next()) s.add(r.batch());
+            s.finish(r.info());
+        }
+        return s;
+    }
+
+    // ptr → (index into site tables << 40) | (bytes_alloc << 16) | cpu, packed to keep the live map primitive.
+    private final LongLongHashMap live = new LongLongHashMap(1 << 16);
+    private final List<Row> siteRows = new ArrayList<>();
+    private final List<Row> fnRows = new ArrayList<>();
+    private final Map<String, Integer> siteIndex = new HashMap<>();
+    private final Map<String, Integer> fnIndex = new HashMap<>();
+    private final com.carrotsearch.hppc.IntArrayList siteToFn = new com.carrotsearch.hppc.IntArrayList();
+
+    public void add(TraceBatch b) {
+        int n = b.size();
+        String[] evDict = b.dictionary(TraceSchema.EVENT);
+        // Classify the batch's event dictionary once instead of comparing strings per row.
+        int[] kind = new int[evDict.length];
+        for (int i = 0; i < evDict.length; i++) {
+            String e = evDict[i];
+            kind[i] = EventNames.isSlabAlloc(e) ? 1 : EventNames.isSlabFree(e) ? 2
+                    : EventNames.MM_PAGE_ALLOC.equals(e) ? 3
+                    : EventNames.MM_PAGE_FREE.equals(e) || EventNames.MM_PAGE_FREE_BATCHED.equals(e) ? 4 : 0;
+        }
+        long[] evCount = new long[evDict.length];
+        for (int r = 0; r < n; r++) {
+            long ts = b.ts(r);
+            if (ts < firstTs) firstTs = ts;
+            if (ts > lastTs) lastTs = ts;
+            int ev = b.dictIndex(TraceSchema.EVENT, r);
+            if (ev >= 0) evCount[ev]++;
+            int cpu = b.isNull(TraceSchema.CPU, r) ? -1 : b.getInt(TraceSchema.CPU, r);
+            eventsByCpu.merge(cpu, 1L, Long::sum);
+            if (ev < 0) continue;
+            switch (kind[ev]) {
+                case 1 -> alloc(b, r, cpu);
+                case 2 -> free(b, r, cpu);
+                case 3 -> pageAlloc(b, r, b.getString(TraceSchema.GFP, r));
+                case 4 -> pageFrees++;
+                default -> { }
+            }
+        }
+        for (int i = 0; i < evDict.length; i++) if (evCount[i] > 0) eventsByType.merge(evDict[i], evCount[i], Long::sum);
+        eventsTotal += n;
+    }
+
+    private void alloc(TraceBatch b, int r, int cpu) {
+        if (b.isNull(TraceSchema.PTR, r)) return;
+        long req = b.isNull(TraceSchema.BYTES_REQ, r) ? 0 : b.getLong(TraceSchema.BYTES_REQ, r);
+        long al = b.isNull(TraceSchema.BYTES_ALLOC, r) ? 0 : b.getLong(TraceSchema.BYTES_ALLOC, r);
+        long ptr = b.getLong(TraceSchema.PTR, r);
+        allocs++;
+        String gfp = b.getString(TraceSchema.GFP, r);
+        if (gfp != null) gfpCounts.merge(gfp, 1L, Long::sum);
+        bytesReq += req;
+        bytesAlloc += al;
+        String cs = b.getString(TraceSchema.CALL_SITE, r);
+        String fn = b.getString(TraceSchema.CALL_SITE_FN, r);
+        int si = index(cs == null ? "?" : cs, siteIndex, siteRows);
+        int fi = index(fn == null ? "?" : fn, fnIndex, fnRows);
+        Row sr = siteRows.get(si);
+        sr.hits++; sr.bytesReq += req; sr.bytesAlloc += al;
+        if (si == siteToFn.size()) siteToFn.add(fi);
+        Row fr = fnRows.get(fi);
+        fr.hits++; fr.bytesReq += req; fr.bytesAlloc += al;
+        String cache = b.getString(TraceSchema.CACHE, r);
+        if (cache == null) cache = kmallocCacheName(al);
+        Row c = byCache.computeIfAbsent(cache, Row::new);
+        c.hits++; c.bytesReq += req; c.bytesAlloc += al; c.live++;
+        if (perPtr) {
+            Row p = byPtr.computeIfAbsent(ptr, k -> new Row("0x" + Long.toHexString(k)));
+            p.hits++; p.bytesReq += req; p.bytesAlloc += al;
+        }
+        live.put(ptr, ((long) si << 40) | ((al & 0xffffffL) << 16) | (cpu & 0xffff));
+        lastCacheOfSite.put(si, cache);
+    }
+
+    private final Map<Integer, String> lastCacheOfSite = new HashMap<>();
+
+    private void free(TraceBatch b, int r, int cpu) {
+        long ptr = b.isNull(TraceSchema.PTR, r) ? 0 : b.getLong(TraceSchema.PTR, r);
+        int slot = live.indexOf(ptr);
+        if (ptr == 0 || slot < 0) {
+            freesUnmatched++;
+            return;
+        }
+        long v = live.indexGet(slot);
+        live.indexRemove(slot);
+        freesMatched++;
+        long al = (v >>> 16) & 0xffffffL;
+        int acpu = (int) (v & 0xffff);
+        int si = (int) (v >>> 40);
+        bytesFreedMatched += al;
+        Row sr = siteRows.get(si);
+        sr.frees++;
+        boolean cross = acpu != (cpu & 0xffff);
+        if (cross) {
+            crossCpuFrees++;
+            sr.pingpong++;
+            fnRows.get(siteToFn.get(si)).pingpong++;
+        }
+        String cache = b.getString(TraceSchema.CACHE, r);
+        if (cache == null) cache = lastCacheOfSite.get(si);
+        Row c = cache == null ? null : byCache.get(cache);
+        if (c != null) {
+            c.frees++;
+            c.live--;
+            if (cross) c.pingpong++;
+        }
+        if (perPtr) {
+            Row p = byPtr.get(ptr);
+            if (p != null) {
+                p.frees++;
+                if (cross) p.pingpong++;
+            }
+        }
+    }
+
+    private void pageAlloc(TraceBatch b, int r, String gfp) {
+        int order = b.isNull(TraceSchema.ORDER, r) ? 0 : b.getInt(TraceSchema.ORDER, r);
+        int mt = b.isNull(TraceSchema.MIGRATETYPE, r) ? -1 : b.getInt(TraceSchema.MIGRATETYPE, r);
+        pageAllocs++;
+        pageAllocsByOrder.merge(order, 1L, Long::sum);
+        pageAllocsByMigratetype.merge(mt, 1L, Long::sum);
+        String key = order + "|" + mt + "|" + gfp;
+        pages.computeIfAbsent(key, k -> new PageRow(order, mt, gfp)).hits++;
+    }
+
+    private static int index(String key, Map<String, Integer> idx, List<Row> rows) {
+        Integer i = idx.get(key);
+        if (i == null) {
+            i = rows.size();
+            rows.add(new Row(key));
+            idx.put(key, i);
+        }
+        return i;
+    }
+
+    /** kmalloc events carry no cache name; name the size class they landed in. */
+    static String kmallocCacheName(long bytesAlloc) {
+        if (bytesAlloc > 8192) return "kmalloc_large";
+        if (bytesAlloc >= 1024 && bytesAlloc % 1024 == 0) return "kmalloc-" + (bytesAlloc / 1024) + "k";
+        return "kmalloc-" + bytesAlloc;
+    }
+
+    public void finish(TraceInfo info) {
+        this.info = info;
+        liveAtEnd = live.size();
+        for (Row r : siteRows) byCallSite.put(r.key, r);
+        for (Row r : fnRows) byCallSiteFn.put(r.key, r);
+    }
+
+    public long netBytes() { return bytesAlloc - bytesFreedMatched; }
+    public long internalFragBytes() { return bytesAlloc - bytesReq; }
+    public double internalFragPct() { return bytesAlloc == 0 ? 0 : 100.0 * internalFragBytes() / bytesAlloc; }
+    public double durationS() { return eventsTotal == 0 ? 0 : (lastTs - firstTs) / 1e9; }
+
+    /** Rows sorted by perf kmem's slab sort keys ({@code ptr, callsite, bytes, hit, pingpong, frag}). */
+    public static List<Row> sorted(Iterable<Row> rows, String sortKeys) {
+        List<Row> out = new ArrayList<>();
+        rows.forEach(out::add);
+        Comparator<Row> cmp = null;
+        for (String k : sortKeys.split(",")) {
+            Comparator<Row> c = switch (k.trim()) {
+                case "ptr", "callsite", "name", "cache" -> Comparator.comparing((Row r) -> r.key);
+                case "bytes" -> Comparator.comparingLong((Row r) -> r.bytesAlloc).reversed();
+                case "hit" -> Comparator.comparingLong((Row r) -> r.hits).reversed();
+                case "pingpong" -> Comparator.comparingLong((Row r) -> r.pingpong).reversed();
+                case "frag" -> Comparator.comparingDouble(Row::fragPct).reversed();
+                case "req" -> Comparator.comparingLong((Row r) -> r.bytesReq).reversed();
+                case "live" -> Comparator.comparingLong((Row r) -> r.live).reversed();
+                default -> throw new IllegalArgumentException("unknown sort key '" + k.trim()
+                        + "'; slab keys are ptr, callsite, bytes, hit, pingpong, frag, req, live");
+            };
+            cmp = cmp == null ? c : cmp.thenComparing(c);
+        }
+        if (cmp == null) cmp = Comparator.comparing((Row r) -> r.key);
+        out.sort(cmp.thenComparing(r -> r.key));
+        return out;
+    }
+
+    /** The oracle-compatible summary ({@code ../shared/traces/*.oracle.json} keys and meanings). */
+    public Map<String, Object> toJson(int top) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("events_total", eventsTotal);
+        m.put("unparsed_lines", info == null ? 0 : info.metaLong("unparsed_lines", 0));
+        m.put("lost_events", info == null ? 0 : info.metaLong("lost_events", 0));
+        m.put("events_by_type", sortedByValue(eventsByType, Integer.MAX_VALUE));
+        Map<String, Long> cpus = new LinkedHashMap<>();
+        eventsByCpu.forEach((k, v) -> cpus.put(Integer.toString(k), v));
+        m.put("events_by_cpu", cpus);
+        m.put("duration_s", Math.round(durationS() * 1e6) / 1e6);
+        Map<String, Object> slab = new LinkedHashMap<>();
+        slab.put("allocs", allocs);
+        slab.put("bytes_req", bytesReq);
+        slab.put("bytes_alloc", bytesAlloc);
+        slab.put("bytes_freed_matched", bytesFreedMatched);
+        slab.put("net_bytes", netBytes());
+        slab.put("internal_frag_bytes", internalFragBytes());
+        slab.put("internal_frag_pct", Math.round(internalFragPct() * 1e6) / 1e6);
+        slab.put("frees_matched", freesMatched);
+        slab.put("frees_unmatched", freesUnmatched);
+        slab.put("live_at_end", liveAtEnd);
+        slab.put("cross_cpu_frees", crossCpuFrees);
+        m.put("slab", slab);
+        List<Map<String, Object>> sites = new ArrayList<>();
+        for (Row r : sorted(byCallSiteFn.values(), "bytes,hit")) {
+            if (sites.size() == top) break;
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("call_site", r.key);
+            s.put("count", r.hits);
+            s.put("bytes_req", r.bytesReq);
+            s.put("bytes_alloc", r.bytesAlloc);
+            sites.add(s);
+        }
+        m.put("top_call_sites_by_bytes_alloc", sites);
+        Map<String, Long> caches = new HashMap<>();
+        byCache.forEach((k, v) -> { if (!k.startsWith("kmalloc")) caches.put(k, v.hits); });
+        m.put("top_caches_by_allocs", sortedByValue(caches, top));
+        Map<String, Long> orders = new LinkedHashMap<>();
+        pageAllocsByOrder.forEach((k, v) -> orders.put(Integer.toString(k), v));
+        m.put("page_allocs_by_order", orders);
+        Map<String, Long> mts = new LinkedHashMap<>();
+        pageAllocsByMigratetype.forEach((k, v) -> mts.put(Integer.toString(k), v));
+        m.put("page_allocs_by_migratetype", mts);
+        m.put("top_gfp_flags", sortedByValue(gfpCounts, 8));
+        return m;
+    }
+
+    static <K extends Comparable<K>> Map<K, Long> sortedByValue(Map<K, Long> in, int limit) {
+        List<Map.Entry<K, Long>> l = new ArrayList<>(in.entrySet());
+        l.sort(Map.Entry.<K, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+        Map<K, Long> out = new LinkedHashMap<>();
+        for (Map.Entry<K, Long> e : l) {
+            if (out.size() == limit) break;
+            out.put(e.getKey(), e.getValue());
+        }
+        return out;
+    }
+}
