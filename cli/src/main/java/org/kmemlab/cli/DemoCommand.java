@@ -1,12 +1,58 @@
 package org.kmemlab.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
-import picocli.CommandLine.Command;
+import org.kmemlab.analysis.KmemStat;
+import org.kmemlab.trace.TraceWriter;
 
-/** Placeholder replaced below. */
-@Command(name = "demo", hidden = true)
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kmemlab demo}: the main job on the built-in real trace (a 2-CPU file-system workload recorded
+ * with perf): import it with its machine snapshot, and print its statistics.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Run kmemlab on its built-in real trace.")
 public final class DemoCommand implements Callable<Integer> {
+    static final String RES = "/org/kmemlab/cli/demo/";
+    static final String[] MACHINE = {"buddyinfo", "kernel-release", "meminfo", "nr_cpus", "pagetypeinfo", "slabinfo", "vmstat", "zoneinfo"};
+
+    @Option(names = {"-o", "--output"}, description = "Where to write the demo's files (default: ${DEFAULT-VALUE}).", defaultValue = "out/demo")
+    Path out;
+
     @Override
-    public Integer call() { throw new UserError("demo: not built yet"); }
+    public Integer call() throws IOException {
+        Files.createDirectories(out);
+        Path src = out.resolve("demo.perf-script.txt.zst");
+        try (InputStream in = DemoCommand.class.getResourceAsStream(RES + "demo.perf-script.txt.zst")) {
+            Files.copy(in, src, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Map<String, String> snap = new TreeMap<>();
+        for (String m : MACHINE) {
+            try (InputStream in = DemoCommand.class.getResourceAsStream(RES + "machine/" + m + ".txt")) {
+                snap.put(m, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        Path trace = out.resolve("demo.arrow");
+        ImportCommand.Result r = ImportCommand.run(List.of(src.toString()), trace, false,
+                snap.get("kernel-release").trim(), "auto", TraceWriter.Compression.ZSTD, snap);
+        System.out.println("== kmemlab demo: a real 2-CPU trace of a small file-system workload (perf record -a, kernel "
+                + snap.get("kernel-release").trim() + ")");
+        System.out.println(r.summary());
+        System.out.println();
+        CommandLine cl = Main.commandLine();
+        cl.execute("stat", "--caller", "-s", "bytes,hit", "-l", "10", trace.toString());
+        System.out.println();
+        System.out.println("Next: kmemlab sql " + trace + " \"SELECT cache, count(*) FROM events WHERE cache IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"");
+        return 0;
+    }
 }

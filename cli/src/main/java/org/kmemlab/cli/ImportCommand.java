@@ -45,9 +45,12 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No summary line.")
     boolean quiet;
 
+    @Option(names = "--snapshot", paramLabel = "DIR", description = "A folder of /proc snapshots (slabinfo, buddyinfo, pagetypeinfo, zoneinfo, meminfo, vmstat) to store in the trace.")
+    Path snapshot;
+
     @Override
     public Integer call() throws IOException {
-        Result r = run(inputs, output, strict, kernel, format, compression);
+        Result r = run(inputs, output, strict, kernel, format, compression, snapshotFiles(snapshot));
         if (!quiet) {
             System.out.println(r.summary());
             for (String s : r.malformed) System.err.println("kmemlab: malformed: " + s);
@@ -64,8 +67,22 @@ public final class ImportCommand implements Callable<Integer> {
         }
     }
 
+    /** The snapshot files of a folder, by name without .txt. */
+    static Map<String, String> snapshotFiles(Path dir) throws IOException {
+        Map<String, String> m = new java.util.TreeMap<>();
+        if (dir == null) return m;
+        if (!Files.isDirectory(dir)) throw new UserError(dir + ": --snapshot expects a folder of /proc files");
+        try (var files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                if (!Files.isRegularFile(f) || Files.size(f) > (64 << 20)) continue;
+                m.put(f.getFileName().toString().replaceFirst("\\.txt$", ""), Files.readString(f));
+            }
+        }
+        return m;
+    }
+
     static Result run(List<String> inputs, Path output, boolean strict, String kernel, String format,
-                      TraceWriter.Compression compression) throws IOException {
+                      TraceWriter.Compression compression, Map<String, String> snapshot) throws IOException {
         long t0 = System.nanoTime();
         Path parent = output.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) throw new UserError(output + ": folder " + parent + " does not exist");
@@ -86,6 +103,7 @@ public final class ImportCommand implements Callable<Integer> {
                     if (w == null) {
                         header.put(TraceSchema.META_SOURCE_FORMAT, imp.format());
                         w = new TraceWriter(tmp, header, compression);
+                        snapshot.forEach(w::snapshot);
                     }
                     if (formats.length() > 0) formats.append(", ");
                     formats.append(imp.format()).append(input.compression().equals("none") ? "" : "+" + input.compression());

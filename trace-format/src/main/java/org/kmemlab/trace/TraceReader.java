@@ -135,6 +135,14 @@ public final class TraceReader implements AutoCloseable {
 
     public TraceBatch batch() { return batch; }
 
+    /**
+     * The underlying Arrow reader, for zero-copy export (the Arrow C data interface) of the event stream.
+     * Do not mix with {@link #next()}.
+     */
+    public org.apache.arrow.vector.ipc.ArrowReader arrowReader() { return reader; }
+
+    public BufferAllocator allocator() { return allocator; }
+
     /** Calls {@code action} for every event, reusing one {@link TraceEvent}. */
     public void forEach(Consumer<TraceEvent> action) {
         TraceEvent e = new TraceEvent();

@@ -1,0 +1,100 @@
+package org.kmemlab.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+/** The command line end to end: the demo, and one-line errors with exit status 2 for bad input. */
+class CliTest {
+    @TempDir Path tmp;
+
+    record Run(int status, String out, String err) {}
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            CommandLine cl = Main.commandLine();
+            cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+            int st = cl.execute(args);
+            return new Run(st, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+        }
+    }
+
+    @Test
+    void demoImportsTheBuiltInTraceAndPrintsItsStatistics() throws Exception {
+        Run r = run("demo", "-o", tmp.toString());
+        assertEquals(0, r.status, r.err);
+        // 21,035 events: counted with `perf script | wc -l` when the demo was recorded (see demo/README.md).
+        assertTrue(r.out.contains("imported 21,035 events"), r.out);
+        assertTrue(r.out.contains("SUMMARY (SLAB allocator)"));
+        assertTrue(r.out.contains("getname_flags.part.0+0x24"));
+        Run info = run("info", tmp.resolve("demo.arrow").toString());
+        assertEquals(0, info.status);
+        assertTrue(info.out.contains("slabinfo"), "the machine snapshot is stored in the trace: " + info.out);
+        assertTrue(info.out.contains("kernel release:  6.18"), info.out);
+        Run sql = run("sql", tmp.resolve("demo.arrow").toString(), "SELECT count(*) AS n FROM events", "--format", "csv");
+        assertEquals(0, sql.status, sql.err);
+        assertEquals("n\n21035\n", sql.out);
+    }
+
+    @Test
+    void badInputIsOneLineWithTheFileAndExitStatus2() throws Exception {
+        Path garbage = tmp.resolve("garbage.arrow");
+        Files.write(garbage, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17});
+        for (String[] args : new String[][] {
+            {"info", garbage.toString()},
+            {"stat", garbage.toString()},
+            {"info", tmp.resolve("missing.arrow").toString()},
+            {"import", garbage.toString(), "-o", tmp.resolve("x.arrow").toString()},
+            {"info", tmp.toString()},
+        }) {
+            Run r = run(args);
+            assertEquals(2, r.status, String.join(" ", args) + ": " + r.err);
+            assertEquals(1, r.err.strip().lines().count(), r.err);
+            assertTrue(r.err.startsWith("kmemlab: "), r.err);
+            assertFalse(r.err.contains("Exception"), r.err);
+            assertTrue(r.err.contains(args[1]), r.err);
+        }
+        assertFalse(Files.exists(tmp.resolve("x.arrow")), "a failed import leaves no output");
+        assertFalse(Files.exists(tmp.resolve("x.arrow.part")));
+    }
+
+    @Test
+    void statFormatsAndSortKeys() throws Exception {
+        run("demo", "-o", tmp.toString());
+        String t = tmp.resolve("demo.arrow").toString();
+        Run csv = run("stat", "--caller", "--format", "csv", "-s", "hit", t);
+        assertEquals(0, csv.status, csv.err);
+        String[] lines = csv.out.split("\n");
+        assertEquals("callsite,hits,bytes_alloc,bytes_req,pingpong,frag_pct,frees", lines[0]);
+        long prev = Long.MAX_VALUE;
+        for (int i = 1; i < lines.length; i++) {
+            long hits = Long.parseLong(lines[i].split(",")[1]);
+            assertTrue(hits <= prev, "sorted by hits");
+            prev = hits;
+        }
+        Run bad = run("stat", "--caller", "-s", "nonsense", t);
+        assertEquals(2, bad.status);
+        assertTrue(bad.err.contains("unknown sort key 'nonsense'"), bad.err);
+        Run page = run("stat", "--page", t);
+        assertEquals(0, page.status);
+        assertTrue(page.out.contains("SUMMARY (page allocator)"));
+        Run json = run("stat", "--slab", "--format", "json", t);
+        assertTrue(json.out.contains("\"slab_caches\""));
+    }
+}
