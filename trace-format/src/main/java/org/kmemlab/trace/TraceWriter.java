@@ -106,8 +106,96 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         writer.start();
     }
 
+    /** Events are handed to a second thread in chunks, so that parsing and Arrow encoding use both cores. */
+    private static final int CHUNK = 4096;
+    private TraceEvent[] chunk = newChunk();
+    private int chunkLen;
+    private final java.util.concurrent.ArrayBlockingQueue<Object> queue = new java.util.concurrent.ArrayBlockingQueue<>(8);
+    private final java.util.concurrent.ArrayBlockingQueue<TraceEvent[]> free = new java.util.concurrent.ArrayBlockingQueue<>(16);
+    private Thread encoder;
+    private volatile Throwable encoderFailure;
+    private static final Object END = new Object();
+
+    private static TraceEvent[] newChunk() {
+        TraceEvent[] c = new TraceEvent[CHUNK];
+        for (int i = 0; i < CHUNK; i++) c[i] = new TraceEvent();
+        return c;
+    }
+
+    private record Filled(TraceEvent[] events, int len) {}
+
     @Override
     public void accept(TraceEvent e) {
+        chunk[chunkLen++].copyFrom(e);
+        events++;
+        if (chunkLen == CHUNK) handOff();
+    }
+
+    private void handOff() {
+        if (chunkLen == 0) return;
+        checkEncoder();
+        if (encoder == null) {
+            encoder = new Thread(this::encodeLoop, "kmemlab-trace-encoder");
+            encoder.setDaemon(true);
+            encoder.start();
+        }
+        try {
+            queue.put(new Filled(chunk, chunkLen));
+            TraceEvent[] next = free.poll();
+            chunk = next != null ? next : newChunk();
+            chunkLen = 0;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing the trace", ex);
+        }
+    }
+
+    private void checkEncoder() {
+        Throwable t = encoderFailure;
+        if (t instanceof java.io.UncheckedIOException u) throw u;
+        if (t != null) throw new IllegalStateException("trace encoder failed: " + t, t);
+    }
+
+    private void encodeLoop() {
+        try {
+            while (true) {
+                Object o = queue.take();
+                if (o == END) return;
+                if (o instanceof Runnable r) {
+                    r.run();
+                    continue;
+                }
+                Filled f = (Filled) o;
+                for (int i = 0; i < f.len(); i++) encode(f.events()[i]);
+                free.offer(f.events());
+            }
+        } catch (Throwable t) {
+            encoderFailure = t;
+            queue.clear();
+        }
+    }
+
+    /** Waits until everything handed off so far is encoded (and runs {@code then} on the encoder). */
+    private void drain(Runnable then) {
+        handOff();
+        if (encoder == null) {
+            then.run();
+            return;
+        }
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        try {
+            queue.put((Runnable) () -> { then.run(); done.countDown(); });
+            while (!done.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                checkEncoder();
+                if (!encoder.isAlive()) break;
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        checkEncoder();
+    }
+
+    private void encode(TraceEvent e) {
         int r = rows;
         ((BigIntVector) vectors[TraceSchema.TS_NS]).setSafe(r, e.tsNs);
         setInt(TraceSchema.CPU, r, e.has(TraceEvent.F_CPU), e.cpu);
@@ -134,12 +222,22 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         VarCharVector ex = (VarCharVector) vectors[TraceSchema.EXTRA];
         if (e.extra != null) ex.setSafe(r, e.extra.getBytes(StandardCharsets.UTF_8)); else ex.setNull(r);
 
-        events++;
         if (e.tsNs < firstTs) firstTs = e.tsNs;
         if (e.tsNs > lastTs) lastTs = e.tsNs;
         if (e.has(TraceEvent.F_CPU) && e.cpu > maxCpu) maxCpu = e.cpu;
-        if (e.event != null && !EventNames.known(e.event)) unknown.merge(e.event, 1L, Long::sum);
+        if (e.event != null && !knownEvent(e.event)) unknown.merge(e.event, 1L, Long::sum);
         if (++rows == BATCH_ROWS) flushBatch();
+    }
+
+    private final HashMap<String, Boolean> known = new HashMap<>();
+
+    private boolean knownEvent(String ev) {
+        Boolean k = known.get(ev);
+        if (k == null) {
+            k = EventNames.known(ev);
+            if (known.size() < 10_000) known.put(ev, k);
+        }
+        return k;
     }
 
     private void setInt(int col, int r, boolean present, int v) {
@@ -197,7 +295,11 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     public long unparsedCount() { return unparsed; }
     public List<String> malformedSamples() { return List.copyOf(malformedSamples); }
     public long lostTotal() { return lostByCpu.values().stream().mapToLong(Long::longValue).sum(); }
-    public Map<String, Long> unknownEvents() { return Map.copyOf(unknown); }
+    /** Unknown events counted so far (waits for the encoder, which does the counting). */
+    public Map<String, Long> unknownEvents() {
+        if (!closed) drain(() -> { });
+        return Map.copyOf(unknown);
+    }
 
     private void flushBatch() {
         if (rows == 0) return;
@@ -224,7 +326,11 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (closed) return;
         closed = true;
         try {
-            flushBatch();
+            drain(this::flushBatch);
+            if (encoder != null) {
+                queue.put(END);
+                encoder.join();
+            }
             writer.end();
             long trailerOffset = channel.position();
             writeTrailer();
@@ -232,6 +338,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             tail.putLong(trailerOffset).put(TAIL_MAGIC).flip();
             while (tail.hasRemaining()) channel.write(tail);
             channel.force(false);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while closing the trace", ex);
         } finally {
             writer.close();
             root.close();
@@ -241,8 +350,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
     }
 
-    /** Flushes buffered rows as a batch so that a crash after this point keeps them. */
-    public void flush() { flushBatch(); }
+    /** Writes buffered rows as a batch so that a crash after this point keeps them. */
+    public void flush() { drain(this::flushBatch); }
 
     private void writeTrailer() throws IOException {
         List<String[]> rowsOut = new ArrayList<>();

@@ -1,0 +1,81 @@
+package org.kmemlab.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs one benchmark suite and prints its ratio against a peer measured in the same run.
+ * {@code import}: kmemlab's perf-script import rate against {@code perf script} turning the matching
+ * perf.data into text (target ≥ 4×). Traces come from ../shared/traces (or --shared DIR).
+ */
+public final class BenchMain {
+    public static void main(String[] args) throws Exception {
+        String suite = args.length > 0 ? args[0] : "import";
+        Path shared = Path.of(System.getProperty("kmemlab.shared", "../shared")).resolve("traces");
+        String name = args.length > 1 ? args[1] : "tar";
+        switch (suite) {
+            case "import" -> importSuite(shared, name);
+            default -> {
+                System.err.println("unknown suite " + suite + "; known: import");
+                System.exit(2);
+            }
+        }
+    }
+
+    static void importSuite(Path shared, String name) throws Exception {
+        Path txtZst = shared.resolve(name + ".txt.zst");
+        Path dataZst = shared.resolve(name + ".data.zst");
+        if (!Files.exists(txtZst) || !Files.exists(dataZst)) {
+            System.err.println("bench import: needs " + txtZst + " and " + dataZst);
+            System.exit(2);
+        }
+        Path tmp = Files.createTempDirectory("kmemlab-bench");
+        Path txt = tmp.resolve(name + ".txt");
+        Path data = tmp.resolve(name + ".data");
+        run(List.of("zstd", "-q", "-d", "-f", txtZst.toString(), "-o", txt.toString()));
+        run(List.of("zstd", "-q", "-d", "-f", dataZst.toString(), "-o", data.toString()));
+        long lines = 0;
+        try (var l = Files.lines(txt)) { lines = l.filter(s -> !s.isEmpty() && !s.startsWith("\t")).count(); }
+
+        // The peer: perf script over the matching perf.data, text to /dev/null; best of 3.
+        double perfBest = Double.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long t0 = System.nanoTime();
+            run(List.of("perf", "script", "-i", data.toString()));
+            perfBest = Math.min(perfBest, (System.nanoTime() - t0) / 1e9);
+        }
+        Options o = new OptionsBuilder().include(ImportBench.class.getSimpleName())
+                .param("text", txt.toString()).param("compression", "NONE", "ZSTD").build();
+        Collection<RunResult> rr = new Runner(o).run();
+        System.out.println();
+        System.out.printf("perf script on %s.data: %.3f s for %,d events = %,.0f events/s (best of 3)%n",
+                name, perfBest, lines, lines / perfBest);
+        for (RunResult r : rr) {
+            double ms = r.getPrimaryResult().getScore();
+            double rate = lines / (ms / 1000.0);
+            System.out.printf("kmemlab import (%s batches): %.3f s = %,.0f events/s  -> %.2fx perf script (target >= 4x)%n",
+                    r.getParams().getParam("compression"), ms / 1000.0, rate, rate / (lines / perfBest));
+        }
+        try (var s = Files.list(tmp)) { for (Path p : s.toList()) Files.delete(p); }
+        Files.delete(tmp);
+    }
+
+    static void run(List<String> cmd) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        try (InputStream ignored = p.getInputStream()) {
+            if (p.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " failed with status " + p.exitValue());
+        }
+    }
+}
