@@ -17,6 +17,8 @@ import org.kmemlab.trace.TraceWriter;
  */
 abstract class TextImporter implements Importer {
     protected final StringCache strings = new StringCache();
+    /** Field names live in their own cache so that a flood of distinct values never evicts them. */
+    private final StringCache keys = new StringCache();
     protected EventNormalizer norm;
     protected TraceWriter out;
     protected ImportOptions opts;
@@ -159,7 +161,7 @@ abstract class TextImporter implements Importer {
                 norm.textField(e, "text", strings.get(b, p, end - p));
                 break;
             }
-            String key = strings.get(b, p, eq - p);
+            String key = keys.get(b, p, eq - p);
             int kind = numericKind(key);
             long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q) : parseSigned(b, eq + 1, q);
             if (kind != 0 && num != BAD) {
@@ -183,7 +185,7 @@ abstract class TextImporter implements Importer {
         return switch (key) {
             case "ptr" -> HEX;
             case "bytes_req", "bytes_alloc", "node", "order", "migratetype", "alloc_order", "alloc_migratetype" -> DEC;
-            case "pfn" -> HEX;
+            case "pfn", "page" -> HEX;
             default -> 0;
         };
     }

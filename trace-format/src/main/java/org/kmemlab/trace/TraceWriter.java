@@ -55,7 +55,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final FieldVector[] vectors;
     private final VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
     @SuppressWarnings("unchecked")
-    private final HashMap<String, Integer>[] dictMaps = new HashMap[TraceSchema.DICT_COLUMNS.length];
+    private final HashMap<String, int[]>[] dictMaps = new HashMap[TraceSchema.DICT_COLUMNS.length];
+    private final int[] dictSizes = new int[TraceSchema.DICT_COLUMNS.length];
+    private int batchStamp;
     private final DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider();
     private final ArrowStreamWriter writer;
     private final Compression compression;
@@ -256,14 +258,20 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             iv.setNull(r);
             return;
         }
-        HashMap<String, Integer> m = dictMaps[dict];
-        Integer idx = m.get(s);
-        if (idx == null) {
-            idx = m.size();
-            m.put(s, idx);
-            dictVectors[dict].setSafe(idx, s.getBytes(StandardCharsets.UTF_8));
+        // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
+        HashMap<String, int[]> m = dictMaps[dict];
+        int[] slot = m.get(s);
+        if (slot == null) {
+            if (m.size() > 200_000) m.clear();
+            slot = new int[] {-1, 0};
+            m.put(s, slot);
         }
-        iv.setSafe(r, idx);
+        if (slot[0] != batchStamp) {
+            slot[0] = batchStamp;
+            slot[1] = dictSizes[dict]++;
+            dictVectors[dict].setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
+        }
+        iv.setSafe(r, slot[1]);
     }
 
     @Override
@@ -304,7 +312,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private void flushBatch() {
         if (rows == 0) return;
         try {
-            for (int i = 0; i < dictVectors.length; i++) dictVectors[i].setValueCount(dictMaps[i].size());
+            for (int i = 0; i < dictVectors.length; i++) dictVectors[i].setValueCount(dictSizes[i]);
             root.setRowCount(rows);
             writer.writeBatch();
             batches++;
@@ -312,8 +320,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             throw new java.io.UncheckedIOException(ex);
         } finally {
             rows = 0;
+            batchStamp++;
             for (int i = 0; i < dictVectors.length; i++) {
-                dictMaps[i].clear();
+                dictSizes[i] = 0;
                 dictVectors[i].reset();
             }
             for (FieldVector v : vectors) v.reset();
