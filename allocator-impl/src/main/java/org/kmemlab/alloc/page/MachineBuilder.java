@@ -108,6 +108,7 @@ public final class MachineBuilder {
             }
         }
         fillPcpFromSnapshot(pa, snap);
+        pa.buildZonelists();
         return pa;
     }
 
@@ -305,6 +306,43 @@ public final class MachineBuilder {
         }
     }
 
+    // =================================================================== blank (for tests and small scenarios)
+
+    /**
+     * One node, one ZONE_NORMAL of {@code pageblocks} pageblocks starting at pfn 0, every page allocated
+     * to the kernel (K_KERNEL) and every block UNMOVABLE, watermarks 0. Scenarios then free exactly the
+     * pages they want into the buddy with {@link #freeInto}.
+     */
+    public static PageAllocator blank(KernelEra era, int pageblocks, int cpus) {
+        int pages = pageblocks * PAGEBLOCK_PAGES;
+        PhysMem mem = new PhysMem((pages + 1023) & ~1023);
+        Zone z = new Zone(0, ZONE_NORMAL, 0, 0, pages);
+        mem.zones = new Zone[]{z};
+        for (int b = 0; b < pageblocks; b++) { mem.blockZone[b] = 0; mem.blockMt[b] = MT_UNMOVABLE; }
+        for (int p = 0; p < pages; p++) { mem.state[p] = S_ALLOC; mem.kind[p] = K_KERNEL; mem.next[p] = mem.prev[p] = -1; }
+        z.spanned = z.present = z.managed = pages;
+        PageAllocator pa = new PageAllocator(era, mem, 1, cpus);
+        pa.buildZonelists();
+        pa.setupPcp();
+        return pa;
+    }
+
+    /** Frees {@code [pfn, pfn + 2^order)} of a scenario machine straight into the buddy (as memblock_free_all does). */
+    public static void freeInto(PageAllocator pa, int pfn, int order) {
+        Zone z = pa.mem.zoneOf(pfn);
+        pa.mem.kind[pfn] = K_EXTERNAL;
+        pa.buddy.freeOnePage(z, pfn, order, pa.mem.pageblockMigratetype(pfn));
+    }
+
+    /** Sets a pageblock's migratetype in a scenario machine. */
+    public static void setPageblockType(PageAllocator pa, int pfn, int mt) { pa.mem.setBlockMt(pfn, mt); }
+
+    /** Marks an allocated order-0 page of a scenario machine as anonymous (movable, migratable). */
+    public static void makeAnon(PageAllocator pa, int pfn) {
+        pa.mem.kind[pfn] = K_ANON;
+        pa.mem.zoneOf(pfn).nrAnon++;
+    }
+
     // =================================================================== from parameters
 
     /** Parameters of a synthetic machine. */
@@ -370,6 +408,7 @@ public final class MachineBuilder {
                 p += 1 << o;
             }
         }
+        pa.buildZonelists();
         pa.setupWatermarksAndPcp(Watermarks.minFreeKbytes(lowmem, mem.zones.length, true), 10);
         if (prm.fragmentation > 0) age(pa, prm);
         return pa;

@@ -43,7 +43,7 @@ public final class PageAllocator implements PageProvider {
     final int nrCpus;
     final int[] cpuToNode;
     /** zonelists[node][highest_zoneidx]: local zones downwards, then the other nodes'. */
-    final Zone[][][] zonelists;
+    Zone[][][] zonelists;
     final Vmscan vmscan;
     final Compaction compaction;
     final List<Shrinker> shrinkers = new ArrayList<>();
@@ -82,19 +82,6 @@ public final class PageAllocator implements PageProvider {
         cpuToNode = new int[nrCpus];
         for (int c = 0; c < nrCpus; c++) cpuToNode[c] = (int) ((long) c * nrNodes / nrCpus);
         zonelists = new Zone[nrNodes][NR_ZONES][];
-        for (int n = 0; n < nrNodes; n++) {
-            for (int hi = 0; hi < NR_ZONES; hi++) {
-                List<Zone> zl = new ArrayList<>();
-                for (int k = 0; k < nrNodes; k++) {
-                    int node = (n + k) % nrNodes;
-                    for (int t = hi; t >= 0; t--) {
-                        Zone z = zone(node, t);
-                        if (z != null && z.populated()) zl.add(z);
-                    }
-                }
-                zonelists[n][hi] = zl.toArray(new Zone[0]);
-            }
-        }
         lruLock = new KLock[nrNodes];
         for (int n = 0; n < nrNodes; n++) lruLock[n] = new KLock("lruvec->lru_lock[" + n + "]", KLock.Kind.SPIN);
         kswapdWoken = new boolean[nrNodes];
@@ -108,6 +95,23 @@ public final class PageAllocator implements PageProvider {
         }
         vmscan = new Vmscan(this);
         compaction = new Compaction(this);
+    }
+
+    /** build_all_zonelists(): called by the builders once zone sizes are known (unpopulated zones are left out). */
+    void buildZonelists() {
+        for (int n = 0; n < nrNodes; n++) {
+            for (int hi = 0; hi < NR_ZONES; hi++) {
+                List<Zone> zl = new ArrayList<>();
+                for (int k = 0; k < nrNodes; k++) {
+                    int node = (n + k) % nrNodes;
+                    for (int t = hi; t >= 0; t--) {
+                        Zone z = zone(node, t);
+                        if (z != null && z.populated()) zl.add(z);
+                    }
+                }
+                zonelists[n][hi] = zl.toArray(new Zone[0]);
+            }
+        }
     }
 
     // ================================================================ configuration and inspection
