@@ -429,48 +429,51 @@ public final class MachineBuilder {
     }
 
     /**
-     * The seeded aging workload: rounds of filling memory to {@code used} with a mix of page cache (1/5 of
-     * it dirty), anonymous memory and long-lived unmovable/reclaimable kernel allocations of orders 0-3,
-     * then freeing a random half of the movable pages. Kernel allocations made while movable pages
-     * interleave with them pin pageblocks, which is what fragments a real machine. Stops when the unusable
+     * The seeded aging workload: rounds that each allocate a tenth of managed memory (page cache with 1 in 5
+     * pages dirty, anonymous memory, and unmovable/reclaimable kernel allocations of orders 0-3 in the
+     * proportion 52:40:8) and then free every movable page with probability 1/2 and every kernel allocation
+     * with probability 1/4. Long-lived kernel allocations landing between movable pages pin pageblocks and
+     * random frees leave scattered holes, which is how a real machine fragments. Stops when the unusable
      * free space index at pageblock order (free pages not in blocks of order >= 9, as a fraction of free
-     * pages) reaches the target, or after 64 rounds.
+     * pages) reaches the target, or after 200 rounds. Allocations do not reclaim, so aging takes no slow-path
+     * detours and is deterministic for a seed.
      */
     public static int age(PageAllocator pa, Params prm) {
         SplittableRandom rnd = new SplittableRandom(prm.seed);
-        SimpleExecContext ctx = new SimpleExecContext(0, 1, new CostTable());
+        CostTable costs = new CostTable();
         long total = 0;
         for (Zone z : pa.zones) total += z.managed;
-        long target = (long) (total * prm.used);
-        Held movable = new Held(), kernel = new Held();
+        long chunk = Math.max(1, total / 10);
+        long kernelGfp = Gfp.GFP_KERNEL & ~Gfp.RECLAIM | Gfp.NOWARN;
+        long movableGfp = Gfp.GFP_HIGHUSER_MOVABLE & ~Gfp.RECLAIM | Gfp.NOWARN;
+        Held anon = new Held(), kernel = new Held();
         int rounds = 0;
-        while (rounds < 64 && unusableFreeIndex(pa, PAGEBLOCK_ORDER) < prm.fragmentation) {
+        while (rounds < 200 && unusableFreeIndex(pa, PAGEBLOCK_ORDER) < prm.fragmentation) {
             rounds++;
-            int cpu = rnd.nextInt(pa.nrCpus);
-            ctx = new SimpleExecContext(cpu, 1, ctx.costs());
-            while (total - pa.freeAndPcpPageCount() < target) {
+            SimpleExecContext ctx = new SimpleExecContext(rnd.nextInt(pa.nrCpus), 1, costs);
+            for (long done = 0; done < chunk; ) {
                 int r = rnd.nextInt(100);
                 if (r < 8) {
                     int o = rnd.nextInt(4);
-                    long gfp = rnd.nextInt(3) == 0 ? (Gfp.GFP_KERNEL | Gfp.RECLAIMABLE) : Gfp.GFP_KERNEL;
-                    long p = pa.allocPages(ctx, o, gfp | Gfp.NOWARN | Gfp.NORETRY);
+                    long p = pa.allocPages(ctx, o, rnd.nextInt(3) == 0 ? kernelGfp | Gfp.RECLAIMABLE : kernelGfp);
                     if (p < 0) break;
                     pa.mem.kind[(int) p] = K_KERNEL;
                     kernel.add(p, o);
+                    done += 1L << o;
                 } else if (r < 60) {
-                    // page cache pages are tracked on the LRU itself
-                    if (pa.vmscan.addPageCache(ctx, 1, rnd.nextInt(5) == 0 ? 1 : 0, Gfp.GFP_HIGHUSER_MOVABLE | Gfp.NOWARN | Gfp.NORETRY) == 0) break;
+                    if (pa.vmscan.addPageCache(ctx, 1, rnd.nextInt(5) == 0 ? 1 : 0, movableGfp) == 0) break;
+                    done++;
                 } else {
-                    long p = pa.allocPages(ctx, 0, Gfp.GFP_HIGHUSER_MOVABLE | Gfp.NOWARN | Gfp.NORETRY);
+                    long p = pa.allocPages(ctx, 0, movableGfp);
                     if (p < 0) break;
                     pa.mem.kind[(int) p] = K_ANON;
                     pa.mem.zoneOf(p).nrAnon++;
-                    movable.add(p, 0);
+                    anon.add(p, 0);
+                    done++;
                 }
             }
-            // free a random half of anon pages, a random half of clean page cache, a quarter of kernel pages
-            for (int i = movable.n - 1; i >= 0; i--) {
-                if (rnd.nextBoolean()) { pa.vmscan.releaseOwned(ctx, movable.pfn[i]); movable.removeAt(i); }
+            for (int i = anon.n - 1; i >= 0; i--) {
+                if (rnd.nextBoolean()) { pa.vmscan.releaseOwned(ctx, anon.pfn[i]); anon.removeAt(i); }
             }
             for (Zone z : pa.zones) {
                 for (int p = z.lruHead[0]; p >= 0; ) {
@@ -486,8 +489,8 @@ public final class MachineBuilder {
                     kernel.removeAt(i);
                 }
             }
+            pa.drainAllPages(ctx);
         }
-        pa.drainAllPages(ctx);
         return rounds;
     }
 

@@ -91,10 +91,13 @@ public final class Vmscan {
     }
 
     /** Allocates {@code nrPages} anonymous (movable, unreclaimable) pages. Returns pages added. */
-    public int addAnon(ExecContext ctx, int nrPages) {
+    public int addAnon(ExecContext ctx, int nrPages) { return addAnon(ctx, nrPages, Gfp.GFP_HIGHUSER_MOVABLE); }
+
+    /** Allocates {@code nrPages} anonymous pages with {@code gfp}. Returns pages added. */
+    public int addAnon(ExecContext ctx, int nrPages, long gfp) {
         int added = 0;
         for (int i = 0; i < nrPages; i++) {
-            long pfn = pa.allocPages(ctx, 0, Gfp.GFP_HIGHUSER_MOVABLE);
+            long pfn = pa.allocPages(ctx, 0, gfp);
             if (pfn < 0) break;
             mem.kind[(int) pfn] = K_ANON;
             mem.zoneOf(pfn).nrAnon++;
