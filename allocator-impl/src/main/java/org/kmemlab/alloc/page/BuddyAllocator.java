@@ -32,7 +32,7 @@ public final class BuddyAllocator {
     // ---------------------------------------------------------------- free list primitives
 
     void addToFreeList(Zone z, int pfn, int order, int mt, boolean tail) {
-        mem.setBlock(pfn, order, S_FREE, S_FREE_TAIL, (byte) mt);
+        mem.setHead(pfn, order, S_FREE, (byte) mt);
         int li = order * NR_MT + mt;
         if (tail) mem.listAddTail(z.freeHead, z.freeTail, li, pfn);
         else mem.listAddHead(z.freeHead, z.freeTail, li, pfn);
@@ -315,6 +315,9 @@ public final class BuddyAllocator {
                 if (eraNow && buddyMt != mt) mem.setBlockMt(buddy, mt);
             }
             delFromFreeList(z, buddy);
+            // the higher of the two heads is absorbed into the merged block
+            mem.state[pfn | buddy] = S_TAIL;
+            mem.order[pfn | buddy] = 0;
             pfn &= buddy;
             order++;
         }

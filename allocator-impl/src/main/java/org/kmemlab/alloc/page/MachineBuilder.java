@@ -256,7 +256,10 @@ public final class MachineBuilder {
             mem.next[p] = mem.prev[p] = -1;
         }
         free.sort(Comparator.comparingInt(s -> s.pfn));
-        for (Slot s : free) pa.buddy.addToFreeList(z, s.pfn, s.order, s.type, true);
+        for (Slot s : free) {
+            mem.markTails(s.pfn, s.order);
+            pa.buddy.addToFreeList(z, s.pfn, s.order, s.type, true);
+        }
     }
 
     /**
@@ -281,7 +284,7 @@ public final class MachineBuilder {
                 int li = PerCpuPages.pindex(MT_MOVABLE, 0);
                 for (int p = z.endPfn - 1; p >= z.startPfn && want > 0; p--) {
                     if (mem.state[p] != S_ALLOC || mem.kind[p] != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
-                    mem.setBlock(p, 0, S_PCP, S_PCP_TAIL, (byte) MT_MOVABLE);
+                    mem.setHead(p, 0, S_PCP, (byte) MT_MOVABLE);
                     mem.listAddTail(pcp.head, pcp.tail, li, p);
                     pcp.listPages[li]++;
                     pcp.count++;
@@ -331,6 +334,7 @@ public final class MachineBuilder {
     public static void freeInto(PageAllocator pa, int pfn, int order) {
         Zone z = pa.mem.zoneOf(pfn);
         pa.mem.kind[pfn] = K_EXTERNAL;
+        pa.mem.markTails(pfn, order);
         pa.buddy.freeOnePage(z, pfn, order, pa.mem.pageblockMigratetype(pfn));
     }
 
@@ -396,7 +400,7 @@ public final class MachineBuilder {
             z.present = span;
             z.managed = span - reserved;
             lowmem += z.managed;
-            for (int p = z.startPfn; p < z.endPfn; p++) { mem.next[p] = mem.prev[p] = -1; }
+            for (int p = z.startPfn; p < z.endPfn; p++) { mem.next[p] = mem.prev[p] = -1; mem.state[p] = S_TAIL; }
             for (int p = z.startPfn; p < z.startPfn + reserved; p++) mem.state[p] = S_RESERVED;
             // __free_pages_core: the largest aligned blocks that fit
             int p = z.startPfn + reserved;

@@ -368,7 +368,7 @@ public final class PageAllocator implements PageProvider {
         mem.listDel(pcp.head, pcp.tail, li, p);
         pcp.listPages[li] -= 1 << order;
         pcp.count -= 1 << order;
-        mem.setBlock(p, order, S_ALLOC, S_ALLOC_TAIL, K_EXTERNAL);
+        mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
         ctx.charge(c.pcpOp);
         z.statAllocs++;
         return p;
@@ -383,7 +383,7 @@ public final class PageAllocator implements PageProvider {
         for (; n < count; n++) {
             int p = buddy.rmqueue(z, order, mt, allocFlags);
             if (p < 0) break;
-            mem.setBlock(p, order, S_PCP, S_PCP_TAIL, (byte) mt);
+            mem.setHead(p, order, S_PCP, (byte) mt);
             mem.listAddTail(pcp.head, pcp.tail, li, p);
             pcp.listPages[li] += 1 << order;
             pcp.count += 1 << order;
@@ -411,7 +411,7 @@ public final class PageAllocator implements PageProvider {
         ctx.charge(c.buddyPage + c.fallback * fb);
         ctx.exit();
         if (p >= 0) {
-            mem.setBlock(p, order, S_ALLOC, S_ALLOC_TAIL, K_EXTERNAL);
+            mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
             events.allocZoneLocked(z, p, order, mt, false);
             z.statAllocs++;
             out.path |= AllocOutcome.PATH_BUDDY;
@@ -446,7 +446,7 @@ public final class PageAllocator implements PageProvider {
             ctx.enter("free_unref_page");
             if (mt >= MT_PCPTYPES) mt = MT_MOVABLE; // highatomic pages are cached on the movable list
             int li = PerCpuPages.pindex(mt, order);
-            mem.setBlock(pfn, order, S_PCP, S_PCP_TAIL, (byte) mt);
+            mem.setHead(pfn, order, S_PCP, (byte) mt);
             mem.listAddHead(pcp.head, pcp.tail, li, pfn);
             pcp.listPages[li] += 1 << order;
             pcp.count += 1 << order;
@@ -991,7 +991,7 @@ public final class PageAllocator implements PageProvider {
                 case S_HOLE, S_RESERVED -> p++;
                 case S_FREE, S_ALLOC, S_PCP -> {
                     int o = mem.order[p];
-                    byte tail = (byte) (s + 1);
+                    byte tail = S_TAIL;
                     if ((p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned head " + p);
                     Zone z = mem.zoneOf(p);
                     if (z == null || !z.contains(p + (1 << o) - 1)) throw new IllegalStateException("block crosses zone at " + p);

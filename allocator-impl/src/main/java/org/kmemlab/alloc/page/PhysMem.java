@@ -18,18 +18,21 @@ public final class PhysMem {
     public static final byte S_RESERVED = 1;
     /** PageBuddy head of a free block on a zone free list. */
     public static final byte S_FREE = 2;
-    public static final byte S_FREE_TAIL = 3;
+    /**
+     * A pfn inside a block (not its head). Like the kernel, which clears PageBuddy only on heads, the model
+     * never rewrites tails when a block changes hands: a block's state is its head's, and a head that is
+     * absorbed by a merge is turned into a tail. That keeps splitting and merging O(order), not O(2^order).
+     */
+    public static final byte S_TAIL = 3;
     /** Head of an allocated block. */
     public static final byte S_ALLOC = 4;
-    public static final byte S_ALLOC_TAIL = 5;
     /** Head of a block cached on a per-cpu list (pages there are not in NR_FREE_PAGES). */
     public static final byte S_PCP = 6;
-    public static final byte S_PCP_TAIL = 7;
     /** Isolated by a compaction scanner; never visible between two operations. */
     public static final byte S_ISOLATED = 8;
 
-    public static final String[] STATE_NAMES = {"hole", "reserved", "free", "free-tail", "alloc", "alloc-tail",
-            "pcp", "pcp-tail", "isolated"};
+    public static final String[] STATE_NAMES = {"hole", "reserved", "free", "tail", "alloc", "?5",
+            "pcp", "?7", "isolated"};
 
     // Owner kinds of allocated heads.
     /** Allocated through {@link PageAllocator#allocPages}: the model never moves or reclaims it. */
@@ -86,14 +89,18 @@ public final class PhysMem {
         return z < 0 ? null : zones[z];
     }
 
-    /** Marks a block's head and tails. */
-    void setBlock(int pfn, int ord, byte headState, byte tailState, byte k) {
+    /** Labels a block by its head; its other pfns are already tails. */
+    void setHead(int pfn, int ord, byte headState, byte k) {
         state[pfn] = headState;
         order[pfn] = (byte) ord;
         kind[pfn] = k;
+    }
+
+    /** Turns every pfn of {@code [pfn+1, pfn+2^ord)} into a tail (used when building states wholesale). */
+    void markTails(int pfn, int ord) {
         int n = 1 << ord;
         for (int i = 1; i < n; i++) {
-            state[pfn + i] = tailState;
+            state[pfn + i] = S_TAIL;
             order[pfn + i] = 0;
         }
     }

@@ -132,10 +132,12 @@ class BuddyPropertiesTest {
             int n = z.endPfn - z.startPfn;
             boolean[] free = new boolean[n];
             TreeMap<Integer, Integer> model = new TreeMap<>();
+            // the set of free pfns: the extents of the free heads (tails carry no state of their own)
             for (int i = 0; i < n; i++) {
-                byte s = m.state(z.startPfn + i);
-                free[i] = s == S_FREE || s == S_FREE_TAIL;
-                if (s == S_FREE) model.put(z.startPfn + i, m.order(z.startPfn + i));
+                if (m.state(z.startPfn + i) != S_FREE) continue;
+                int o = m.order(z.startPfn + i);
+                model.put(z.startPfn + i, o);
+                for (int k = 0; k < (1 << o) && i + k < n; k++) free[i + k] = true;
             }
             TreeMap<Integer, Integer> ref = new TreeMap<>();
             int top = 1 << MAX_ORDER_IDX;

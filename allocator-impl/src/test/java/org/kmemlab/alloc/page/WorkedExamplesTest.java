@@ -374,7 +374,7 @@ class WorkedExamplesTest {
     /** Marks a block that __rmqueue returned as allocated, as rmqueue()'s caller does. */
     static void take(PageAllocator pa, int pfn) {
         assertTrue(pfn >= 0);
-        pa.mem.setBlock(pfn, 0, PhysMem.S_ALLOC, PhysMem.S_ALLOC_TAIL, PhysMem.K_EXTERNAL);
+        pa.mem.setHead(pfn, 0, PhysMem.S_ALLOC, PhysMem.K_EXTERNAL);
     }
 
     static java.nio.file.Path fixtureDir() {
