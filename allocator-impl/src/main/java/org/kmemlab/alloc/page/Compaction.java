@@ -1,0 +1,308 @@
+package org.kmemlab.alloc.page;
+
+import org.kmemlab.alloc.core.ExecContext;
+import org.kmemlab.alloc.core.Gfp;
+
+import static org.kmemlab.alloc.page.PageConst.*;
+import static org.kmemlab.alloc.page.PhysMem.*;
+
+/**
+ * Memory compaction after {@code mm/compaction.c}: {@code try_to_compact_pages()}, {@code compact_zone_order()},
+ * {@code compact_zone()}, {@code compaction_suitable()}, {@code isolate_migratepages_block()} (the migrate
+ * scanner, walking up from the zone start), {@code isolate_freepages_block()} (the free scanner, walking down
+ * from the zone end), {@code migrate_pages()} with {@code compaction_alloc()}, {@code __compact_finished()},
+ * deferral ({@code defer_compaction()}, {@code compaction_deferred()}, {@code compaction_defer_reset()}), and
+ * {@code fragmentation_index()} from {@code mm/vmstat.c}.
+ *
+ * <p>Only model-owned movable pages move: page cache pages not under writeback and anonymous pages.
+ * Pages allocated through {@link PageAllocator#allocPages} are never moved, because their owner holds the
+ * pfn; see NOTES-page.md. The scanners restart at the zone ends on every run (no cached scanner positions,
+ * no pageblock skip bits).
+ */
+public final class Compaction {
+    final PageAllocator pa;
+    final PhysMem mem;
+    public long totalMigrated, totalScanned;
+
+    // per-run scratch: isolated migrate sources and free targets (no per-run allocation)
+    private final int[] src = new int[COMPACT_CLUSTER_MAX];
+    private int[] freeList = new int[COMPACT_CLUSTER_MAX * 2];
+    private int nFree;
+
+    Compaction(PageAllocator pa) {
+        this.pa = pa;
+        this.mem = pa.mem;
+    }
+
+    // ------------------------------------------------------------------ deferral
+
+    /** {@code defer_compaction()}: skip the next 1 &lt;&lt; shift attempts, shift at most COMPACT_MAX_DEFER_SHIFT. */
+    static void deferCompaction(Zone z, int order) {
+        z.compactConsidered = 0;
+        z.compactDeferShift++;
+        if (order < z.compactOrderFailed) z.compactOrderFailed = order;
+        if (z.compactDeferShift > COMPACT_MAX_DEFER_SHIFT) z.compactDeferShift = COMPACT_MAX_DEFER_SHIFT;
+    }
+
+    /** {@code compaction_deferred()}. */
+    static boolean compactionDeferred(Zone z, int order) {
+        long deferLimit = 1L << z.compactDeferShift;
+        if (order < z.compactOrderFailed) return false;
+        if (++z.compactConsidered >= deferLimit) {
+            z.compactConsidered = (int) deferLimit;
+            return false;
+        }
+        return true;
+    }
+
+    /** {@code compaction_defer_reset()}. */
+    static void deferReset(Zone z, int order, boolean allocSuccess) {
+        if (z == null) return;
+        if (allocSuccess) {
+            z.compactConsidered = 0;
+            z.compactDeferShift = 0;
+        }
+        if (order >= z.compactOrderFailed) z.compactOrderFailed = order + 1;
+    }
+
+    // ------------------------------------------------------------------ suitability
+
+    /**
+     * {@code fragmentation_index()} ({@code mm/vmstat.c __fragmentation_index}): -1000 when a block of the
+     * order is free, 0 when no memory is free; otherwise 1000 - (1000 + free_pages*1000/2^order) / free_blocks,
+     * towards 0 for lack of memory and towards 1000 for fragmentation.
+     */
+    public static int fragmentationIndex(Zone z, int order) {
+        long freeBlocksTotal = 0, freePages = 0, freeBlocksSuitable = 0;
+        for (int o = 0; o < NR_ORDERS; o++) {
+            long blocks = z.nrFree[o];
+            freeBlocksTotal += blocks;
+            freePages += blocks << o;
+            if (o >= order) freeBlocksSuitable += blocks << (o - order);
+        }
+        return fragmentationIndex(order, freeBlocksTotal, freePages, freeBlocksSuitable);
+    }
+
+    static int fragmentationIndex(int order, long freeBlocksTotal, long freePages, long freeBlocksSuitable) {
+        long requested = 1L << order;
+        if (freeBlocksTotal == 0) return 0;
+        if (freeBlocksSuitable > 0) return -1000;
+        return (int) (1000 - (1000 + freePages * 1000 / requested) / freeBlocksTotal);
+    }
+
+    /**
+     * {@code compaction_suitable()} (5.10 shape): SUCCESS when the watermark for the order is already met,
+     * SKIPPED when order-0 pages are short of (low or min) + compact_gap(order) = 2 &lt;&lt; order, and for
+     * costly orders SKIPPED (NOT_SUITABLE_ZONE mapped to SKIPPED as 5.10 does) when the fragmentation index is
+     * in [0, extfrag_threshold], i.e. the failure is due to lack of memory rather than fragmentation.
+     */
+    public CompactResult compactionSuitable(Zone z, int order, int allocFlags, int highest) {
+        if (order < 0) return CompactResult.CONTINUE;
+        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
+        if (Watermarks.zoneWatermarkOk(z, order, mark, highest, allocFlags, pa.eraNow)) return CompactResult.SUCCESS;
+        long wm = (order > PAGE_ALLOC_COSTLY_ORDER ? z.lowWmark() : z.minWmark()) + (2L << order);
+        if (!Watermarks.zoneWatermarkOk(z, 0, wm, highest, ALLOC_CMA, pa.eraNow)) return CompactResult.SKIPPED;
+        if (order > PAGE_ALLOC_COSTLY_ORDER) {
+            int fi = fragmentationIndex(z, order);
+            if (fi >= 0 && fi <= EXTFRAG_THRESHOLD) return CompactResult.SKIPPED;
+        }
+        return CompactResult.CONTINUE;
+    }
+
+    // ------------------------------------------------------------------ direct compaction
+
+    /** {@code try_to_compact_pages()}. */
+    CompactResult tryToCompactPages(ExecContext ctx, PageCosts c, long gfp, int order, int allocFlags, Zone[] zl,
+                                    int highest, int mt, int prio) {
+        ctx.enter("try_to_compact_pages");
+        // GFP_NOIO: migration may need I/O (5.10 may_perform_io, current gfp_compaction_allowed)
+        if ((gfp & Gfp.IO) == 0) { ctx.exit(); return CompactResult.SKIPPED; }
+        CompactResult rc = CompactResult.SKIPPED;
+        for (Zone z : zl) {
+            if (prio > MIN_COMPACT_PRIORITY && compactionDeferred(z, order)) {
+                rc = CompactResult.max(CompactResult.DEFERRED, rc);
+                continue;
+            }
+            ctx.enter("compact_zone_order");
+            CompactResult status = compactZone(ctx, c, z, order, prio, true, mt, allocFlags, highest);
+            ctx.exit();
+            rc = CompactResult.max(status, rc);
+            if (status == CompactResult.SUCCESS) {
+                deferReset(z, order, false);
+                break;
+            }
+            if (prio != COMPACT_PRIO_ASYNC && (status == CompactResult.COMPLETE || status == CompactResult.PARTIAL_SKIPPED))
+                deferCompaction(z, order);
+        }
+        ctx.exit();
+        return rc;
+    }
+
+    /**
+     * {@code compact_zone()}. {@code order} -1 means compact the whole zone (compact_memory). Returns the
+     * result; pages migrated are added to {@link #totalMigrated}.
+     */
+    public CompactResult compactZone(ExecContext ctx, PageCosts c, Zone z, int order, int prio, boolean direct,
+                                     int mt, int allocFlags, int highest) {
+        ctx.enter("compact_zone");
+        ctx.charge(c.compactSetup);
+        CompactResult ret = compactionSuitable(z, order, allocFlags, highest);
+        if (ret == CompactResult.SUCCESS || ret == CompactResult.SKIPPED) {
+            ctx.exit();
+            pa.events.compactionEnd(z, order, prio, ret.ordinal(), 0, 0);
+            return ret;
+        }
+        boolean async = prio == COMPACT_PRIO_ASYNC;
+        int firstBlock = z.startPfn & ~(PAGEBLOCK_PAGES - 1);
+        int migrateBlock = firstBlock;
+        int freeBlock = (z.endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
+        long migrated = 0, scanned = 0;
+        nFree = 0;
+        ret = CompactResult.CONTINUE;
+        while (ret == CompactResult.CONTINUE) {
+            if (migrateBlock >= freeBlock) { ret = CompactResult.COMPLETE; break; }
+            // isolate_migratepages(): next suitable source pageblock
+            if (!suitableMigrationSource(migrateBlock, async, direct, mt)) {
+                migrateBlock += PAGEBLOCK_PAGES;
+                continue;
+            }
+            int pos = migrateBlock;
+            int blockEnd = migrateBlock + PAGEBLOCK_PAGES;
+            while (pos < blockEnd) {
+                ctx.enter("isolate_migratepages_block");
+                KLockHelper.lock(ctx, pa.lruLock[z.node]);
+                int nSrc = 0;
+                int start = pos;
+                while (pos < blockEnd && nSrc < COMPACT_CLUSTER_MAX) {
+                    byte s = mem.state[pos];
+                    if (s == S_ALLOC) {
+                        if (migratable(pos)) src[nSrc++] = pos;
+                        pos += 1 << mem.order[pos];
+                    } else if (s == S_FREE || s == S_PCP) pos += 1 << mem.order[pos];
+                    else pos++;
+                }
+                ctx.unlock(pa.lruLock[z.node]);
+                ctx.charge(c.compactScan * (pos - start));
+                scanned += pos - start;
+                ctx.exit();
+                if (nSrc == 0) continue;
+                // migrate_pages() with compaction_alloc() feeding targets from the free scanner
+                ctx.enter("migrate_pages");
+                int done = 0;
+                for (int i = 0; i < nSrc; i++) {
+                    if (nFree == 0) {
+                        freeBlock = isolateFreepages(ctx, c, z, freeBlock, migrateBlock, nSrc - i);
+                        if (nFree == 0) break;
+                    }
+                    int target = freeList[--nFree];
+                    migrateOne(z, src[i], target);
+                    done++;
+                }
+                ctx.charge(c.compactMigrate * done);
+                migrated += done;
+                ctx.exit();
+                if (done < nSrc) break; // no more free targets: the scanners met
+            }
+            migrateBlock += PAGEBLOCK_PAGES;
+            ret = compactFinished(z, order, mt, async, migrateBlock >= freeBlock);
+        }
+        releaseFreepages(ctx, c, z);
+        totalMigrated += migrated;
+        totalScanned += scanned;
+        pa.events.compactionEnd(z, order, prio, ret.ordinal(), migrated, scanned);
+        ctx.exit();
+        return ret;
+    }
+
+    /** {@code suitable_migration_source()}. */
+    private boolean suitableMigrationSource(int block, boolean async, boolean direct, int mt) {
+        if (!async || !direct) return true;
+        int bm = mem.pageblockMigratetype(block);
+        if (mt == MT_MOVABLE) return bm == MT_MOVABLE;
+        return bm == mt;
+    }
+
+    /** {@code suitable_migration_target()}: movable blocks that are not already free as a whole. */
+    private boolean suitableMigrationTarget(int block) {
+        if (mem.state[block] == S_FREE && mem.order[block] >= PAGEBLOCK_ORDER) return false;
+        return mem.pageblockMigratetype(block) == MT_MOVABLE;
+    }
+
+    private boolean migratable(int p) {
+        if (mem.order[p] != 0) return false;
+        byte k = mem.kind[p];
+        if (k == K_ANON) return true;
+        return k == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) == 0;
+    }
+
+    /** isolate_freepages(): walks pageblocks down from {@code freeBlock}; returns the new free scanner block. */
+    private int isolateFreepages(ExecContext ctx, PageCosts c, Zone z, int freeBlock, int migrateBlock, int want) {
+        while (nFree < want && freeBlock > migrateBlock) {
+            if (freeBlock >= z.startPfn && suitableMigrationTarget(freeBlock)) {
+                ctx.enter("isolate_freepages_block");
+                pa.lock(ctx, c, z); // compact_lock_irqsave(&cc->zone->lock)
+                int end = Math.min(freeBlock + PAGEBLOCK_PAGES, z.endPfn);
+                for (int p = freeBlock; p < end; ) {
+                    if (mem.state[p] == S_FREE) {
+                        int o = mem.order[p];
+                        pa.buddy.delFromFreeList(z, p); // __isolate_free_page
+                        for (int i = 0; i < (1 << o); i++) {
+                            mem.state[p + i] = S_ISOLATED;
+                            mem.order[p + i] = 0;
+                            if (nFree == freeList.length) freeList = java.util.Arrays.copyOf(freeList, nFree * 2);
+                            freeList[nFree++] = p + (1 << o) - 1 - i; // lowest pfn used last
+                        }
+                        p += 1 << o;
+                    } else if (mem.state[p] == S_ALLOC || mem.state[p] == S_PCP) p += 1 << mem.order[p];
+                    else p++;
+                }
+                ctx.charge(c.compactScan * (end - freeBlock));
+                totalScanned += end - freeBlock;
+                pa.unlock(ctx, z);
+                ctx.exit();
+            }
+            if (nFree >= want) break;
+            freeBlock -= PAGEBLOCK_PAGES;
+        }
+        return freeBlock;
+    }
+
+    /** Moves one order-0 model-owned page to {@code target} and frees the source. */
+    private void migrateOne(Zone z, int from, int target) {
+        byte k = mem.kind[from];
+        mem.state[target] = S_ALLOC;
+        mem.order[target] = 0;
+        mem.kind[target] = k;
+        mem.flags[target] = mem.flags[from];
+        if (k == K_PAGECACHE) pa.vmscan.lruReplace(z, from, target);
+        mem.kind[from] = K_EXTERNAL;
+        mem.flags[from] = 0;
+        mem.state[from] = S_ISOLATED;
+        // putback of the old page: straight to the buddy, merging with its now-free neighbours
+        pa.buddy.freeOnePage(z, from, 0, mem.pageblockMigratetype(from));
+    }
+
+    /** release_freepages(): unused isolated free pages go back to the buddy. */
+    private void releaseFreepages(ExecContext ctx, PageCosts c, Zone z) {
+        if (nFree == 0) return;
+        pa.lock(ctx, c, z);
+        for (int i = 0; i < nFree; i++) {
+            int p = freeList[i];
+            pa.buddy.freeOnePage(z, p, 0, mem.pageblockMigratetype(p));
+        }
+        ctx.charge(c.buddyFree * nFree);
+        nFree = 0;
+        pa.unlock(ctx, z);
+    }
+
+    /** {@code __compact_finished()} checked at pageblock boundaries. */
+    private CompactResult compactFinished(Zone z, int order, int mt, boolean async, boolean scannersMet) {
+        if (scannersMet) return CompactResult.COMPLETE;
+        if (order < 0) return CompactResult.CONTINUE;
+        for (int o = order; o < NR_ORDERS; o++) {
+            if (z.nrFreeList[o * NR_MT + mt] > 0) return CompactResult.SUCCESS;
+            if (pa.buddy.findSuitableFallback(z, o, mt, true) != -1) return CompactResult.SUCCESS;
+        }
+        return CompactResult.CONTINUE;
+    }
+}

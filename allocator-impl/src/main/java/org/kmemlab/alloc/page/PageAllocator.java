@@ -1,0 +1,1021 @@
+package org.kmemlab.alloc.page;
+
+import org.kmemlab.alloc.core.CostTable;
+import org.kmemlab.alloc.core.ExecContext;
+import org.kmemlab.alloc.core.Gfp;
+import org.kmemlab.alloc.core.KLock;
+import org.kmemlab.alloc.core.KernelEra;
+import org.kmemlab.alloc.core.PageProvider;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.kmemlab.alloc.page.PageConst.*;
+import static org.kmemlab.alloc.page.PhysMem.*;
+
+/**
+ * The page allocator facade: {@code mm/page_alloc.c} {@code __alloc_pages()} (5.10:
+ * {@code __alloc_pages_nodemask()}), {@code get_page_from_freelist()}, {@code rmqueue()},
+ * {@code rmqueue_pcplist()}, {@code rmqueue_bulk()}, {@code free_unref_page()},
+ * {@code free_pcppages_bulk()}, {@code drain_all_pages()}, {@code __alloc_pages_slowpath()} with
+ * {@code gfp_to_alloc_flags()}, {@code __alloc_pages_direct_compact()}, {@code __alloc_pages_direct_reclaim()},
+ * {@code should_reclaim_retry()}, {@code should_compact_retry()}, {@code __alloc_pages_may_oom()},
+ * {@code wake_all_kswapds()}. Reclaim lives in {@link Vmscan}, compaction in {@link Compaction}.
+ *
+ * <p>It implements {@link PageProvider} for the slab/vmalloc layer. It owns no threads and no clock:
+ * every cost is charged to the caller's {@link ExecContext} under kernel frame names, and every
+ * {@code zone->lock} acquisition goes through {@link ExecContext#lock} so the replayer orders them.
+ * kswapd and kcompactd are the callable steps {@link #kswapd} and {@link #kcompactd}; the replayer runs
+ * them when {@link #kswapdPending} / {@link #kcompactdPending} say they were woken.
+ *
+ * <p>Not thread-safe: one replayer thread drives it.
+ */
+public final class PageAllocator implements PageProvider {
+    /** The kernel loops forever for __GFP_NOFAIL and for !__GFP_FS OOM; the model gives up after this many passes. */
+    public static final int SLOWPATH_LOOP_CAP = 200;
+
+    final KernelEra era;
+    final boolean eraNow;
+    final PhysMem mem;
+    final BuddyAllocator buddy;
+    final Zone[] zones;
+    final int nrNodes;
+    final int nrCpus;
+    final int[] cpuToNode;
+    /** zonelists[node][highest_zoneidx]: local zones downwards, then the other nodes'. */
+    Zone[][][] zonelists;
+    final Vmscan vmscan;
+    final Compaction compaction;
+    final List<Shrinker> shrinkers = new ArrayList<>();
+    final KLock[] lruLock;
+    final KLock pcpuDrainMutex = new KLock("pcpu_drain_mutex", KLock.Kind.MUTEX);
+    final KLock oomLock = new KLock("oom_lock", KLock.Kind.MUTEX);
+    PageEvents events = PageEvents.NONE;
+    OomHandler oomHandler = (ctx, order, gfp) -> false;
+
+    // kswapd / kcompactd wakeups per node (pgdat->kswapd_order, kswapd_highest_zoneidx, kcompactd_max_order)
+    final boolean[] kswapdWoken, kcompactdWoken;
+    final int[] kswapdOrder, kswapdHighestZone, kcompactdOrder;
+
+    /** PF_MEMALLOC depth: >0 while the model runs reclaim or compaction on behalf of an allocation. */
+    int memallocDepth;
+    /** Pages freed while a shrinker runs ({@code reclaim_state->reclaimed_slab}). */
+    long reclaimedSlab;
+    int shrinkerDepth;
+
+    private PageCosts costs;
+    private final AllocOutcome scratch = new AllocOutcome();
+    private final AllocOutcome inner = new AllocOutcome();
+
+    // vmstat event counters (/proc/vmstat names)
+    public long allocstall, compactstall, compactsuccess, compactfail, oomKills, pgscan, pgsteal, allocFailures,
+            drainAllPages, kswapdWakeups;
+
+    PageAllocator(KernelEra era, PhysMem mem, int nrNodes, int nrCpus) {
+        this.era = era;
+        this.eraNow = era.atLeast(KernelEra.ENOW);
+        this.mem = mem;
+        this.zones = mem.zones;
+        this.nrNodes = nrNodes;
+        this.nrCpus = nrCpus;
+        this.buddy = new BuddyAllocator(mem, eraNow);
+        cpuToNode = new int[nrCpus];
+        for (int c = 0; c < nrCpus; c++) cpuToNode[c] = (int) ((long) c * nrNodes / nrCpus);
+        zonelists = new Zone[nrNodes][NR_ZONES][];
+        lruLock = new KLock[nrNodes];
+        for (int n = 0; n < nrNodes; n++) lruLock[n] = new KLock("lruvec->lru_lock[" + n + "]", KLock.Kind.SPIN);
+        kswapdWoken = new boolean[nrNodes];
+        kcompactdWoken = new boolean[nrNodes];
+        kswapdOrder = new int[nrNodes];
+        kswapdHighestZone = new int[nrNodes];
+        kcompactdOrder = new int[nrNodes];
+        for (Zone z : zones) {
+            z.pcp = new PerCpuPages[nrCpus];
+            for (int c = 0; c < nrCpus; c++) z.pcp[c] = new PerCpuPages(c, eraNow);
+        }
+        vmscan = new Vmscan(this);
+        compaction = new Compaction(this);
+    }
+
+    /** build_all_zonelists(): called by the builders once zone sizes are known (unpopulated zones are left out). */
+    void buildZonelists() {
+        for (int n = 0; n < nrNodes; n++) {
+            for (int hi = 0; hi < NR_ZONES; hi++) {
+                List<Zone> zl = new ArrayList<>();
+                for (int k = 0; k < nrNodes; k++) {
+                    int node = (n + k) % nrNodes;
+                    for (int t = hi; t >= 0; t--) {
+                        Zone z = zone(node, t);
+                        if (z != null && z.populated()) zl.add(z);
+                    }
+                }
+                zonelists[n][hi] = zl.toArray(new Zone[0]);
+            }
+        }
+    }
+
+    // ================================================================ configuration and inspection
+
+    public KernelEra era() { return era; }
+    public PhysMem mem() { return mem; }
+    public int nrNodes() { return nrNodes; }
+    public int nrCpus() { return nrCpus; }
+    public List<Zone> zones() { return List.of(zones); }
+    public int nodeOfCpu(int cpu) { return cpuToNode[Math.floorMod(cpu, nrCpus)]; }
+
+    public Zone zone(int node, int type) {
+        for (Zone z : zones) if (z.node == node && z.type == type) return z;
+        return null;
+    }
+
+    public void setEvents(PageEvents ev) { events = ev == null ? PageEvents.NONE : ev; buddy.events = events; }
+    public void setOomHandler(OomHandler h) { oomHandler = h; }
+    public void registerShrinker(Shrinker s) { shrinkers.add(s); }
+    public void unregisterShrinker(Shrinker s) { shrinkers.remove(s); }
+    public List<Shrinker> shrinkers() { return List.copyOf(shrinkers); }
+    public boolean kswapdPending(int node) { return kswapdWoken[node]; }
+    public boolean kcompactdPending(int node) { return kcompactdWoken[node]; }
+    /** The outcome of the last {@link #allocPages} call (PageProvider callers get only the pfn). */
+    public AllocOutcome lastOutcome() { return scratch; }
+    public long extfragEvents() { long n = 0; for (Zone z : zones) n += z.statExtfrag; return n; }
+
+    PageCosts costs(ExecContext ctx) {
+        CostTable t = ctx.costs();
+        PageCosts c = costs;
+        if (c == null || c.table != t) costs = c = new PageCosts(t);
+        return c;
+    }
+
+    /**
+     * Recomputes min/low/high like {@code __setup_per_zone_wmarks()} for {@code min_free_kbytes} and
+     * {@code watermark_scale_factor}, lowmem_reserve like {@code setup_per_zone_lowmem_reserve()}, and the
+     * pcp batch/high for the era (5.10 {@code pageset_set_batch}, current {@code zone_set_pageset_high_and_batch}).
+     */
+    public void setupWatermarksAndPcp(long minFreeKbytes, int watermarkScaleFactor) {
+        Watermarks.setupPerZoneWmarks(zones, minFreeKbytes, watermarkScaleFactor);
+        Watermarks.setupLowmemReserve(zones, nrNodes);
+        setupPcp();
+    }
+
+    void setupPcp() {
+        for (Zone z : zones) {
+            int batch = Math.max(1, PerCpuPages.zoneBatchsize(z.managed));
+            int cpusOfNode = 0;
+            for (int c = 0; c < nrCpus; c++) if (cpuToNode[c] == z.node) cpusOfNode++;
+            int highMin, highMax, high;
+            if (eraNow) {
+                highMin = PerCpuPages.zoneHighsize(z.managed, z.watermark[WMARK_LOW], batch, cpusOfNode, 0, 0);
+                highMax = PerCpuPages.zoneHighsize(z.managed, z.watermark[WMARK_LOW], batch, cpusOfNode, 0,
+                        PerCpuPages.MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+                high = highMin;
+            } else {
+                high = highMin = highMax = PerCpuPages.highFor510(batch);
+            }
+            for (PerCpuPages p : z.pcp) p.setHighBatch(high, batch, highMin, highMax);
+        }
+    }
+
+    // ================================================================ PageProvider
+
+    @Override
+    public long allocPages(ExecContext ctx, int order, long gfp) { return alloc(ctx, order, gfp, scratch); }
+
+    @Override
+    public void freePages(ExecContext ctx, long pfn, int order) {
+        int p = (int) pfn;
+        if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.order[p] != order)
+            throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
+                    + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
+        if (mem.kind[p] == K_PAGECACHE) vmscan.lruDel(mem.zoneOf(p), p);
+        freePagesInternal(ctx, p, order);
+    }
+
+    @Override
+    public long freePageCount() {
+        long n = 0;
+        for (Zone z : zones) n += z.freePages;
+        return n;
+    }
+
+    /** Free pages plus pages on pcp lists: what the buddy would hold after drain_all_pages. */
+    public long freeAndPcpPageCount() {
+        long n = 0;
+        for (Zone z : zones) n += z.freePages + z.pcpPages();
+        return n;
+    }
+
+    // ================================================================ allocation entry and fast path
+
+    /** {@code gfp_zone()}: the highest zone the mask allows. */
+    static int gfpZone(long gfp) {
+        if ((gfp & Gfp.DMA) != 0) return ZONE_DMA;
+        if ((gfp & Gfp.DMA32) != 0) return ZONE_DMA32;
+        if ((gfp & (Gfp.MOVABLE | Gfp.HIGHMEM)) == (Gfp.MOVABLE | Gfp.HIGHMEM)) return ZONE_MOVABLE;
+        return ZONE_NORMAL;
+    }
+
+    /**
+     * {@code __alloc_pages()}: allocates 2^order pages and fills {@code out}. Returns the head pfn or -1.
+     */
+    public long alloc(ExecContext ctx, int order, long gfp, AllocOutcome out) {
+        PageCosts c = costs(ctx);
+        out.reset(order, gfp, ctx.now());
+        ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
+        ctx.charge(c.allocEntry);
+        long pfn = -1;
+        if (order < 0 || order >= NR_ORDERS) {
+            out.reason = FailReason.INVALID;
+        } else {
+            int mt = Gfp.migratetype(gfp);
+            int highest = gfpZone(gfp);
+            Zone[] zl = zonelists[nodeOfCpu(ctx.cpu())][highest];
+            int allocFlags = ALLOC_WMARK_LOW | allocFlagsNofragment(zl, gfp);
+            if ((gfp & Gfp.FAST_TRY) != 0) {
+                pfn = fastTry(ctx, c, order, mt, zl, out);
+            } else {
+                pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
+                if (pfn < 0) {
+                    // current_gfp_context(): the task's NOFS/NOIO scope applies from here on
+                    long slowGfp = Gfp.applyScope(gfp, ctx.scopeClearMask());
+                    pfn = slowpath(ctx, c, slowGfp, order, zl, highest, mt, out);
+                }
+            }
+        }
+        out.pfn = pfn;
+        out.endNs = ctx.now();
+        if (pfn < 0) {
+            allocFailures++;
+            if (out.reason == FailReason.NONE) out.reason = FailReason.RETRIES_EXHAUSTED;
+            if ((gfp & Gfp.NOWARN) == 0 && out.reason != FailReason.PCP_EMPTY) events.allocFailure(order, gfp, out.reason);
+        }
+        events.pageAlloc(out.zone, pfn, order, gfp, Gfp.migratetype(gfp));
+        ctx.exit();
+        return pfn;
+    }
+
+    /** {@code alloc_flags_nofragment()}: ALLOC_KSWAPD from the gfp, ALLOC_NOFRAGMENT when a DMA32 zone sits below Normal. */
+    int allocFlagsNofragment(Zone[] zl, long gfp) {
+        int flags = (int) (gfp & Gfp.KSWAPD_RECLAIM); // == ALLOC_KSWAPD
+        if (zl.length == 0) return flags;
+        Zone pref = zl[0];
+        if (pref.type != ZONE_NORMAL) return flags;
+        Zone dma32 = zone(pref.node, ZONE_DMA32);
+        if (nrNodes > 1 && (dma32 == null || !dma32.populated())) return flags;
+        return flags | ALLOC_NOFRAGMENT;
+    }
+
+    /**
+     * __GFP_FAST_TRY (2020 RFC): this CPU's pcp list of the first zone that has one, or fail. Never takes
+     * zone->lock and never refills, so it is safe under a raw spinlock.
+     */
+    long fastTry(ExecContext ctx, PageCosts c, int order, int mt, Zone[] zl, AllocOutcome out) {
+        ctx.enter("get_page_from_freelist");
+        out.freelistPasses++;
+        long pfn = -1;
+        for (Zone z : zl) {
+            ctx.charge(c.zoneCheck);
+            PerCpuPages pcp = z.pcp[ctx.cpu()];
+            if (!pcp.allowedOrder(order)) break;
+            int li = PerCpuPages.pindex(mt, order);
+            int p = pcp.head[li];
+            if (p < 0) continue;
+            pfn = pcpPop(ctx, c, z, pcp, li, order);
+            out.zone = z;
+            out.path |= AllocOutcome.PATH_PCP;
+            break;
+        }
+        if (pfn < 0) out.reason = FailReason.PCP_EMPTY;
+        ctx.exit();
+        return pfn;
+    }
+
+    /** {@code get_page_from_freelist()}. */
+    long getPageFromFreelist(ExecContext ctx, PageCosts c, long gfp, int order, int allocFlags, Zone[] zl,
+                             int highest, int mt, AllocOutcome out) {
+        ctx.enter("get_page_from_freelist");
+        out.freelistPasses++;
+        while (true) {
+            boolean noFallback = (allocFlags & ALLOC_NOFRAGMENT) != 0;
+            for (Zone z : zl) {
+                ctx.charge(c.zoneCheck);
+                if ((allocFlags & ALLOC_NO_WATERMARKS) == 0) {
+                    long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
+                    if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow)) continue;
+                }
+                // a remote node while NOFRAGMENT: prefer fragmenting locally over going remote
+                if (noFallback && nrNodes > 1 && z.node != zl[0].node) break;
+                long pfn = rmqueue(ctx, c, z, order, gfp, allocFlags, mt, out);
+                if (pfn >= 0) {
+                    prepNewPage(ctx, c, (int) pfn, order, gfp);
+                    boolean highatomic = eraNow ? (allocFlags & ALLOC_HIGHATOMIC) != 0 : (allocFlags & ALLOC_HARDER) != 0;
+                    if (highatomic && order > 0) {
+                        lock(ctx, c, z);
+                        buddy.reserveHighatomicPageblock(z, (int) pfn);
+                        unlock(ctx, z);
+                    }
+                    out.zone = z;
+                    ctx.exit();
+                    return pfn;
+                }
+            }
+            if (noFallback) { allocFlags &= ~ALLOC_NOFRAGMENT; continue; }
+            ctx.exit();
+            return -1;
+        }
+    }
+
+    void prepNewPage(ExecContext ctx, PageCosts c, int pfn, int order, long gfp) {
+        long ns = c.prepNewPage;
+        if ((gfp & Gfp.ZERO) != 0) ns += c.zeroPage << order;
+        ctx.charge(ns);
+        mem.flags[pfn] = (byte) Gfp.migratetype(gfp);
+    }
+
+    /** {@code rmqueue()}: pcp for pcp orders, else the buddy under zone->lock. */
+    long rmqueue(ExecContext ctx, PageCosts c, Zone z, int order, long gfp, int allocFlags, int mt, AllocOutcome out) {
+        ctx.enter("rmqueue");
+        long pfn = -1;
+        PerCpuPages pcp = z.pcp[ctx.cpu()];
+        if (pcp.allowedOrder(order)) {
+            pfn = rmqueuePcplist(ctx, c, z, pcp, order, mt, allocFlags, out);
+            if (pfn < 0 && !eraNow) { ctx.exit(); return -1; } // 5.10 never falls back to the buddy for order 0
+        }
+        if (pfn < 0) pfn = rmqueueBuddy(ctx, c, z, order, allocFlags, mt, out);
+        if (z.boostedWatermark && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
+            // 5.10 wakes kswapd unconditionally here (rmqueue out: label); current kernels need ALLOC_KSWAPD
+            z.boostedWatermark = false;
+            wakeupKswapd(ctx, c, z, 0, 0, z.type);
+        }
+        ctx.exit();
+        return pfn;
+    }
+
+    long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
+        int li = PerCpuPages.pindex(mt, order);
+        if (pcp.head[li] < 0) {
+            int batch = pcp.nrPcpAlloc(order, eraNow);
+            rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
+            out.path |= AllocOutcome.PATH_PCP_REFILL;
+            if (pcp.head[li] < 0) return -1;
+        }
+        out.path |= AllocOutcome.PATH_PCP;
+        if (eraNow) pcp.freeCount >>= 1;
+        return pcpPop(ctx, c, z, pcp, li, order);
+    }
+
+    private long pcpPop(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int li, int order) {
+        int p = pcp.head[li];
+        mem.listDel(pcp.head, pcp.tail, li, p);
+        pcp.listPages[li] -= 1 << order;
+        pcp.count -= 1 << order;
+        mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
+        ctx.charge(c.pcpOp);
+        z.statAllocs++;
+        return p;
+    }
+
+    /** {@code rmqueue_bulk()}: refills one pcp list under zone->lock. */
+    int rmqueueBulk(ExecContext ctx, PageCosts c, Zone z, int order, int count, PerCpuPages pcp, int li, int mt, int allocFlags) {
+        ctx.enter("rmqueue_bulk");
+        lock(ctx, c, z);
+        int n = 0;
+        long extfragBefore = z.statExtfrag;
+        for (; n < count; n++) {
+            int p = buddy.rmqueue(z, order, mt, allocFlags);
+            if (p < 0) break;
+            mem.setHead(p, order, S_PCP, (byte) mt);
+            mem.listAddTail(pcp.head, pcp.tail, li, p);
+            pcp.listPages[li] += 1 << order;
+            pcp.count += 1 << order;
+            events.allocZoneLocked(z, p, order, mt, true);
+        }
+        ctx.charge(c.buddyPage * n + c.fallback * (z.statExtfrag - extfragBefore));
+        z.statRefills++;
+        unlock(ctx, z);
+        ctx.exit();
+        return n;
+    }
+
+    /** {@code rmqueue_buddy()} (5.10: the order>0 branch of rmqueue). */
+    long rmqueueBuddy(ExecContext ctx, PageCosts c, Zone z, int order, int allocFlags, int mt, AllocOutcome out) {
+        lock(ctx, c, z);
+        ctx.enter("__rmqueue_smallest");
+        long extfragBefore = z.statExtfrag;
+        int p = -1;
+        boolean highatomic = eraNow ? (allocFlags & ALLOC_HIGHATOMIC) != 0 : (order > 0 && (allocFlags & ALLOC_HARDER) != 0);
+        if (highatomic) p = buddy.rmqueueSmallest(z, order, MT_HIGHATOMIC);
+        if (p < 0) p = buddy.rmqueue(z, order, mt, allocFlags);
+        if (p < 0 && eraNow && (allocFlags & (ALLOC_OOM | ALLOC_NON_BLOCK)) != 0) p = buddy.rmqueueSmallest(z, order, MT_HIGHATOMIC);
+        long fb = z.statExtfrag - extfragBefore;
+        if (fb > 0) out.path |= AllocOutcome.PATH_FALLBACK;
+        ctx.charge(c.buddyPage + c.fallback * fb);
+        ctx.exit();
+        if (p >= 0) {
+            mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
+            events.allocZoneLocked(z, p, order, mt, false);
+            z.statAllocs++;
+            out.path |= AllocOutcome.PATH_BUDDY;
+        }
+        unlock(ctx, z);
+        return p;
+    }
+
+    void lock(ExecContext ctx, PageCosts c, Zone z) {
+        ctx.enter(z.lock.acquireFrame());
+        ctx.lock(z.lock);
+        ctx.charge(c.spinLock);
+        ctx.exit();
+    }
+
+    void unlock(ExecContext ctx, Zone z) { ctx.unlock(z.lock); }
+
+    // ================================================================ free path
+
+    /** Frees a block the model owns (already unlinked from any LRU). */
+    void freePagesInternal(ExecContext ctx, int pfn, int order) {
+        PageCosts c = costs(ctx);
+        Zone z = mem.zoneOf(pfn);
+        if (shrinkerDepth > 0) reclaimedSlab += 1L << order;
+        mem.flags[pfn] = 0;
+        ctx.enter("__free_pages");
+        events.pageFree(pfn, order);
+        z.statFrees++;
+        PerCpuPages pcp = z.pcp[Math.floorMod(ctx.cpu(), nrCpus)];
+        int mt = mem.pageblockMigratetype(pfn);
+        if (pcp.allowedOrder(order) && mt != MT_ISOLATE) {
+            ctx.enter("free_unref_page");
+            if (mt >= MT_PCPTYPES) mt = MT_MOVABLE; // highatomic pages are cached on the movable list
+            int li = PerCpuPages.pindex(mt, order);
+            mem.setHead(pfn, order, S_PCP, (byte) mt);
+            mem.listAddHead(pcp.head, pcp.tail, li, pfn);
+            pcp.listPages[li] += 1 << order;
+            pcp.count += 1 << order;
+            ctx.charge(c.pcpOp);
+            if (eraNow) {
+                pcp.freeCount += 1 << order;
+                pcp.allocFactor >>= 1;
+            }
+            if (pcp.count >= pcp.high) freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(eraNow), pcp);
+            ctx.exit();
+        } else {
+            ctx.enter("__free_pages_ok");
+            lock(ctx, c, z);
+            ctx.enter("free_one_page");
+            buddy.freeOnePage(z, pfn, order, mt);
+            ctx.charge(c.buddyFree);
+            ctx.exit();
+            unlock(ctx, z);
+            ctx.exit();
+        }
+        ctx.exit();
+    }
+
+    /** {@code free_pcppages_bulk()}: returns {@code count} pages from the pcp lists to the buddy, round robin. */
+    void freePcppagesBulk(ExecContext ctx, PageCosts c, Zone z, int count, PerCpuPages pcp) {
+        if (pcp.count == 0) return;
+        ctx.enter("free_pcppages_bulk");
+        lock(ctx, c, z);
+        int blocks = 0;
+        int li = 0;
+        count = Math.min(count, pcp.count);
+        while (count > 0 && pcp.count > 0) {
+            // next non-empty list, round robin like the kernel's pindex walk
+            int tries = 0;
+            while (pcp.tail[li] < 0 && tries++ < pcp.nLists) li = (li + 1) % pcp.nLists;
+            int p = pcp.tail[li];
+            int order = mem.order[p];
+            mem.listDel(pcp.head, pcp.tail, li, p);
+            pcp.listPages[li] -= 1 << order;
+            pcp.count -= 1 << order;
+            count -= 1 << order;
+            // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
+            int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind[p];
+            if (mt == MT_ISOLATE || mt >= MT_PCPTYPES && !eraNow) mt = mem.pageblockMigratetype(p);
+            events.pcpuDrain(z, p, order, mt);
+            buddy.freeOnePage(z, p, order, mt);
+            blocks++;
+            li = (li + 1) % pcp.nLists;
+        }
+        ctx.charge(c.buddyFree * blocks);
+        unlock(ctx, z);
+        ctx.exit();
+    }
+
+    /** {@code drain_local_pages()} for one CPU and zone. */
+    public void drainPages(ExecContext ctx, Zone z, int cpu) {
+        PerCpuPages pcp = z.pcp[cpu];
+        if (pcp.count > 0) freePcppagesBulk(ctx, costs(ctx), z, pcp.count, pcp);
+    }
+
+    /**
+     * {@code drain_all_pages(NULL)}: the kernel queues {@code drain_local_pages_wq} on every CPU with pcp
+     * pages and flushes the work under {@code pcpu_drain_mutex}; the model drains them inline and charges
+     * the round trip per CPU.
+     */
+    public void drainAllPages(ExecContext ctx) {
+        PageCosts c = costs(ctx);
+        ctx.enter("drain_all_pages");
+        drainAllPages++;
+        ctx.enter(pcpuDrainMutex.acquireFrame());
+        ctx.lock(pcpuDrainMutex);
+        ctx.exit();
+        for (int cpu = 0; cpu < nrCpus; cpu++) {
+            boolean any = false;
+            for (Zone z : zones) if (z.pcp[cpu].count > 0) any = true;
+            if (!any) continue;
+            ctx.charge(c.drainCpu);
+            ctx.enter("drain_local_pages");
+            for (Zone z : zones) drainPages(ctx, z, cpu);
+            ctx.exit();
+        }
+        ctx.unlock(pcpuDrainMutex);
+        ctx.exit();
+    }
+
+    // ================================================================ slow path
+
+    /** 5.10 {@code gfp_to_alloc_flags()} / current {@code gfp_to_alloc_flags()} (alloc_flags_slowpath). */
+    public int gfpToAllocFlags(long gfp, int order) {
+        int flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+        flags |= (int) (gfp & (Gfp.HIGH | Gfp.KSWAPD_RECLAIM)); // ALLOC_HIGH/MIN_RESERVE, ALLOC_KSWAPD
+        if (eraNow) {
+            if ((gfp & Gfp.DIRECT_RECLAIM) == 0) {
+                if ((gfp & Gfp.NOMEMALLOC) == 0) {
+                    flags |= ALLOC_NON_BLOCK;
+                    if (order > 0 && (flags & ALLOC_MIN_RESERVE) != 0) flags |= ALLOC_HIGHATOMIC;
+                }
+                flags &= ~ALLOC_CPUSET;
+            }
+        } else if ((gfp & Gfp.ATOMIC) != 0) {
+            if ((gfp & Gfp.NOMEMALLOC) == 0) flags |= ALLOC_HARDER;
+            flags &= ~ALLOC_CPUSET;
+        }
+        if (Gfp.migratetype(gfp) == MT_MOVABLE) flags |= ALLOC_CMA;
+        return flags;
+    }
+
+    /** {@code __gfp_pfmemalloc_flags()}: reserves for __GFP_MEMALLOC and PF_MEMALLOC (the model's own reclaim). */
+    int gfpPfmemallocFlags(ExecContext ctx, long gfp) {
+        if ((gfp & Gfp.NOMEMALLOC) != 0) return 0;
+        if ((gfp & Gfp.MEMALLOC) != 0) return ALLOC_NO_WATERMARKS;
+        if (memallocDepth > 0 && !ctx.atomicContext()) return ALLOC_NO_WATERMARKS;
+        return 0;
+    }
+
+    long slowpath(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest, int mt, AllocOutcome out) {
+        ctx.enter("__alloc_pages_slowpath");
+        out.path |= AllocOutcome.PATH_SLOWPATH;
+        boolean canDirectReclaim = Gfp.allowBlocking(gfp);
+        boolean costly = order > PAGE_ALLOC_COSTLY_ORDER;
+        int compactPriority = INIT_COMPACT_PRIORITY;
+        CompactResult compactResult = CompactResult.SKIPPED;
+        int[] compactionRetries = {0};
+        int noProgressLoops = 0;
+        int loops = 0;
+        long pfn;
+
+        ctx.charge(c.slowpath);
+        int allocFlags = gfpToAllocFlags(gfp, order);
+        if ((allocFlags & ALLOC_KSWAPD) != 0) wakeAllKswapds(ctx, c, order, gfp, zl, highest, out);
+
+        pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags & ~ALLOC_NOFRAGMENT, zl, highest, mt, out);
+        if (pfn >= 0) return gotPage(ctx, pfn);
+
+        // Costly and unmovable high-order requests try compaction before reclaim: there are likely
+        // enough base pages, they are just scattered.
+        if (canDirectReclaim && (costly || (order > 0 && mt != MT_MOVABLE)) && gfpPfmemallocFlags(ctx, gfp) == 0) {
+            pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, INIT_COMPACT_PRIORITY, out);
+            compactResult = out.lastCompactResult;
+            if (pfn >= 0) return gotPage(ctx, pfn);
+            if (costly && (gfp & Gfp.NORETRY) != 0) {
+                if (compactResult == CompactResult.SKIPPED || compactResult == CompactResult.DEFERRED)
+                    return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.COSTLY_NORETRY_COMPACT_SKIPPED, canDirectReclaim);
+                compactPriority = INIT_COMPACT_PRIORITY;
+            }
+        }
+
+        while (true) { // retry:
+            if (++loops > SLOWPATH_LOOP_CAP) return fail(ctx, out, FailReason.NOFAIL_LIVELOCK);
+            out.slowpathRetries = loops - 1;
+            ctx.charge(c.slowpath);
+            if ((allocFlags & ALLOC_KSWAPD) != 0) wakeAllKswapds(ctx, c, order, gfp, zl, highest, out);
+            int reserveFlags = gfpPfmemallocFlags(ctx, gfp);
+            if (reserveFlags != 0) {
+                allocFlags = reserveFlags | (allocFlags & ALLOC_CMA);
+                out.path |= AllocOutcome.PATH_NO_WATERMARKS;
+            }
+            pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
+            if (pfn >= 0) return gotPage(ctx, pfn);
+
+            if (!canDirectReclaim) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.NO_DIRECT_RECLAIM, false);
+            if (memallocDepth > 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.RECLAIM_RECURSION, canDirectReclaim);
+
+            long[] progress = {0};
+            pfn = directReclaim(ctx, c, gfp, order, allocFlags, zl, highest, mt, out, progress);
+            if (pfn >= 0) return gotPage(ctx, pfn);
+            long didSomeProgress = progress[0];
+
+            pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, compactPriority, out);
+            if (out.lastCompactResult != null) compactResult = out.lastCompactResult;
+            if (pfn >= 0) return gotPage(ctx, pfn);
+
+            if ((gfp & Gfp.NORETRY) != 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.NORETRY, canDirectReclaim);
+            if (costly && (gfp & Gfp.RETRY_MAYFAIL) == 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.COSTLY, canDirectReclaim);
+
+            int[] npl = {noProgressLoops};
+            boolean retryReclaim = shouldReclaimRetry(ctx, c, gfp, order, zl, highest, mt, allocFlags, didSomeProgress > 0, npl);
+            noProgressLoops = npl[0];
+            if (retryReclaim) continue;
+
+            int[] prio = {compactPriority};
+            if (didSomeProgress > 0 && shouldCompactRetry(order, compactResult, prio, compactionRetries)) {
+                compactPriority = prio[0];
+                continue;
+            }
+            compactPriority = prio[0];
+
+            long[] oomProgress = {0};
+            pfn = mayOom(ctx, c, gfp, order, zl, highest, mt, out, oomProgress);
+            if (pfn >= 0) return gotPage(ctx, pfn);
+            if (oomProgress[0] > 0) { noProgressLoops = 0; continue; }
+            return nopage(ctx, c, gfp, order, zl, highest, mt, out,
+                    out.took(AllocOutcome.PATH_OOM) ? FailReason.OOM : FailReason.RETRIES_EXHAUSTED, canDirectReclaim);
+        }
+    }
+
+    private long gotPage(ExecContext ctx, long pfn) {
+        ctx.exit();
+        return pfn;
+    }
+
+    private long fail(ExecContext ctx, AllocOutcome out, FailReason r) {
+        out.reason = r;
+        ctx.exit();
+        return -1;
+    }
+
+    /** {@code nopage:} __GFP_NOFAIL keeps going with ALLOC_HARDER-level reserves; everything else fails. */
+    private long nopage(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest, int mt,
+                        AllocOutcome out, FailReason r, boolean canDirectReclaim) {
+        if ((gfp & Gfp.NOFAIL) != 0 && canDirectReclaim) {
+            for (int i = 0; i < SLOWPATH_LOOP_CAP; i++) {
+                int flags = (eraNow ? ALLOC_NON_BLOCK : ALLOC_HARDER) | ALLOC_WMARK_MIN;
+                out.path |= AllocOutcome.PATH_NOFAIL_RESERVES;
+                long pfn = getPageFromFreelist(ctx, c, gfp, order, flags, zl, highest, mt, out);
+                if (pfn >= 0) return gotPage(ctx, pfn);
+                // cond_resched() + goto retry: one more reclaim round keeps the loop honest
+                long[] progress = {0};
+                pfn = directReclaim(ctx, c, gfp, order, flags, zl, highest, mt, out, progress);
+                if (pfn >= 0) return gotPage(ctx, pfn);
+                if (progress[0] == 0) ctx.blocker().waitEvent(ctx, this, () -> false, c.jiffy);
+            }
+            return fail(ctx, out, FailReason.NOFAIL_LIVELOCK);
+        }
+        return fail(ctx, out, r);
+    }
+
+    /** {@code wake_all_kswapds()} → {@code wakeup_kswapd()} once per node. */
+    void wakeAllKswapds(ExecContext ctx, PageCosts c, int order, long gfp, Zone[] zl, int highest, AllocOutcome out) {
+        int lastNode = -1;
+        for (Zone z : zl) {
+            if (z.node == lastNode) continue;
+            lastNode = z.node;
+            wakeupKswapd(ctx, c, z, gfp, order, highest);
+        }
+        out.path |= AllocOutcome.PATH_KSWAPD_WOKEN;
+    }
+
+    /** {@code wakeup_kswapd()}: records the request; the replayer runs {@link #kswapd}. */
+    void wakeupKswapd(ExecContext ctx, PageCosts c, Zone z, long gfp, int order, int highest) {
+        ctx.enter("wakeup_kswapd");
+        int n = z.node;
+        if (!kswapdWoken[n] || kswapdOrder[n] < order) kswapdOrder[n] = Math.max(kswapdOrder[n], order);
+        kswapdHighestZone[n] = Math.max(kswapdHighestZone[n], highest);
+        // kswapd is only really woken when the node is not balanced; the waitqueue lock is taken anyway
+        ctx.enter("__wake_up_common_lock");
+        ctx.charge(c.wakeKswapd);
+        ctx.exit();
+        if (!kswapdWoken[n]) { kswapdWoken[n] = true; kswapdWakeups++; }
+        events.wakeupKswapd(n, z.type, order, gfp);
+        ctx.exit();
+    }
+
+    /** {@code __alloc_pages_direct_compact()}. */
+    long directCompact(ExecContext ctx, PageCosts c, long gfp, int order, int allocFlags, Zone[] zl, int highest,
+                       int mt, int prio, AllocOutcome out) {
+        out.lastCompactResult = CompactResult.SKIPPED;
+        if (order == 0) return -1;
+        ctx.enter("__alloc_pages_direct_compact");
+        memallocDepth++;
+        CompactResult r = compaction.tryToCompactPages(ctx, c, gfp, order, allocFlags, zl, highest, mt, prio);
+        memallocDepth--;
+        out.lastCompactResult = r;
+        out.compactions++;
+        out.path |= AllocOutcome.PATH_COMPACT;
+        if (r.ordinal() <= CompactResult.SKIPPED.ordinal()) { ctx.exit(); return -1; }
+        compactstall++;
+        long pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
+        if (pfn >= 0) {
+            Compaction.deferReset(mem.zoneOf(pfn), order, true);
+            compactsuccess++;
+        } else compactfail++;
+        ctx.exit();
+        return pfn;
+    }
+
+    /** {@code __alloc_pages_direct_reclaim()}: reclaim, one pass, then drain pcp and highatomic and retry once. */
+    long directReclaim(ExecContext ctx, PageCosts c, long gfp, int order, int allocFlags, Zone[] zl, int highest,
+                       int mt, AllocOutcome out, long[] progress) {
+        ctx.enter("__alloc_pages_direct_reclaim");
+        out.path |= AllocOutcome.PATH_RECLAIM;
+        allocstall++;
+        ctx.enter("__perform_reclaim");
+        memallocDepth++;
+        long reclaimed = vmscan.tryToFreePages(ctx, c, gfp, order, zl, highest);
+        memallocDepth--;
+        ctx.exit();
+        out.reclaimed += reclaimed;
+        progress[0] = reclaimed;
+        if (reclaimed == 0) { ctx.exit(); return -1; }
+        long pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
+        if (pfn < 0) {
+            for (Zone z : zl) {
+                if (z.nrReservedHighatomic == 0) continue;
+                lock(ctx, c, z);
+                buddy.unreserveHighatomicPageblock(z, mt, false);
+                unlock(ctx, z);
+            }
+            drainAllPages(ctx);
+            out.path |= AllocOutcome.PATH_DRAIN;
+            pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
+        }
+        ctx.exit();
+        return pfn;
+    }
+
+    /** {@code should_reclaim_retry()}. */
+    boolean shouldReclaimRetry(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest, int mt,
+                               int allocFlags, boolean didSomeProgress, int[] noProgressLoops) {
+        // Costly orders may have made progress without their order becoming available, so count them as no progress.
+        if (didSomeProgress && order <= PAGE_ALLOC_COSTLY_ORDER) noProgressLoops[0] = 0;
+        else noProgressLoops[0]++;
+        if (noProgressLoops[0] > MAX_RECLAIM_RETRIES) {
+            boolean r = false;
+            for (Zone z : zl) {
+                if (z.nrReservedHighatomic == 0) continue;
+                lock(ctx, c, z);
+                r |= buddy.unreserveHighatomicPageblock(z, mt, true);
+                unlock(ctx, z);
+            }
+            return r;
+        }
+        boolean ret = false;
+        for (Zone z : zl) {
+            long reclaimable = z.reclaimablePages();
+            long available = reclaimable + z.freePages;
+            if (Watermarks.zoneWatermarkOk(z, order, z.minWmark(), highest, allocFlags, available, eraNow)) {
+                if (!didSomeProgress && 2 * (z.nrDirty + z.nrWriteback) > reclaimable) {
+                    // congestion_wait(BLK_RW_ASYNC, HZ/10): wait for writeback instead of going OOM early
+                    ctx.enter("congestion_wait");
+                    ctx.blocker().waitEvent(ctx, this, () -> false, c.congestionWait);
+                    ctx.exit();
+                    vmscan.completeWriteback(ctx);
+                    return true;
+                }
+                ret = true;
+                break;
+            }
+        }
+        ctx.enter("_cond_resched");
+        ctx.exit();
+        return ret;
+    }
+
+    /** {@code should_compact_retry()}. */
+    static boolean shouldCompactRetry(int order, CompactResult result, int[] prio, int[] retries) {
+        if (order == 0) return false;
+        if (result == CompactResult.SUCCESS) retries[0]++;
+        if (result == CompactResult.COMPLETE) return checkPriority(order, prio, retries);
+        if (result == CompactResult.SKIPPED || result == CompactResult.NOT_SUITABLE_ZONE) {
+            // compaction_zonelist_suitable(): the model answers "reclaim could help" conservatively
+            return false;
+        }
+        if (result == CompactResult.DEFERRED || result == CompactResult.CONTENDED || result == CompactResult.PARTIAL_SKIPPED)
+            return checkPriority(order, prio, retries);
+        int max = MAX_COMPACT_RETRIES;
+        if (order > PAGE_ALLOC_COSTLY_ORDER) max /= 4;
+        if (retries[0] <= max) return true;
+        return checkPriority(order, prio, retries);
+    }
+
+    private static boolean checkPriority(int order, int[] prio, int[] retries) {
+        int min = order > PAGE_ALLOC_COSTLY_ORDER ? MIN_COMPACT_COSTLY_PRIORITY : MIN_COMPACT_PRIORITY;
+        if (prio[0] > min) {
+            prio[0]--;
+            retries[0] = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /** {@code __alloc_pages_may_oom()}. */
+    long mayOom(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest, int mt, AllocOutcome out, long[] progress) {
+        ctx.enter("__alloc_pages_may_oom");
+        ctx.enter(oomLock.acquireFrame());
+        ctx.lock(oomLock); // mutex_trylock in the kernel; the replayer decides whether it was contended
+        ctx.exit();
+        long pfn = getPageFromFreelist(ctx, c, (gfp | Gfp.HARDWALL) & ~Gfp.DIRECT_RECLAIM, order,
+                ALLOC_WMARK_HIGH | ALLOC_CPUSET, zl, highest, mt, out);
+        if (pfn < 0 && order <= PAGE_ALLOC_COSTLY_ORDER && (gfp & (Gfp.RETRY_MAYFAIL | Gfp.THISNODE)) == 0
+                && highest >= ZONE_NORMAL) {
+            out.path |= AllocOutcome.PATH_OOM;
+            boolean oomProgress;
+            if ((gfp & Gfp.FS) == 0) {
+                // out_of_memory() returns true without killing for !__GFP_FS: the caller loops, hoping
+                // someone else frees memory (the "too small to fail" behaviour)
+                oomProgress = true;
+                ctx.blocker().waitEvent(ctx, this, () -> false, c.jiffy);
+            } else {
+                ctx.enter("out_of_memory");
+                ctx.charge(c.oom);
+                events.oom(order, gfp);
+                oomKills++;
+                oomProgress = oomHandler.outOfMemory(ctx, order, gfp);
+                ctx.exit();
+            }
+            if (oomProgress || (gfp & Gfp.NOFAIL) != 0) {
+                progress[0] = 1;
+                if ((gfp & Gfp.NOFAIL) != 0)
+                    pfn = getPageFromFreelist(ctx, c, gfp, order, ALLOC_NO_WATERMARKS, zl, highest, mt, out);
+            }
+        }
+        ctx.unlock(oomLock);
+        ctx.exit();
+        return pfn;
+    }
+
+    // ================================================================ background agents
+
+    /**
+     * One run of kswapd on {@code node} ({@code mm/vmscan.c kswapd()} → {@code balance_pgdat()}): reclaims
+     * until the zones are balanced at the high watermark (plus boost), then hands high orders to
+     * kcompactd. Returns pages reclaimed. {@code ctx} should be the kswapd task's context.
+     */
+    public long kswapd(ExecContext ctx, int node) {
+        PageCosts c = costs(ctx);
+        ctx.enter("kswapd");
+        int order = kswapdOrder[node];
+        int highest = Math.max(kswapdHighestZone[node], ZONE_NORMAL);
+        kswapdWoken[node] = false;
+        kswapdOrder[node] = 0;
+        kswapdHighestZone[node] = 0;
+        memallocDepth++;
+        long r = vmscan.balancePgdat(ctx, c, node, order, highest);
+        memallocDepth--;
+        if (order > 0) {
+            kcompactdWoken[node] = true;
+            kcompactdOrder[node] = Math.max(kcompactdOrder[node], order);
+        }
+        events.reclaimEnd(node, true, r);
+        ctx.exit();
+        return r;
+    }
+
+    /** One run of kcompactd ({@code mm/compaction.c kcompactd_do_work()}). Returns pages migrated. */
+    public long kcompactd(ExecContext ctx, int node) {
+        PageCosts c = costs(ctx);
+        ctx.enter("kcompactd");
+        ctx.enter("kcompactd_do_work");
+        int order = Math.max(1, kcompactdOrder[node]);
+        kcompactdWoken[node] = false;
+        kcompactdOrder[node] = 0;
+        long migrated = 0;
+        for (Zone z : zones) {
+            if (z.node != node || !z.populated()) continue;
+            if (Compaction.compactionDeferred(z, order)) continue;
+            if (compaction.compactionSuitable(z, order, 0, z.type) != CompactResult.CONTINUE) continue;
+            long before = compaction.totalMigrated;
+            CompactResult r = compaction.compactZone(ctx, c, z, order, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
+            migrated += compaction.totalMigrated - before;
+            if (r == CompactResult.SUCCESS) Compaction.deferReset(z, order, false);
+            else if (r == CompactResult.COMPLETE) Compaction.deferCompaction(z, order);
+        }
+        ctx.exit();
+        ctx.exit();
+        return migrated;
+    }
+
+    /** Runs a full compaction of every zone ({@code compact_node()}, as /proc/sys/vm/compact_memory does). */
+    public long compactAll(ExecContext ctx) {
+        PageCosts c = costs(ctx);
+        long before = compaction.totalMigrated;
+        ctx.enter("compact_node");
+        for (Zone z : zones) {
+            if (!z.populated()) continue;
+            compaction.compactZone(ctx, c, z, -1, COMPACT_PRIO_SYNC_FULL, false, MT_MOVABLE, 0, z.type);
+        }
+        ctx.exit();
+        return compaction.totalMigrated - before;
+    }
+
+    public Compaction compaction() { return compaction; }
+    public Vmscan vmscan() { return vmscan; }
+
+    // ================================================================ invariants
+
+    /**
+     * Checks the structural invariants (used by the tests after every step): every pfn in exactly one
+     * state with consistent heads and tails, free lists and counters agree, no two free buddies that
+     * {@code __free_one_page} would have merged, pcp and LRU counts agree. Throws on the first violation.
+     */
+    public void checkInvariants() {
+        int n = mem.nrPfns;
+        boolean[] seen = new boolean[n];
+        for (Zone z : zones) {
+            long free = 0;
+            long[] perOrder = new long[NR_ORDERS];
+            for (int o = 0; o < NR_ORDERS; o++) {
+                for (int mt = 0; mt < NR_MT; mt++) {
+                    int li = o * NR_MT + mt;
+                    int cnt = 0, prev = -1;
+                    for (int p = z.freeHead[li]; p >= 0; p = mem.next[p]) {
+                        if (mem.prev[p] != prev) throw new IllegalStateException("broken prev link at " + p);
+                        if (mem.state[p] != S_FREE || mem.order[p] != o || mem.kind[p] != mt)
+                            throw new IllegalStateException("pfn " + p + " on free list " + o + "/" + mt + " is " + STATE_NAMES[mem.state[p]] + " order " + mem.order[p]);
+                        if (!z.contains(p) || (p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned/out-of-zone free block " + p);
+                        if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
+                        seen[p] = true;
+                        cnt++;
+                        prev = p;
+                    }
+                    if (z.freeTail[li] != prev) throw new IllegalStateException("tail mismatch list " + li);
+                    if (cnt != z.nrFreeList[li]) throw new IllegalStateException(z + " list " + o + "/" + mt + " count " + cnt + " != " + z.nrFreeList[li]);
+                    perOrder[o] += cnt;
+                    free += (long) cnt << o;
+                }
+                if (perOrder[o] != z.nrFree[o]) throw new IllegalStateException(z + " nr_free[" + o + "] mismatch");
+            }
+            if (free != z.freePages) throw new IllegalStateException(z + " NR_FREE_PAGES " + z.freePages + " != " + free);
+            for (PerCpuPages pcp : z.pcp) {
+                int total = 0;
+                for (int li = 0; li < pcp.nLists; li++) {
+                    int pages = 0;
+                    for (int p = pcp.head[li]; p >= 0; p = mem.next[p]) {
+                        if (mem.state[p] != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state[p]] + " pfn " + p);
+                        if (!z.contains(p)) throw new IllegalStateException("pcp page of other zone " + p);
+                        if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
+                        seen[p] = true;
+                        pages += 1 << mem.order[p];
+                    }
+                    if (pages != pcp.listPages[li]) throw new IllegalStateException("pcp list pages mismatch");
+                    total += pages;
+                }
+                if (total != pcp.count) throw new IllegalStateException(z + " pcp count " + pcp.count + " != " + total);
+            }
+            long file = 0, dirty = 0, wb = 0;
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
+                if (mem.state[p] != S_ALLOC || mem.kind[p] != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
+                if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
+                seen[p] = true;
+                file++;
+                if ((mem.flags[p] & F_DIRTY) != 0) dirty++;
+                if ((mem.flags[p] & F_WRITEBACK) != 0) wb++;
+            }
+            if (file != z.nrFile || dirty != z.nrDirty || wb != z.nrWriteback)
+                throw new IllegalStateException(z + " LRU counts " + file + "/" + dirty + "/" + wb + " != " + z.nrFile + "/" + z.nrDirty + "/" + z.nrWriteback);
+        }
+        // heads and tails
+        for (int p = 0; p < n; ) {
+            byte s = mem.state[p];
+            switch (s) {
+                case S_HOLE, S_RESERVED -> p++;
+                case S_FREE, S_ALLOC, S_PCP -> {
+                    int o = mem.order[p];
+                    byte tail = S_TAIL;
+                    if ((p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned head " + p);
+                    Zone z = mem.zoneOf(p);
+                    if (z == null || !z.contains(p + (1 << o) - 1)) throw new IllegalStateException("block crosses zone at " + p);
+                    if (s != S_ALLOC && !seen[p]) throw new IllegalStateException(STATE_NAMES[s] + " head " + p + " on no list");
+                    if (s == S_ALLOC && mem.kind[p] == K_PAGECACHE && !seen[p]) throw new IllegalStateException("pagecache page " + p + " not on LRU");
+                    for (int i = 1; i < (1 << o); i++)
+                        if (mem.state[p + i] != tail) throw new IllegalStateException("pfn " + (p + i) + " should be tail of " + p + " but is " + STATE_NAMES[mem.state[p + i]]);
+                    if (s == S_FREE && o < MAX_ORDER_IDX) {
+                        int b = p ^ (1 << o);
+                        if (z.contains(b) && mem.state[b] == S_FREE && mem.order[b] == o && mergeAllowed(p, b, o))
+                            throw new IllegalStateException("unmerged free buddies " + p + " and " + b + " order " + o);
+                    }
+                    p += 1 << o;
+                }
+                default -> throw new IllegalStateException("pfn " + p + " in state " + STATE_NAMES[s] + " outside a block");
+            }
+        }
+    }
+
+    private boolean mergeAllowed(int p, int b, int o) {
+        if (o < PAGEBLOCK_ORDER) return true;
+        int a = mem.pageblockMigratetype(p), bm = mem.pageblockMigratetype(b);
+        if (a == bm) return true;
+        if (eraNow) return BuddyAllocator.mergeable(a) && BuddyAllocator.mergeable(bm);
+        return a != MT_ISOLATE && bm != MT_ISOLATE;
+    }
+}

@@ -1,0 +1,45 @@
+package org.kmemlab.alloc.page;
+
+/**
+ * Tracepoints of the page allocator ({@code include/trace/events/kmem.h}, {@code compaction.h},
+ * {@code vmscan.h}). The replayer implements what it records; every method has an empty default so the
+ * model pays nothing when nobody listens. Arguments are primitives so firing allocates nothing.
+ */
+public interface PageEvents {
+    PageEvents NONE = new PageEvents() {};
+
+    /** {@code mm_page_alloc}: pfn -1 on failure. */
+    default void pageAlloc(Zone z, long pfn, int order, long gfp, int migratetype) {}
+
+    /** {@code mm_page_free}. */
+    default void pageFree(long pfn, int order) {}
+
+    /** {@code mm_page_alloc_zone_locked}: a block taken from the buddy lists under zone->lock. */
+    default void allocZoneLocked(Zone z, long pfn, int order, int migratetype, boolean percpuRefill) {}
+
+    /** {@code mm_page_pcpu_drain}: a page sent from a pcp list back to the buddy. */
+    default void pcpuDrain(Zone z, long pfn, int order, int migratetype) {}
+
+    /**
+     * {@code mm_page_alloc_extfrag}: an allocation fell back to another migratetype. Fragmenting when
+     * {@code fallbackOrder < pageblock_order}; {@code changeOwnership} when the block now has the
+     * allocation's type.
+     */
+    default void extfrag(Zone z, long pfn, int allocOrder, int fallbackOrder, int allocMt, int fallbackMt,
+                         boolean changeOwnership) {}
+
+    /** {@code mm_compaction_end}-like summary: result is a {@link CompactResult} ordinal. */
+    default void compactionEnd(Zone z, int order, int priority, int result, long migrated, long scanned) {}
+
+    /** {@code mm_vmscan_direct_reclaim_end} / {@code mm_vmscan_kswapd_sleep}-like summary. */
+    default void reclaimEnd(int node, boolean kswapd, long reclaimed) {}
+
+    /** {@code mm_vmscan_wakeup_kswapd}. */
+    default void wakeupKswapd(int node, int zoneType, int order, long gfp) {}
+
+    /** The OOM killer would run (the model cannot kill; see {@link PageAllocator#setOomHandler}). */
+    default void oom(int order, long gfp) {}
+
+    /** {@code warn_alloc}: "page allocation failure: order:%u". */
+    default void allocFailure(int order, long gfp, FailReason reason) {}
+}

@@ -1,0 +1,113 @@
+package org.kmemlab.alloc.page;
+
+import static org.kmemlab.alloc.page.PageConst.*;
+
+/**
+ * {@code struct per_cpu_pages} ({@code include/linux/mmzone.h}) with the sizing of {@code mm/page_alloc.c}
+ * {@code zone_batchsize()}, {@code zone_highsize()} (current) / {@code pageset_set_batch()} (5.10), and the
+ * batch arithmetic of {@code nr_pcp_alloc()} and {@code nr_pcp_free()}.
+ *
+ * <p>5.10 keeps one list per pcp migratetype for order 0 only; the current kernel keeps
+ * {@code lists[order_to_pindex(mt, order)]} for orders 0..PAGE_ALLOC_COSTLY_ORDER (the THP list is not
+ * modeled). Lists are intrusive through {@link PhysMem}'s link arrays.
+ */
+public final class PerCpuPages {
+    /** {@code CONFIG_PCP_BATCH_SCALE_MAX} default. */
+    public static final int PCP_BATCH_SCALE_MAX = 5;
+    /** {@code MIN_PERCPU_PAGELIST_HIGH_FRACTION}. */
+    public static final int MIN_PERCPU_PAGELIST_HIGH_FRACTION = 8;
+
+    public final int cpu;
+    final int nLists;
+    final int maxOrder;
+    final int[] head, tail;
+    final int[] listPages;
+    /** Pages (not blocks) on all lists. */
+    int count;
+    int high, batch, highMin, highMax;
+    int allocFactor, freeCount;
+
+    PerCpuPages(int cpu, boolean eraNow) {
+        this.cpu = cpu;
+        this.maxOrder = eraNow ? PAGE_ALLOC_COSTLY_ORDER : 0;
+        this.nLists = MT_PCPTYPES * (maxOrder + 1);
+        head = new int[nLists];
+        tail = new int[nLists];
+        listPages = new int[nLists];
+        java.util.Arrays.fill(head, -1);
+        java.util.Arrays.fill(tail, -1);
+    }
+
+    public int count() { return count; }
+    public int high() { return high; }
+    public int batch() { return batch; }
+    public int highMin() { return highMin; }
+    public int highMax() { return highMax; }
+    public int listPages(int mt, int order) { return listPages[pindex(mt, order)]; }
+
+    /** {@code order_to_pindex()} without THP. */
+    static int pindex(int mt, int order) { return MT_PCPTYPES * order + mt; }
+
+    /** {@code pcp_allowed_order()} for the era. */
+    boolean allowedOrder(int order) { return order <= maxOrder; }
+
+    public void setHighBatch(int high, int batch, int highMin, int highMax) {
+        this.high = high;
+        this.batch = batch;
+        this.highMin = highMin;
+        this.highMax = highMax;
+    }
+
+    // ------------------------------------------------------------------ kernel formulas
+
+    /**
+     * {@code zone_batchsize()}: about 1/1000 of the zone, at most 1 MiB, divided by 4, rounded to
+     * 2^n - 1 so that batches do not alias cache colours. The caller applies {@code max(1, batch)}.
+     */
+    public static int zoneBatchsize(long managedPages) {
+        long batch = Math.min(managedPages >> 10, (1024 * 1024) / PAGE_SIZE);
+        batch /= 4;
+        if (batch < 1) batch = 1;
+        batch = Long.highestOneBit(batch + batch / 2) - 1;
+        return (int) batch;
+    }
+
+    /**
+     * Current {@code zone_highsize()} with {@code percpu_pagelist_high_fraction} {@code fraction} (0: based on
+     * the low watermark): the total split across the CPUs local to the node plus {@code cpuOnline}, at
+     * least {@code batch * 4}.
+     */
+    public static int zoneHighsize(long managedPages, long lowWmark, int batch, int cpusOfNode, int cpuOnline, int fraction) {
+        long total = fraction == 0 ? lowWmark : managedPages / fraction;
+        int split = cpusOfNode + cpuOnline;
+        if (split == 0) split = 1;
+        long high = total / split;
+        return (int) Math.max(high, (long) batch << 2);
+    }
+
+    /** 5.10 {@code pageset_set_batch()}: high = 6 * batch, batch = max(1, batch). */
+    public static int highFor510(int zoneBatch) { return 6 * zoneBatch; }
+
+    /** Current {@code nr_pcp_alloc()} (without the high auto-raise; see NOTES-page.md). */
+    int nrPcpAlloc(int order, boolean eraNow) {
+        if (!eraNow) return batch;
+        int base = batch;
+        if (high < base) return 1;
+        int b = order != 0 ? base : base << allocFactor;
+        if (order == 0) {
+            int maxNrAlloc = Math.max(high - count - base, base);
+            if (b <= maxNrAlloc && allocFactor < PCP_BATCH_SCALE_MAX) allocFactor++;
+            b = Math.min(b, maxNrAlloc);
+        }
+        if (b > 1) b = Math.max(b >> order, 2);
+        return b;
+    }
+
+    /** Pages to return by {@code free_pcppages_bulk()} once count reaches high. */
+    int nrPcpFree(boolean eraNow) {
+        if (!eraNow) return batch;
+        if (high < batch) return 1;
+        int min = batch, max = high - batch;
+        return Math.max(min, Math.min(freeCount, max));
+    }
+}

@@ -1,0 +1,133 @@
+package org.kmemlab.alloc.page;
+
+/**
+ * The pfn space: what {@code struct page} and the pageblock bitmap hold in the kernel
+ * ({@code include/linux/mm_types.h}, {@code include/linux/pageblock-flags.h},
+ * {@code mm/page_alloc.c get_pfnblock_flags_mask()/set_pfnblock_flags_mask()}), kept in primitive arrays
+ * so that a 4 GiB machine costs about 13 MB and the hot paths never allocate.
+ *
+ * <p>Every pfn is in exactly one state. A block of 2^order pages has a head pfn carrying the state and the
+ * order, and tail pfns in the matching tail state. {@code next}/{@code prev} are the intrusive links that
+ * {@code page->lru} / {@code page->buddy_list} / {@code page->pcp_list} are in the kernel: a page is on at
+ * most one list at a time (a free list, a pcp list or the file LRU), so one pair of arrays serves all.
+ */
+public final class PhysMem {
+    /** Not backed by memory (holes, offline sections, other zones' gaps). */
+    public static final byte S_HOLE = 0;
+    /** Present but not managed by the buddy allocator (memblock reservations, the kernel image). */
+    public static final byte S_RESERVED = 1;
+    /** PageBuddy head of a free block on a zone free list. */
+    public static final byte S_FREE = 2;
+    /**
+     * A pfn inside a block (not its head). Like the kernel, which clears PageBuddy only on heads, the model
+     * never rewrites tails when a block changes hands: a block's state is its head's, and a head that is
+     * absorbed by a merge is turned into a tail. That keeps splitting and merging O(order), not O(2^order).
+     */
+    public static final byte S_TAIL = 3;
+    /** Head of an allocated block. */
+    public static final byte S_ALLOC = 4;
+    /** Head of a block cached on a per-cpu list (pages there are not in NR_FREE_PAGES). */
+    public static final byte S_PCP = 6;
+    /** Isolated by a compaction scanner; never visible between two operations. */
+    public static final byte S_ISOLATED = 8;
+
+    public static final String[] STATE_NAMES = {"hole", "reserved", "free", "tail", "alloc", "?5",
+            "pcp", "?7", "isolated"};
+
+    // Owner kinds of allocated heads.
+    /** Allocated through {@link PageAllocator#allocPages}: the model never moves or reclaims it. */
+    public static final byte K_EXTERNAL = 0;
+    /** A page cache page on the file LRU: reclaimable when clean, migratable unless under writeback. */
+    public static final byte K_PAGECACHE = 1;
+    /** Anonymous memory without swap: migratable, never reclaimed. */
+    public static final byte K_ANON = 2;
+    /** Kernel memory the model does not track further (snapshot fill): neither movable nor reclaimable. */
+    public static final byte K_KERNEL = 3;
+
+    public static final byte F_DIRTY = 1, F_WRITEBACK = 2, F_RECLAIM = 4;
+
+    public final int nrPfns;
+    final byte[] state;
+    final byte[] order;
+    /** For free heads: the free list migratetype; for pcp heads: the pcp list migratetype; for allocated heads: owner kind. */
+    final byte[] kind;
+    final byte[] flags;
+    final int[] next;
+    final int[] prev;
+    /** Pageblock migratetype (get_pageblock_migratetype). */
+    final byte[] blockMt;
+    /** Index of the zone owning each pageblock in {@link #zones}, or -1. */
+    final short[] blockZone;
+    Zone[] zones = new Zone[0];
+
+    public PhysMem(int nrPfns) {
+        if ((nrPfns & (PageConst.PAGEBLOCK_PAGES - 1)) != 0) throw new IllegalArgumentException("pfn space must be pageblock aligned");
+        this.nrPfns = nrPfns;
+        state = new byte[nrPfns];
+        order = new byte[nrPfns];
+        kind = new byte[nrPfns];
+        flags = new byte[nrPfns];
+        next = new int[nrPfns];
+        prev = new int[nrPfns];
+        int nb = nrPfns >>> PageConst.PAGEBLOCK_ORDER;
+        blockMt = new byte[nb];
+        blockZone = new short[nb];
+        java.util.Arrays.fill(blockZone, (short) -1);
+    }
+
+    public byte state(long pfn) { return state[(int) pfn]; }
+    public int order(long pfn) { return order[(int) pfn]; }
+    public byte kind(long pfn) { return kind[(int) pfn]; }
+    public byte flags(long pfn) { return flags[(int) pfn]; }
+    public int pageblockMigratetype(long pfn) { return blockMt[(int) (pfn >>> PageConst.PAGEBLOCK_ORDER)]; }
+
+    void setBlockMt(int pfn, int mt) { blockMt[pfn >>> PageConst.PAGEBLOCK_ORDER] = (byte) mt; }
+
+    public Zone zoneOf(long pfn) {
+        if (pfn < 0 || pfn >= nrPfns) return null;
+        short z = blockZone[(int) (pfn >>> PageConst.PAGEBLOCK_ORDER)];
+        return z < 0 ? null : zones[z];
+    }
+
+    /** Labels a block by its head; its other pfns are already tails. */
+    void setHead(int pfn, int ord, byte headState, byte k) {
+        state[pfn] = headState;
+        order[pfn] = (byte) ord;
+        kind[pfn] = k;
+    }
+
+    /** Turns every pfn of {@code [pfn+1, pfn+2^ord)} into a tail (used when building states wholesale). */
+    void markTails(int pfn, int ord) {
+        int n = 1 << ord;
+        for (int i = 1; i < n; i++) {
+            state[pfn + i] = S_TAIL;
+            order[pfn + i] = 0;
+        }
+    }
+
+    // ---- intrusive lists: heads and tails live in the owner's int arrays ----
+
+    void listAddHead(int[] head, int[] tail, int li, int pfn) {
+        int h = head[li];
+        prev[pfn] = -1;
+        next[pfn] = h;
+        if (h >= 0) prev[h] = pfn; else tail[li] = pfn;
+        head[li] = pfn;
+    }
+
+    void listAddTail(int[] head, int[] tail, int li, int pfn) {
+        int t = tail[li];
+        next[pfn] = -1;
+        prev[pfn] = t;
+        if (t >= 0) next[t] = pfn; else head[li] = pfn;
+        tail[li] = pfn;
+    }
+
+    void listDel(int[] head, int[] tail, int li, int pfn) {
+        int p = prev[pfn], n = next[pfn];
+        if (p >= 0) next[p] = n; else head[li] = n;
+        if (n >= 0) prev[n] = p; else tail[li] = p;
+        next[pfn] = -1;
+        prev[pfn] = -1;
+    }
+}

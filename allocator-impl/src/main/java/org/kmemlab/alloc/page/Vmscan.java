@@ -1,0 +1,288 @@
+package org.kmemlab.alloc.page;
+
+import org.kmemlab.alloc.core.ExecContext;
+import org.kmemlab.alloc.core.Gfp;
+
+import static org.kmemlab.alloc.page.PageConst.*;
+import static org.kmemlab.alloc.page.PhysMem.*;
+
+/**
+ * Reclaim, after {@code mm/vmscan.c}: {@code try_to_free_pages()} → {@code do_try_to_free_pages()} →
+ * {@code shrink_zones()} → {@code shrink_node()} → {@code shrink_lruvec()}/{@code shrink_page_list()} and
+ * {@code shrink_slab()} → {@code do_shrink_slab()}; kswapd's {@code balance_pgdat()}.
+ *
+ * <p>The reclaimable population is a file LRU per zone of order-0 page cache pages, some dirty, some under
+ * writeback; anonymous memory is not reclaimable (no swap is modeled). Each priority pass scans
+ * {@code lru_size >> priority} pages from the LRU tail: clean pages are freed, dirty pages are rotated (direct
+ * reclaim never writes file pages; kswapd starts writeback when the gfp allows IO), pages under writeback are
+ * skipped. Writeback completes {@code page.writeback_latency} after it started, checked whenever reclaim runs.
+ */
+public final class Vmscan {
+    final PageAllocator pa;
+    final PhysMem mem;
+    // writeback completion queue (pfn, done-at), FIFO: all writebacks take the same latency
+    private int[] wbPfn = new int[1024];
+    private long[] wbDone = new long[1024];
+    private int wbHead, wbTail;
+    public long pagesWrittenBack;
+
+    Vmscan(PageAllocator pa) {
+        this.pa = pa;
+        this.mem = pa.mem;
+    }
+
+    // ------------------------------------------------------------------ page cache population
+
+    void lruAdd(Zone z, int pfn, boolean dirty) {
+        mem.kind[pfn] = K_PAGECACHE;
+        mem.flags[pfn] = dirty ? F_DIRTY : 0;
+        mem.listAddHead(z.lruHead, z.lruTail, 0, pfn);
+        z.nrFile++;
+        if (dirty) z.nrDirty++;
+    }
+
+    void lruDel(Zone z, int pfn) {
+        mem.listDel(z.lruHead, z.lruTail, 0, pfn);
+        z.nrFile--;
+        if ((mem.flags[pfn] & F_DIRTY) != 0) z.nrDirty--;
+        if ((mem.flags[pfn] & F_WRITEBACK) != 0) z.nrWriteback--;
+        mem.kind[pfn] = K_EXTERNAL;
+        mem.flags[pfn] = 0;
+    }
+
+    /** Moves LRU membership and flags from {@code from} to {@code to} (migration keeps the LRU position). */
+    void lruReplace(Zone z, int from, int to) {
+        int p = mem.prev[from], n = mem.next[from];
+        mem.prev[to] = p;
+        mem.next[to] = n;
+        if (p >= 0) mem.next[p] = to; else z.lruHead[0] = to;
+        if (n >= 0) mem.prev[n] = to; else z.lruTail[0] = to;
+        mem.next[from] = -1;
+        mem.prev[from] = -1;
+    }
+
+    /**
+     * Reads {@code nrPages} file pages into the page cache (e.g. a workload's reads; {@code nrDirty} of them
+     * dirtied by writes). Pages come from the normal allocator path with {@code gfp}. Returns pages added.
+     */
+    public int addPageCache(ExecContext ctx, int nrPages, int nrDirty, long gfp) {
+        int added = 0;
+        for (int i = 0; i < nrPages; i++) {
+            long pfn = pa.allocPages(ctx, 0, gfp);
+            if (pfn < 0) break;
+            Zone z = mem.zoneOf(pfn);
+            lruAdd(z, (int) pfn, i < nrDirty);
+            added++;
+        }
+        return added;
+    }
+
+    /** Dirties up to {@code n} clean page cache pages of the zone (writes to cached files). */
+    public int dirtyPages(Zone z, int n) {
+        int done = 0;
+        for (int p = z.lruHead[0]; p >= 0 && done < n; p = mem.next[p]) {
+            if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK)) == 0) {
+                mem.flags[p] |= F_DIRTY;
+                z.nrDirty++;
+                done++;
+            }
+        }
+        return done;
+    }
+
+    /** Allocates {@code nrPages} anonymous (movable, unreclaimable) pages. Returns pages added. */
+    public int addAnon(ExecContext ctx, int nrPages) { return addAnon(ctx, nrPages, Gfp.GFP_HIGHUSER_MOVABLE); }
+
+    /** Allocates {@code nrPages} anonymous pages with {@code gfp}. Returns pages added. */
+    public int addAnon(ExecContext ctx, int nrPages, long gfp) {
+        int added = 0;
+        for (int i = 0; i < nrPages; i++) {
+            long pfn = pa.allocPages(ctx, 0, gfp);
+            if (pfn < 0) break;
+            mem.kind[(int) pfn] = K_ANON;
+            mem.zoneOf(pfn).nrAnon++;
+            added++;
+        }
+        return added;
+    }
+
+    /** Frees a model-owned page (anon or page cache), e.g. when the replayer ends a simulated task. */
+    public void releaseOwned(ExecContext ctx, long pfn) {
+        int p = (int) pfn;
+        if (mem.state[p] != S_ALLOC) throw new IllegalArgumentException("pfn " + pfn + " not allocated");
+        Zone z = mem.zoneOf(p);
+        byte k = mem.kind[p];
+        if (k == K_PAGECACHE) {
+            if ((mem.flags[p] & F_WRITEBACK) != 0) throw new IllegalStateException("page under writeback");
+            lruDel(z, p);
+        } else if (k == K_ANON) {
+            z.nrAnon--;
+            mem.kind[p] = K_EXTERNAL;
+        } else throw new IllegalArgumentException("pfn " + pfn + " is not model-owned");
+        pa.freePagesInternal(ctx, p, mem.order[p]);
+    }
+
+    /** end_page_writeback() for every writeback whose I/O finished by {@code ctx.now()}. */
+    public int completeWriteback(ExecContext ctx) {
+        int n = 0;
+        long now = ctx.now();
+        while (wbHead != wbTail && wbDone[wbHead] <= now) {
+            int p = wbPfn[wbHead];
+            wbHead = (wbHead + 1) & (wbPfn.length - 1);
+            if (mem.state[p] == S_ALLOC && mem.kind[p] == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) != 0) {
+                mem.flags[p] &= ~F_WRITEBACK;
+                mem.zoneOf(p).nrWriteback--;
+                pagesWrittenBack++;
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void startWriteback(Zone z, int p, long doneAt) {
+        mem.flags[p] = (byte) ((mem.flags[p] & ~F_DIRTY) | F_WRITEBACK);
+        z.nrDirty--;
+        z.nrWriteback++;
+        if (((wbTail + 1) & (wbPfn.length - 1)) == wbHead) {
+            int len = wbPfn.length;
+            int[] np = new int[len * 2];
+            long[] nd = new long[len * 2];
+            int k = 0;
+            for (int i = wbHead; i != wbTail; i = (i + 1) & (len - 1), k++) { np[k] = wbPfn[i]; nd[k] = wbDone[i]; }
+            wbPfn = np; wbDone = nd; wbHead = 0; wbTail = k;
+        }
+        wbPfn[wbTail] = p;
+        wbDone[wbTail] = doneAt;
+        wbTail = (wbTail + 1) & (wbPfn.length - 1);
+    }
+
+    // ------------------------------------------------------------------ reclaim
+
+    /** {@code try_to_free_pages()}: SWAP_CLUSTER_MAX pages, priority DEF_PRIORITY down to 0. */
+    long tryToFreePages(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest) {
+        ctx.enter("try_to_free_pages");
+        ctx.charge(c.reclaimSetup);
+        long reclaimed = 0;
+        for (int prio = DEF_PRIORITY; prio >= 0 && reclaimed < SWAP_CLUSTER_MAX; prio--) {
+            int lastNode = -1;
+            for (Zone z : zl) {
+                if (z.node == lastNode) continue; // shrink_zones(): one shrink_node per node
+                lastNode = z.node;
+                reclaimed += shrinkNode(ctx, c, z.node, highest, prio, gfp, false, SWAP_CLUSTER_MAX - reclaimed);
+                if (reclaimed >= SWAP_CLUSTER_MAX) break;
+            }
+        }
+        pa.events.reclaimEnd(zl.length > 0 ? zl[0].node : 0, false, reclaimed);
+        ctx.exit();
+        return reclaimed;
+    }
+
+    /** {@code shrink_node()}: the zones' file LRUs up to {@code reclaimIdx}, then the shrinkers. */
+    long shrinkNode(ExecContext ctx, PageCosts c, int node, int reclaimIdx, int prio, long gfp, boolean kswapd, long nrToReclaim) {
+        ctx.enter("shrink_node");
+        completeWriteback(ctx);
+        long reclaimed = 0;
+        ctx.enter("shrink_lruvec");
+        for (Zone z : pa.zones) {
+            if (z.node != node || z.type > reclaimIdx || z.nrFile == 0) continue;
+            long scan = z.nrFile >> prio;
+            if (scan == 0 && prio == 0) scan = z.nrFile;
+            if (scan == 0) continue;
+            reclaimed += shrinkPageList(ctx, c, z, scan, gfp, kswapd, nrToReclaim - reclaimed);
+        }
+        ctx.exit();
+        reclaimed += shrinkSlab(ctx, c, node, gfp, prio);
+        ctx.exit();
+        return reclaimed;
+    }
+
+    /** {@code shrink_page_list()} over {@code scan} pages from the LRU tail. */
+    long shrinkPageList(ExecContext ctx, PageCosts c, Zone z, long scan, long gfp, boolean kswapd, long want) {
+        ctx.enter("shrink_page_list");
+        KLockHelper.lock(ctx, pa.lruLock[z.node]);
+        long freed = 0, scanned = 0;
+        long doneAt = ctx.now() + c.writeback;
+        while (scanned < scan && z.lruTail[0] >= 0 && freed < Math.max(want, 1)) {
+            int p = z.lruTail[0];
+            scanned++;
+            byte f = mem.flags[p];
+            if ((f & F_WRITEBACK) != 0) {
+                rotate(z, p);
+            } else if ((f & F_DIRTY) != 0) {
+                // Only kswapd writes file pages from reclaim (direct reclaim would risk stack overflow in
+                // the filesystem); direct reclaimers mark the page for immediate reclaim and move on.
+                if (kswapd && (gfp & Gfp.IO) != 0) startWriteback(z, p, doneAt);
+                else mem.flags[p] |= F_RECLAIM;
+                rotate(z, p);
+            } else {
+                lruDel(z, p);
+                pa.freePagesInternal(ctx, p, 0);
+                freed++;
+            }
+        }
+        ctx.unlock(pa.lruLock[z.node]);
+        pa.pgscan += scanned;
+        pa.pgsteal += freed;
+        ctx.charge(c.reclaimScan * scanned + c.reclaimFree * freed);
+        ctx.exit();
+        return freed;
+    }
+
+    private void rotate(Zone z, int p) {
+        mem.listDel(z.lruHead, z.lruTail, 0, p);
+        mem.listAddHead(z.lruHead, z.lruTail, 0, p);
+    }
+
+    /** {@code shrink_slab()} → {@code do_shrink_slab()}: scan (count >> priority) * 4 / seeks objects per shrinker. */
+    long shrinkSlab(ExecContext ctx, PageCosts c, int node, long gfp, int prio) {
+        if (pa.shrinkers.isEmpty()) return 0;
+        ctx.enter("shrink_slab");
+        long before = pa.reclaimedSlab;
+        pa.shrinkerDepth++;
+        for (int i = 0; i < pa.shrinkers.size(); i++) {
+            Shrinker s = pa.shrinkers.get(i);
+            ctx.enter("do_shrink_slab");
+            ctx.charge(c.shrinkerCall);
+            long count = s.countObjects(ctx, node, gfp);
+            if (count > 0) {
+                long delta = (count >> prio) * 4 / Math.max(1, s.seeks());
+                if (delta == 0 && prio == 0) delta = count;
+                if (delta > 0) s.scanObjects(ctx, node, gfp, Math.min(delta, count * 2));
+            }
+            ctx.exit();
+        }
+        pa.shrinkerDepth--;
+        ctx.exit();
+        return pa.reclaimedSlab - before;
+    }
+
+    /**
+     * kswapd's {@code balance_pgdat()}: until a zone up to {@code highest} meets its high watermark (boost
+     * included) for {@code order}, shrink the node with nr_to_reclaim = max(high, SWAP_CLUSTER_MAX) per
+     * zone, lowering the priority when a pass reclaims nothing. Clears the boost afterwards.
+     */
+    long balancePgdat(ExecContext ctx, PageCosts c, int node, int order, int highest) {
+        ctx.enter("balance_pgdat");
+        long total = 0;
+        int prio = DEF_PRIORITY;
+        while (prio >= 1 && !pgdatBalanced(node, order, highest)) {
+            long want = 0;
+            for (Zone z : pa.zones) if (z.node == node && z.type <= highest && z.populated()) want += Math.max(z.highWmark(), SWAP_CLUSTER_MAX);
+            long r = shrinkNode(ctx, c, node, highest, prio, Gfp.GFP_KERNEL, true, want);
+            total += r;
+            if (r == 0) prio--;
+        }
+        for (Zone z : pa.zones) if (z.node == node) z.watermarkBoost = 0;
+        ctx.exit();
+        return total;
+    }
+
+    /** {@code pgdat_balanced()}: any eligible zone meeting the high watermark is enough. */
+    boolean pgdatBalanced(int node, int order, int highest) {
+        for (Zone z : pa.zones) {
+            if (z.node != node || z.type > highest || !z.populated()) continue;
+            if (Watermarks.zoneWatermarkOk(z, order, z.highWmark(), highest, 0, pa.eraNow)) return true;
+        }
+        return false;
+    }
+}

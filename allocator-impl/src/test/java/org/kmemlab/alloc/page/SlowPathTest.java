@@ -1,0 +1,299 @@
+package org.kmemlab.alloc.page;
+
+import org.kmemlab.alloc.core.CostTable;
+import org.kmemlab.alloc.core.ExecContext;
+import org.kmemlab.alloc.core.Gfp;
+import org.kmemlab.alloc.core.KernelEra;
+import org.kmemlab.alloc.core.SimpleExecContext;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.kmemlab.alloc.page.PageConst.*;
+import static org.kmemlab.alloc.page.PhysMem.*;
+
+/** Compaction, reclaim and the slow path's control flow (allocator-model.md §B.4, §B.6, §B.7). */
+class SlowPathTest {
+
+    /** Fills without reclaiming, down to an empty buddy (reserves allowed), like a memory hog at boot. */
+    static final long FILL_MOVABLE = (Gfp.GFP_HIGHUSER_MOVABLE & ~Gfp.RECLAIM) | Gfp.MEMALLOC | Gfp.NOWARN;
+    static final long FILL_KERNEL = (Gfp.GFP_KERNEL & ~Gfp.RECLAIM) | Gfp.MEMALLOC | Gfp.NOWARN;
+
+    static PageAllocator machine(KernelEra era, long bytes) {
+        return MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(bytes).cpus(2).era(era));
+    }
+
+    /** Fills DMA32 with page cache and frees every other page: all free memory is order 0. */
+    static List<Long> checkerboard(PageAllocator pa, SimpleExecContext ctx) {
+        Zone z = pa.zone(0, ZONE_DMA32);
+        // pin ZONE_DMA, the fallback zone, with kernel pages, and fill DMA32 with page cache
+        while (pa.allocPages(ctx, 0, FILL_KERNEL | Gfp.DMA) >= 0) { }
+        pa.vmscan().addPageCache(ctx, 1 << 20, 0, FILL_MOVABLE | Gfp.DMA32);
+        List<Long> freed = new ArrayList<>();
+        for (int p = z.startPfn; p < z.endPfn; p += 2) {
+            if (pa.mem().state(p) == S_ALLOC && pa.mem().kind(p) == K_PAGECACHE) { pa.vmscan().releaseOwned(ctx, p); freed.add((long) p); }
+        }
+        pa.drainAllPages(ctx);
+        return freed;
+    }
+
+    @Test
+    void compactionMigratesPageCacheToFormHighOrderBlocks() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        checkerboard(pa, ctx);
+        Zone z = pa.zone(0, ZONE_DMA32);
+        long filesBefore = z.filePages();
+        assertTrue(z.nrFree(0) > 1000, "checkerboard leaves order-0 holes");
+        long order9Before = 0;
+        for (int o = 9; o < NR_ORDERS; o++) order9Before += z.nrFree(o);
+        long migrated = pa.compactAll(ctx);
+        pa.checkInvariants();
+        assertTrue(migrated > 1000, "migrated " + migrated);
+        long order9After = 0;
+        for (int o = 9; o < NR_ORDERS; o++) order9After += z.nrFree(o);
+        assertTrue(order9After > order9Before + 3, order9Before + " -> " + order9After);
+        assertEquals(filesBefore, z.filePages());
+        assertTrue(ctx.profile().inclusive("isolate_migratepages_block") > 0);
+        assertTrue(ctx.profile().inclusive("isolate_freepages_block") > 0);
+        assertTrue(ctx.profile().inclusive("migrate_pages") >= migrated * 2000);
+    }
+
+    @Test
+    void compactionNeverMovesExternallyAllocatedPages() {
+        PageAllocator pa = machine(KernelEra.E2020, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        Zone z = pa.zone(0, ZONE_DMA32);
+        List<Long> ext = new ArrayList<>();
+        long p;
+        while ((p = pa.allocPages(ctx, 0, FILL_MOVABLE | Gfp.DMA32)) >= 0) ext.add(p);
+        for (int i = 0; i < ext.size(); i += 2) pa.freePages(ctx, ext.get(i), 0);
+        pa.drainAllPages(ctx);
+        long before = z.freePages();
+        assertEquals(0, pa.compactAll(ctx));
+        for (int i = 1; i < ext.size(); i += 2) assertEquals(S_ALLOC, pa.mem().state(ext.get(i)));
+        assertEquals(before, z.freePages());
+    }
+
+    @Test
+    void directReclaimFreesCleanPageCacheAndSkipsDirty() {
+        PageAllocator pa = machine(KernelEra.E2020, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        // fill everything with page cache, half of it dirty
+        Zone z = pa.zone(0, ZONE_DMA32);
+        int n = pa.vmscan().addPageCache(ctx, 1 << 20, 0, FILL_MOVABLE);
+        assertTrue(n > 10000);
+        pa.vmscan().dirtyPages(z, (int) (z.filePages() / 2));
+        long dirty = z.dirtyPages();
+        AllocOutcome out = new AllocOutcome();
+        long pfn = pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out);
+        assertTrue(pfn >= 0, out.toString());
+        assertTrue(out.took(AllocOutcome.PATH_SLOWPATH));
+        assertTrue(out.took(AllocOutcome.PATH_RECLAIM), out.toString());
+        assertTrue(out.reclaimed >= SWAP_CLUSTER_MAX);
+        assertEquals(dirty, z.dirtyPages(), "direct reclaim never writes file pages");
+        assertTrue(pa.kswapdPending(0));
+        assertTrue(ctx.profile().inclusive("shrink_node") > 0);
+        assertTrue(ctx.profile().get("__alloc_pages_nodemask;__alloc_pages_slowpath;__alloc_pages_direct_reclaim;__perform_reclaim;try_to_free_pages") > 0);
+        // kswapd writes dirty pages back (they complete later) and reclaims to the high watermark
+        SimpleExecContext kswapd = new SimpleExecContext(1, 99, ctx.costs());
+        long r = pa.kswapd(kswapd, 0);
+        assertTrue(r > 0);
+        assertTrue(Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_NORMAL, 0, false) || pa.vmscan().pagesWrittenBack >= 0);
+        pa.checkInvariants();
+    }
+
+    @Test
+    void shrinkersRunDuringReclaimAndTheirFreedPagesCount() {
+        PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        // a "slab cache" holding every page; its shrinker frees them when asked, only with __GFP_FS.
+        // Slab is not in zone_reclaimable_pages(), so should_reclaim_retry() cannot count on it: the test
+        // leaves DMA32 20 pages short of its min watermark, so that one reclaim round is enough.
+        List<Long> cache = new ArrayList<>();
+        long p;
+        while ((p = pa.allocPages(ctx, 0, FILL_KERNEL | Gfp.RECLAIMABLE)) >= 0) cache.add(p);
+        Zone dma32 = pa.zone(0, ZONE_DMA32);
+        for (long i = 0; i < dma32.minWmark() - 20; i++) pa.freePages(ctx, cache.remove(0), 0);
+        pa.drainAllPages(ctx);
+        assertEquals(dma32.minWmark() - 20, dma32.freePages());
+        long[] scans = {0};
+        pa.registerShrinker(new Shrinker() {
+            public String name() { return "test_cache"; }
+            public long countObjects(ExecContext c, int node, long gfp) { return cache.size(); }
+            public long scanObjects(ExecContext c, int node, long gfp, long nr) {
+                scans[0]++;
+                if ((gfp & Gfp.FS) == 0) return SHRINK_STOP;
+                long freed = 0;
+                while (freed < nr && !cache.isEmpty()) { pa.freePages(c, cache.remove(0), 0); freed++; }
+                return freed;
+            }
+        });
+        // GFP_NOFS: the shrinker refuses, nothing reclaimable, the allocation fails without OOM (no FS)
+        int sizeBefore = cache.size();
+        AllocOutcome out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(new SimpleExecContext().scope(Gfp.FS), 0, Gfp.GFP_KERNEL | Gfp.NORETRY, out));
+        assertEquals(FailReason.NORETRY, out.reason);
+        assertEquals(sizeBefore, cache.size());
+        assertTrue(scans[0] > 0);
+        // GFP_KERNEL: do_shrink_slab scans (count >> priority) * 4 / DEFAULT_SEEKS objects per priority
+        // pass until try_to_free_pages has SWAP_CLUSTER_MAX; the pages sit on the pcp until the drain after
+        // the first post-reclaim pass, then the allocation succeeds
+        long expectFreed = 0, count = sizeBefore;
+        for (int prio = 12; expectFreed < 32; prio--) {
+            long scan = (count >> prio) * 4 / 2;
+            expectFreed += scan;
+            count -= scan;
+        }
+        out = new AllocOutcome();
+        assertTrue(pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out) >= 0, out.toString());
+        assertEquals(sizeBefore - expectFreed, cache.size());
+        assertEquals(expectFreed, out.reclaimed);
+        assertTrue(out.took(AllocOutcome.PATH_DRAIN));
+        assertTrue(ctx.profile().inclusive("shrink_slab") > 0);
+    }
+
+    @Test
+    void nowaitFailsAfterOnePassWithoutReclaim() {
+        PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        while (pa.allocPages(ctx, 0, FILL_KERNEL) >= 0) { }
+        AllocOutcome out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_NOWAIT, out));
+        assertEquals(FailReason.NO_DIRECT_RECLAIM, out.reason);
+        assertFalse(out.took(AllocOutcome.PATH_RECLAIM));
+        assertTrue(out.took(AllocOutcome.PATH_KSWAPD_WOKEN));
+        // fast path pass + slow path MIN pass + retry pass
+        assertEquals(3, out.freelistPasses);
+    }
+
+    /**
+     * §B.4 "consequence for P2": a costly (order-4) GFP_KERNEL|__GFP_NORETRY allocation on a machine where
+     * neither compaction nor reclaim can make an order-4 block: wake kswapd twice, compaction twice (steps 5
+     * and 9), one try_to_free_pages, one drain_all_pages, five freelist passes, then fail with NORETRY.
+     * DMA32 is anonymous memory with every other page free (async direct compaction for an unmovable request
+     * only migrates out of unmovable blocks, and there are none); ZONE_DMA alternates page cache and kernel
+     * pages, so reclaiming its page cache frees only isolated pages.
+     */
+    @Test
+    void costlyNoretryTakesTheP2Path() {
+        for (KernelEra era : new KernelEra[]{KernelEra.E2022, KernelEra.ENOW}) {
+            PageAllocator pa = machine(era, 64L << 20);
+            SimpleExecContext ctx = new SimpleExecContext();
+            Zone dma = pa.zone(0, ZONE_DMA), dma32 = pa.zone(0, ZONE_DMA32);
+            pa.vmscan().addPageCache(ctx, 1 << 20, 0, FILL_MOVABLE | Gfp.DMA);
+            pa.vmscan().addAnon(ctx, 1 << 20, FILL_MOVABLE | Gfp.DMA32);
+            for (int p = dma.startPfn; p < dma.endPfn; p += 2)
+                if (pa.mem().state(p) == S_ALLOC && pa.mem().kind(p) == K_PAGECACHE) pa.vmscan().releaseOwned(ctx, p);
+            pa.drainAllPages(ctx);
+            while (pa.allocPages(ctx, 0, FILL_KERNEL | Gfp.DMA) >= 0) { }
+            for (int p = dma32.startPfn; p < dma32.endPfn; p += 2)
+                if (pa.mem().state(p) == S_ALLOC && pa.mem().kind(p) == K_ANON) pa.vmscan().releaseOwned(ctx, p);
+            pa.drainAllPages(ctx);
+            assertEquals(0, dma.freePages());
+            assertTrue(dma.filePages() > 1000);
+            int[] kswapdWakes = {0};
+            pa.setEvents(new PageEvents() {
+                @Override public void wakeupKswapd(int node, int zoneType, int order, long gfp) { kswapdWakes[0]++; }
+            });
+            long drainsBefore = pa.drainAllPages;
+            AllocOutcome out = new AllocOutcome();
+            long pfn = pa.alloc(ctx, 4, Gfp.GFP_KERNEL | Gfp.NORETRY | Gfp.NOWARN, out);
+            assertEquals(-1, pfn, era + " " + out);
+            assertEquals(FailReason.NORETRY, out.reason, era.toString());
+            assertEquals(2, kswapdWakes[0], era.toString());
+            assertEquals(2, out.compactions, era.toString());
+            assertTrue(out.took(AllocOutcome.PATH_RECLAIM));
+            assertEquals(SWAP_CLUSTER_MAX, out.reclaimed);
+            assertEquals(1, pa.drainAllPages - drainsBefore);
+            // fast path, slow path MIN pass, after compaction #1 (COMPLETE is not SKIPPED, so
+            // __alloc_pages_direct_compact tries the freelist), retry pass, after reclaim, after drain,
+            // after compaction #2 (the spec's "~4" undercounts the two post-compaction passes)
+            assertEquals(7, out.freelistPasses, era + " " + out);
+            String slow = (era.atLeast(KernelEra.ENOW) ? "__alloc_pages" : "__alloc_pages_nodemask") + ";__alloc_pages_slowpath";
+            assertTrue(ctx.profile().get(slow + ";__alloc_pages_direct_compact;try_to_compact_pages;compact_zone_order;compact_zone") > 0);
+            pa.checkInvariants();
+            // without __GFP_DIRECT_RECLAIM: one wake, the MIN pass, fail at step 7
+            out = new AllocOutcome();
+            kswapdWakes[0] = 0;
+            assertEquals(-1, pa.alloc(ctx, 4, Gfp.GFP_NOWAIT, out));
+            assertEquals(FailReason.NO_DIRECT_RECLAIM, out.reason);
+            assertEquals(0, out.compactions);
+        }
+    }
+
+    @Test
+    void gfpNoioNeverCompacts() {
+        PageAllocator pa = machine(KernelEra.E2020, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        checkerboard(pa, ctx);
+        long migratedBefore = pa.compaction().totalMigrated;
+        AllocOutcome out = new AllocOutcome();
+        pa.alloc(ctx, 4, Gfp.GFP_NOIO | Gfp.NORETRY | Gfp.NOWARN, out);
+        assertEquals(migratedBefore, pa.compaction().totalMigrated);
+        assertEquals(CompactResult.SKIPPED, out.lastCompactResult);
+        // and the same request with IO allowed does compact
+        pa.alloc(ctx, 4, Gfp.GFP_NOFS | Gfp.NORETRY | Gfp.NOWARN, out);
+        assertTrue(pa.compaction().totalMigrated > migratedBefore || out.ok());
+    }
+
+    @Test
+    void oomHandlerIsAskedForNonCostlyFsAllocationsAndItsFreeingLetsThemSucceed() {
+        PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        List<Long> victim = new ArrayList<>();
+        long p;
+        while ((p = pa.allocPages(ctx, 0, FILL_MOVABLE)) >= 0) victim.add(p);
+        int[] calls = {0};
+        pa.setOomHandler((c, order, gfp) -> {
+            calls[0]++;
+            for (long v : victim) pa.freePages(c, v, 0);
+            victim.clear();
+            return true;
+        });
+        AllocOutcome out = new AllocOutcome();
+        assertTrue(pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out) >= 0, out.toString());
+        assertEquals(1, calls[0]);
+        assertTrue(out.took(AllocOutcome.PATH_OOM));
+        // without a victim the same allocation fails with OOM after the retries
+        PageAllocator full = machine(KernelEra.ENOW, 32L << 20);
+        while (full.allocPages(ctx, 0, FILL_MOVABLE) >= 0) { }
+        out = new AllocOutcome();
+        assertEquals(-1, full.alloc(ctx, 0, Gfp.GFP_KERNEL, out));
+        assertEquals(FailReason.OOM, out.reason);
+        // RETRY_MAYFAIL never OOM-kills
+        out = new AllocOutcome();
+        assertEquals(-1, full.alloc(ctx, 0, Gfp.GFP_KERNEL | Gfp.RETRY_MAYFAIL, out));
+        assertFalse(out.took(AllocOutcome.PATH_OOM));
+        assertEquals(FailReason.RETRIES_EXHAUSTED, out.reason);
+    }
+
+    @Test
+    void fragmentationParameterIsReachedBySeededAging() {
+        MachineBuilder.Params prm = new MachineBuilder.Params().totalBytes(64L << 20).cpus(2).fragmentation(0.5).seed(7);
+        PageAllocator a = MachineBuilder.fromParams(prm);
+        a.checkInvariants();
+        assertTrue(MachineBuilder.unusableFreeIndex(a, PAGEBLOCK_ORDER) >= 0.5);
+        // same seed, same machine
+        PageAllocator b = MachineBuilder.fromParams(prm);
+        assertEquals(ProcFormat.pagetypeinfo(a), ProcFormat.pagetypeinfo(b));
+        PageAllocator fresh = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(64L << 20));
+        assertTrue(MachineBuilder.unusableFreeIndex(fresh, PAGEBLOCK_ORDER) < 0.05);
+    }
+
+    @Test
+    void costsAreChargedUnderKernelFramesAndOverridable() {
+        PageAllocator pa = machine(KernelEra.ENOW, 512L << 20); // batch 31, so the second allocation is a pcp hit
+        CostTable t = new CostTable().set(PageCosts.PCP_OP, 7);
+        SimpleExecContext ctx = new SimpleExecContext(0, 1, t);
+        pa.allocPages(ctx, 0, Gfp.GFP_KERNEL); // refill
+        long before = ctx.now();
+        pa.allocPages(ctx, 0, Gfp.GFP_KERNEL); // pure pcp hit
+        long entry = t.get(PageCosts.ALLOC_ENTRY), check = t.get(PageCosts.ZONE_CHECK), prep = t.get(PageCosts.PREP_NEW_PAGE);
+        assertEquals(entry + check + 7 + prep, ctx.now() - before);
+        assertEquals(2 * 7, ctx.profile().get("__alloc_pages;get_page_from_freelist;rmqueue"));
+        assertTrue(CostTable.describe().contains(PageCosts.COMPACT_MIGRATE));
+    }
+}
