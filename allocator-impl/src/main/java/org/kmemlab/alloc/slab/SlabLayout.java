@@ -24,6 +24,9 @@ public final class SlabLayout {
     /** Direct map base ({@code PAGE_OFFSET} without KASLR): slab and page addresses live here. */
     public static final long PAGE_OFFSET = 0xffff888000000000L;
 
+    /** pfn of a direct-map address. */
+    public static long pfnOfDirect(long addr) { return (addr - PAGE_OFFSET) >>> PAGE_SHIFT; }
+
     /** The kmalloc size classes, in kmalloc_index() order of the kmalloc-* cache names. */
     public static final int[] KMALLOC_SIZES = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
 
