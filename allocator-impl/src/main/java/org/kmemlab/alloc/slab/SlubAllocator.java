@@ -26,6 +26,9 @@ public final class SlubAllocator {
     /** {@code ZERO_SIZE_PTR}: what kmalloc(0) returns; kfree ignores it. */
     public static final long ZERO_SIZE_PTR = 16;
 
+    /** NULL or ZERO_SIZE_PTR ({@code ZERO_OR_NULL_PTR}); kernel addresses are "negative" as Java longs. */
+    public static boolean isNullOrZero(long addr) { return addr >= 0 && addr <= ZERO_SIZE_PTR; }
+
     final PageProvider pages;
     final int nrCpus;
     final SlabCosts costs;
@@ -183,7 +186,7 @@ public final class SlubAllocator {
 
     /** {@code kfree()}: slab objects to their own cache, large kmallocs to the page allocator. */
     public void kfree(ExecContext ctx, long addr) {
-        if (addr <= ZERO_SIZE_PTR) return;
+        if (isNullOrZero(addr)) return;
         ctx.enter("kfree");
         long pfn = SlabPageMap.pfnOf(addr);
         Slab slab = pageMap.get(pfn);
@@ -227,7 +230,7 @@ public final class SlubAllocator {
 
     /** {@code ksize()}: usable size of a live allocation, 0 when unknown. */
     public long ksize(long addr) {
-        if (addr <= ZERO_SIZE_PTR) return 0;
+        if (isNullOrZero(addr)) return 0;
         long pfn = SlabPageMap.pfnOf(addr);
         Slab slab = pageMap.get(pfn);
         if (slab != null) return slab.isAllocated(addr) ? slab.cache.size : 0;

@@ -152,7 +152,7 @@ public final class SplCache {
                 return obj;
             }
             long r = refill(ctx, m, gfp);
-            if (r > 0) {
+            if (r != 0) {
                 ctx.exit();
                 return r; // emergency object for immediate use
             }
@@ -162,7 +162,10 @@ public final class SplCache {
         return 0;
     }
 
-    /** {@code spl_cache_refill()}: an emergency object (&gt;0), or 0 to restart. */
+    /** Error return of grow/emergency paths (-ENOMEM, -EAGAIN); never a kernel address. */
+    private static final long ERR = -1;
+
+    /** {@code spl_cache_refill()}: an emergency object, or 0 to restart. */
     private long refill(ExecContext ctx, Magazine m, long gfp) {
         ctx.enter("spl_cache_refill");
         ctx.lock(skcLock);
@@ -171,9 +174,9 @@ public final class SplCache {
             if (partial.isEmpty()) {
                 ctx.unlock(skcLock);
                 long r = grow(ctx, gfp);
-                if (r > 0 || r < 0 || m.avail > 0) {
+                if (r != 0 || m.avail > 0) {
                     ctx.exit();
-                    return Math.max(r, 0);
+                    return r == ERR ? 0 : r;
                 }
                 ctx.lock(skcLock);
                 continue;
@@ -201,14 +204,14 @@ public final class SplCache {
         return sks.base + SKS_SIZE + (long) idx * splObjSize;
     }
 
-    /** {@code spl_cache_grow()}: &gt;0 emergency object, 0 a slab may now exist, &lt;0 error (restart). */
+    /** {@code spl_cache_grow()}: an emergency object, 0 (a slab may now exist) or {@link #ERR} (restart). */
     private long grow(ExecContext ctx, long gfp) {
         ctx.enter("spl_cache_grow");
         try {
-            if ((flags & KMC_REAPING) != 0) return -1; // -EAGAIN: spin until the reaper is done
+            if ((flags & KMC_REAPING) != 0) return ERR; // -EAGAIN: spin until the reaper is done
             if (cfg.growMode() == SplConfig.GrowMode.SYNC_INLINE) {
                 SplSlab sks = slabAlloc(ctx, gfp | Gfp.NORETRY);
-                if (sks == null) return -1;
+                if (sks == null) return ERR;
                 ctx.lock(skcLock);
                 linkSlab(sks);
                 ctx.unlock(skcLock);
@@ -223,7 +226,7 @@ public final class SplCache {
                 if (ska == 0) {
                     flags &= ~KMC_GROWING;
                     ctx.blocker().wakeUp(ctx, waitQueue);
-                    return -1;
+                    return ERR;
                 }
                 ctx.charge(costs.splGrowDispatch);
                 ctx.blocker().queueWork(ctx, "spl_cache_grow_work", w -> growWork(w, gfp, ska));
@@ -240,7 +243,7 @@ public final class SplCache {
                 flags |= KMC_DEADLOCKED;
                 objDeadlock++;
             }
-            return -1;
+            return ERR;
         } finally {
             ctx.exit();
         }
@@ -289,7 +292,7 @@ public final class SplCache {
         return sks;
     }
 
-    /** {@code spl_emergency_alloc()}: &gt;0 object, 0 (-EEXIST: a partial slab appeared), &lt;0 -ENOMEM. */
+    /** {@code spl_emergency_alloc()}: the object, 0 (-EEXIST: a partial slab appeared) or {@link #ERR} (-ENOMEM). */
     private long emergencyAlloc(ExecContext ctx, long gfp) {
         ctx.enter("spl_emergency_alloc");
         try {
@@ -298,7 +301,7 @@ public final class SplCache {
             ctx.unlock(skcLock);
             if (!empty) return 0;
             long ske = slab.kmalloc(ctx, 32, gfp);
-            if (ske == 0) return -1;
+            if (ske == 0) return ERR;
             long obj;
             int order = -1;
             if (cfg.emergencyAlloc() == SplConfig.EmergencyAlloc.KMALLOC) {
@@ -312,7 +315,7 @@ public final class SplCache {
             }
             if (obj == 0) {
                 slab.kfree(ctx, ske);
-                return -1;
+                return ERR;
             }
             ctx.lock(skcLock);
             ctx.charge(costs.splEmergBook + insertCost());
