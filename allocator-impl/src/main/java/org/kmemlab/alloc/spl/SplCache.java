@@ -174,10 +174,12 @@ public final class SplCache {
             if (partial.isEmpty()) {
                 ctx.unlock(skcLock);
                 long r = grow(ctx, gfp);
-                if (r != 0 || m.avail > 0) {
+                if (r != 0) {
                     ctx.exit();
                     return r == ERR ? 0 : r;
                 }
+                // allocations may have happened on this CPU while we slept: recalculate the refill
+                refill = Math.min(refill, m.objs.length - m.avail);
                 ctx.lock(skcLock);
                 continue;
             }
