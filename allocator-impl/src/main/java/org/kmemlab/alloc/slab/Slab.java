@@ -19,6 +19,7 @@ public final class Slab {
     int nfree;
     /** Bit per object: allocated. Guards double frees and double hand-outs. */
     final long[] inUse;
+    private final long base;
 
     int cpu = -1;
     boolean onCpuPartial;
@@ -36,6 +37,7 @@ public final class Slab {
         for (int i = 0; i < objects; i++) free[i] = objects - 1 - i;
         this.nfree = objects;
         this.inUse = new long[(objects + 63) >>> 6];
+        this.base = SlabLayout.PAGE_OFFSET + (pfn << SlabLayout.PAGE_SHIFT);
     }
 
     public int inuse() { return objects - nfree; }
@@ -43,17 +45,19 @@ public final class Slab {
     public boolean isFull() { return nfree == 0; }
     public boolean isEmpty() { return nfree == objects; }
     public int pages() { return 1 << order; }
-    public long baseAddress() { return SlabLayout.PAGE_OFFSET + (pfn << SlabLayout.PAGE_SHIFT); }
+    public long baseAddress() { return base; }
 
-    long address(int index) { return baseAddress() + (long) index * cache.size; }
+    long address(int index) { return base + (long) index * cache.size; }
 
     /** Object index of {@code addr}, or -1 when it is not the start of an object of this slab. */
     int indexOf(long addr) {
-        long off = addr - baseAddress();
-        if (off < 0) return -1;
-        long idx = off / cache.size;
-        if (idx >= objects || idx * cache.size != off) return -1;
-        return (int) idx;
+        long off = addr - base;
+        if (off < 0 || off >= ((long) SlabLayout.PAGE_SIZE << order)) return -1;
+        int size = cache.size;
+        // Like the kernel's obj_to_index() (reciprocal_divide): the free path must not divide.
+        int idx = cache.reciprocal != 0 ? (int) ((off * cache.reciprocal) >>> 40) : (int) (off / size);
+        if (idx >= objects || (long) idx * size != off) return -1;
+        return idx;
     }
 
     long pop() {

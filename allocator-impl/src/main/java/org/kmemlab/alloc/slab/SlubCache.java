@@ -32,6 +32,11 @@ public final class SlubCache {
     public final int minPartial;
     /** {@code s->allocflags}. */
     public final long allocFlags;
+    /**
+     * ceil(2^40 / size): {@code off * reciprocal >>> 40 == off / size} for every offset inside a slab
+     * (off &lt; 2^22) while size &lt; 2^17, because the error off/2^40 stays below 1/size. 0: divide.
+     */
+    final long reciprocal;
     final KLock listLock;
 
     private final SlubAllocator owner;
@@ -68,6 +73,7 @@ public final class SlubCache {
         if ((flags & SlabFlags.RECLAIM_ACCOUNT) != 0) af |= Gfp.RECLAIMABLE;
         if ((flags & SlabFlags.CACHE_DMA) != 0) af |= Gfp.DMA;
         this.allocFlags = af;
+        this.reciprocal = size < (1 << 17) ? ((1L << 40) + size - 1) / size : 0;
         this.listLock = new KLock(name + ":n->list_lock", KLock.Kind.SPIN);
         int cpus = owner.nrCpus;
         this.cpuSlab = new Slab[cpus];
