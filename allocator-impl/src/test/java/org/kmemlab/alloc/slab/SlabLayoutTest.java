@@ -108,6 +108,31 @@ class SlabLayoutTest {
     }
 
     @Test
+    void calculateSizesReproducesTheTracesBytesAllocOfNamedCaches() {
+        // kmem_cache_alloc events of ../shared/traces (6.18): bytes_req = s->object_size, bytes_alloc = s->size.
+        // Creation flags from the kernel sources that create these caches.
+        SlubAllocator a = new SlubAllocator(new TestPageProvider(1 << 12, 2), 2, new CostTable());
+        int rcuCtor = SlabFlags.TYPESAFE_BY_RCU | SlabFlags.HAS_CTOR;
+        Object[][] cases = {
+            {"anon_vma", 96, 0, rcuCtor, 104},                         // anon_vma_init: TYPESAFE_BY_RCU + ctor
+            {"sighand_cache", 2080, 0, rcuCtor | SlabFlags.HWCACHE_ALIGN, 2112},
+            {"sock_inode_cache", 768, 0, SlabFlags.HAS_CTOR | SlabFlags.HWCACHE_ALIGN, 832},
+            {"radix_tree_node", 576, 0, SlabFlags.HAS_CTOR, 584},
+            {"inode_cache", 616, 0, SlabFlags.HAS_CTOR, 624},
+            {"mm_struct", 1568, 0, SlabFlags.HWCACHE_ALIGN, 1600},
+            {"task_struct", 5840, 64, 0, 5888},                        // align = L1_CACHE_BYTES
+            {"skbuff_head_cache", 224, 0, SlabFlags.HWCACHE_ALIGN, 256},
+            {"pid", 184, 0, SlabFlags.HWCACHE_ALIGN, 192},
+            {"vmap_area", 72, 0, 0, 72},
+            {"lsm_file_cache", 24, 0, 0, 24},
+        };
+        for (Object[] c : cases) {
+            SlubCache k = a.newCache((String) c[0] + "-t", (int) c[1], (int) c[2], (int) c[3]);
+            assertEquals((int) c[4], k.size, (String) c[0]);
+        }
+    }
+
+    @Test
     void calculateSizesForNamedCaches() {
         SlubAllocator a = new SlubAllocator(new TestPageProvider(1 << 12, 2), 2, new CostTable());
         // filp: object 184 (trace bytes_req), SLAB_HWCACHE_ALIGN → align 64 → size 192 (trace bytes_alloc)
