@@ -162,6 +162,31 @@ class SplCacheTest {
                 "only vmalloc page tables and kmalloc slabs (vm_struct, page arrays) remain");
     }
 
+    /** Seed 000's hazard: __vmalloc(GFP_NOIO) still allocates page tables with GFP_KERNEL (FS + IO reclaim). */
+    private boolean sawFsCapableRequest(int from) {
+        for (int i = from; i < pages.gfpLog.size(); i++) if ((pages.gfpLog.get(i) & (Gfp.FS | Gfp.IO)) == (Gfp.FS | Gfp.IO)) return true;
+        return false;
+    }
+
+    @Test
+    void syncGrowIssuesFsReclaimCapablePageTableAllocationsFromTheNoioCaller() {
+        TestCtx ctx = new TestCtx();
+        cache(SplConfig.defaults().withGrowMode(SplConfig.GrowMode.SYNC_INLINE)).alloc(ctx, KM_PUSHPAGE);
+        assertEquals(0, ctx.workQueued);
+        assertTrue(sawFsCapableRequest(0), "the writeback caller itself may recurse into FS reclaim");
+    }
+
+    @Test
+    void asyncGrowKeepsTheNoioCallerFreeOfFsReclaimCapableRequests() {
+        TestCtx ctx = new TestCtx().stallWork(true);
+        SplCache c = cache(SplConfig.defaults());
+        assertNotEquals(0, c.alloc(ctx, KM_PUSHPAGE)); // emergency object: honours GFP_NOIO
+        assertFalse(sawFsCapableRequest(0), "caller-side requests all honour GFP_NOIO");
+        int mark = pages.gfpLog.size();
+        ctx.stallWork(false).runPending();
+        assertTrue(sawFsCapableRequest(mark), "only the grow worker's vmalloc reaches GFP_KERNEL page tables");
+    }
+
     @Test
     void procViewHasEmergAndMaxColumns() {
         String h = SplCache.procHeader();
