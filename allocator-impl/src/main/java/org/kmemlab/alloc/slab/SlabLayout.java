@@ -127,21 +127,28 @@ public final class SlabLayout {
     }
 
     /**
+     * {@code kmalloc_size_index[]}: the kernel's table for sizes ≤ 192, indexed by {@code (size - 1) / 8}
+     * ({@code size_index_elem()}), so that small kmallocs pick their class without a branch chain.
+     */
+    private static final byte[] SIZE_INDEX = new byte[24];
+
+    static {
+        for (int i = 0; i < SIZE_INDEX.length; i++) {
+            int size = i * 8 + 8; // every size in (8i, 8i+8] falls in the same class
+            int idx = size <= 8 ? 0 : size <= 16 ? 1 : size <= 32 ? 2 : size <= 64 ? 3 : size <= 96 ? 4 : size <= 128 ? 5 : 6;
+            SIZE_INDEX[i] = (byte) idx;
+        }
+    }
+
+    /**
      * {@code kmalloc_index()} as an index into {@link #KMALLOC_SIZES}, or -1 for size 0 (ZERO_SIZE_PTR)
      * and for sizes above {@link #KMALLOC_MAX_CACHE_SIZE} (kmalloc_large).
      */
     public static int kmallocIndex(long size) {
         if (size <= 0 || size > KMALLOC_MAX_CACHE_SIZE) return -1;
-        if (size <= 8) return 0;
-        if (size <= 16) return 1;
-        if (size <= 32) return 2;
-        if (size <= 64) return 3;
-        if (size <= 96) return 4;
-        if (size <= 128) return 5;
-        if (size <= 192) return 6;
-        // 256 .. 8192: powers of two, index 7 is 256 = 2^8
-        int shift = 64 - Long.numberOfLeadingZeros(size - 1);
-        return shift - 1;
+        if (size <= 192) return SIZE_INDEX[(int) (size - 1) >>> 3];
+        // 256 .. 8192: powers of two; index 7 is 256 = 2^8, so index = fls(size - 1) - 1
+        return 63 - Long.numberOfLeadingZeros(size - 1);
     }
 
     /**

@@ -155,6 +155,7 @@ class MempoolTest {
             }
             assertTrue(p.reserve() <= minNr, "reserve " + p.reserve() + " > min_nr " + minNr);
             assertTrue(p.reserve() >= 0);
+            assertEquals(0, ctx.depth());
             assertEquals(held.size() + p.reserve(), b.live, "every element is held or reserved or back in the allocator");
         }
     }

@@ -71,6 +71,7 @@ class SlubPropertiesTest {
                     slab.kfree(ctx, p);
                 }
             }
+            assertEquals(0, ctx.depth(), "every frame entered is left");
             assertEquals(pages.allocatedPages(), slab.slabPages() + slab.largeKmallocPages(),
                     "slab + large kmalloc pages == pages the page allocator handed out");
         }

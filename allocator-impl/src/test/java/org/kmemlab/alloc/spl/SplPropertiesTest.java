@@ -60,6 +60,7 @@ class SplPropertiesTest {
                 }
             }
             assertEquals(emergency.size(), c.objEmergency);
+            assertEquals(0, ctx.depth(), "every frame entered is left");
         }
         ctx.stallWork(false).runPending();
         for (long p : live) c.free(ctx, p);
