@@ -25,7 +25,7 @@ public final class TestPageProvider implements PageProvider {
     private final long totalPages;
     private long nextPfn;
     private long allocatedPages;
-    private final ArrayDeque<Long>[] freeLists;
+    private final java.util.List<ArrayDeque<Long>> freeLists = new java.util.ArrayList<>();
     private final LongArrayList[] pcp;
     private final LongIntHashMap live = new LongIntHashMap();
     private int pcpBatch = 63;
@@ -41,11 +41,9 @@ public final class TestPageProvider implements PageProvider {
     public final LongArrayList gfpLog = new LongArrayList();
     public final com.carrotsearch.hppc.IntArrayList orderLog = new com.carrotsearch.hppc.IntArrayList();
 
-    @SuppressWarnings("unchecked")
     public TestPageProvider(long totalPages, int nrCpus) {
         this.totalPages = totalPages;
-        this.freeLists = new ArrayDeque[11];
-        for (int i = 0; i < freeLists.length; i++) freeLists[i] = new ArrayDeque<>();
+        for (int i = 0; i < 11; i++) freeLists.add(new ArrayDeque<>());
         this.pcp = new LongArrayList[nrCpus];
         for (int i = 0; i < nrCpus; i++) pcp[i] = new LongArrayList();
     }
@@ -65,7 +63,7 @@ public final class TestPageProvider implements PageProvider {
     /** Takes 2^order pages from the zone's free lists; the caller holds zone->lock. */
     private long takeFromZone(int order) {
         if (zoneFree() < (1L << order)) return -1;
-        Long p = freeLists[order].poll();
+        Long p = freeLists.get(order).poll();
         if (p != null) return p;
         long pfn = (nextPfn + (1L << order) - 1) & -(1L << order);
         nextPfn = pfn + (1L << order);
@@ -179,12 +177,12 @@ public final class TestPageProvider implements PageProvider {
             l.add(pfn);
             if (l.size() >= pcpHigh) {
                 ctx.lock(zoneLock);
-                for (int i = 0; i < pcpBatch; i++) freeLists[0].add(l.removeAt(0));
+                for (int i = 0; i < pcpBatch; i++) freeLists.get(0).add(l.removeAt(0));
                 ctx.unlock(zoneLock);
             }
         } else {
             ctx.lock(zoneLock);
-            freeLists[order].add(pfn);
+            freeLists.get(order).add(pfn);
             ctx.unlock(zoneLock);
         }
     }
@@ -198,7 +196,7 @@ public final class TestPageProvider implements PageProvider {
     /** Empties this CPU's pcp list into the zone (a drain). */
     public void drainPcp(int cpu) {
         LongArrayList l = pcp[cpu];
-        for (int i = 0; i < l.size(); i++) freeLists[0].add(l.get(i));
+        for (int i = 0; i < l.size(); i++) freeLists.get(0).add(l.get(i));
         l.clear();
     }
 }
