@@ -23,6 +23,7 @@ public final class UpperModel {
     public final Vmalloc vmalloc;
     public final Kvmalloc kvmalloc;
     public final KfreeRcu kfreeRcu;
+    private final java.util.List<SplCache> splCaches = new java.util.ArrayList<>();
     private SlubCache extentStateCache;
     private Mempool extentStatePool;
 
@@ -42,7 +43,21 @@ public final class UpperModel {
 
     /** {@code spl_kmem_cache_create()} with the configured SPL knobs. */
     public SplCache createSplCache(String name, int objSize, int kmcFlags) {
-        return new SplCache(name, objSize, kmcFlags, config.spl(), slab, vmalloc);
+        SplCache c = new SplCache(name, objSize, kmcFlags, config.spl(), slab, vmalloc);
+        splCaches.add(c);
+        return c;
+    }
+
+    /**
+     * Pages the upper half holds from the page allocator: slabs (incl. those waiting for RCU), large
+     * kmallocs, vmalloc data pages and page tables, kfree_rcu blocks and cached blocks, SPL pages taken
+     * directly. Equals the provider's allocated pages when nothing else allocates pages.
+     */
+    public long pagesHeld() {
+        long n = slab.slabPages() + slab.largeKmallocPages() + vmalloc.mappedPages() + vmalloc.pageTablePages()
+                + kfreeRcu.bnodePages();
+        for (SplCache c : splCaches) n += c.directPages();
+        return n;
     }
 
     /** A mempool over a SLUB cache with the configured semantics and {@code mempool.minNr}. */

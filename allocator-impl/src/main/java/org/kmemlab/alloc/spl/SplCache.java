@@ -91,6 +91,8 @@ public final class SplCache {
     /** For LIST: insertion order, list head = last element (list_add). */
     private final List<Long> emergencyList = new ArrayList<>();
 
+    /** Pages taken straight from the page allocator (KMC_KMEM slabs, GET_FREE_PAGES emergency objects). */
+    private long directPages;
     public long slabFail, slabCreate, slabDestroy, slabTotal, slabMax, objTotal, objAlloc, objMax, objDeadlock,
             objEmergency, objEmergencyMax, statEmergencyAllocs, statGrowWaits, statGrowTimeouts, statAllocFailed;
 
@@ -277,7 +279,10 @@ public final class SplCache {
         if (isKmem()) {
             int order = SlabLayout.getOrder(slabSize);
             long pfn = pages.allocPages(ctx, order, gfp);
-            if (pfn >= 0) sks = new SplSlab(SlabLayout.PAGE_OFFSET + (pfn << SlabLayout.PAGE_SHIFT), pfn, order, objsPerSlab);
+            if (pfn >= 0) {
+                sks = new SplSlab(SlabLayout.PAGE_OFFSET + (pfn << SlabLayout.PAGE_SHIFT), pfn, order, objsPerSlab);
+                directPages += 1L << order;
+            }
         } else {
             long a = vmalloc.vmallocGfp(ctx, slabSize, gfp | Gfp.HIGHMEM);
             if (a != 0) sks = new SplSlab(a, -1, -1, objsPerSlab);
@@ -314,6 +319,7 @@ public final class SplCache {
                 long pfn = pages.allocPages(ctx, order, gfp | Gfp.COMP);
                 ctx.exit();
                 obj = pfn < 0 ? 0 : SlabLayout.PAGE_OFFSET + (pfn << SlabLayout.PAGE_SHIFT);
+                if (pfn >= 0) directPages += 1L << order;
             }
             if (obj == 0) {
                 slab.kfree(ctx, ske);
@@ -388,6 +394,7 @@ public final class SplCache {
             } else {
                 ctx.enter("free_pages");
                 pages.freePages(ctx, SlabLayout.pfnOfDirect(obj), (int) e[1]);
+                directPages -= 1L << e[1];
                 ctx.exit();
             }
             slab.kfree(ctx, e[0]);
@@ -464,7 +471,12 @@ public final class SplCache {
         ctx.unlock(skcLock);
         for (SplSlab s : victims) {
             ctx.enter("kv_free");
-            if (s.pfn >= 0) pages.freePages(ctx, s.pfn, s.order); else vmalloc.vfree(ctx, s.base);
+            if (s.pfn >= 0) {
+                pages.freePages(ctx, s.pfn, s.order);
+                directPages -= 1L << s.order;
+            } else {
+                vmalloc.vfree(ctx, s.base);
+            }
             ctx.exit();
         }
         ctx.exit();
@@ -489,6 +501,8 @@ public final class SplCache {
         for (SplSlab s : partial) if (s.ref() > 0) n++;
         return n;
     }
+
+    public long directPages() { return directPages; }
 
     public int magazineAvail(int cpu) { return mags[cpu].avail; }
     public boolean isEmergency(long obj) { return emergency.containsKey(obj); }
