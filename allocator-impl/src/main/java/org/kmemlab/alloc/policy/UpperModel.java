@@ -23,6 +23,9 @@ public final class UpperModel {
     public final Vmalloc vmalloc;
     public final Kvmalloc kvmalloc;
     public final KfreeRcu kfreeRcu;
+    /** {@code cgroup_mutex}: held around cache destruction when {@code slab.destroyCaller=MEMCG_OFFLINE}. */
+    public final org.kmemlab.alloc.core.KLock cgroupMutex =
+            new org.kmemlab.alloc.core.KLock("cgroup_mutex", org.kmemlab.alloc.core.KLock.Kind.MUTEX);
     private final java.util.List<SplCache> splCaches = new java.util.ArrayList<>();
     private SlubCache extentStateCache;
     private Mempool extentStatePool;
@@ -64,6 +67,23 @@ public final class UpperModel {
     public Mempool createMempool(ExecContext ctx, String name, SlubCache cache) {
         return new Mempool(ctx, name, config.mempoolMinNr(), Mempool.slabBacking(cache), config.mempoolSemantics(),
                 slab.costs(), Gfp.GFP_KERNEL);
+    }
+
+    /**
+     * Destroys caches as the configured caller does (seed 004): memcg offline
+     * ({@code memcg_destroy_kmem_caches()} in 4.10) holds {@code cgroup_mutex} across every
+     * {@code kmem_cache_destroy()}, so with SYNC_PER_CACHE the mutex is held for N grace periods;
+     * MODULE_EXIT holds nothing. Returns how many caches were destroyed.
+     */
+    public int destroyCaches(ExecContext ctx, java.util.List<SlubCache> caches) {
+        boolean memcg = config.destroyCaller() == UpperConfig.DestroyCaller.MEMCG_OFFLINE;
+        ctx.enter(memcg ? "memcg_destroy_kmem_caches" : "kmem_cache_destroy_all");
+        if (memcg) ctx.lock(cgroupMutex);
+        int n = 0;
+        for (SlubCache c : caches) if (slab.kmemCacheDestroy(ctx, c)) n++;
+        if (memcg) ctx.unlock(cgroupMutex);
+        ctx.exit();
+        return n;
     }
 
     /** The scope XFS's kvmalloc caller runs under: bits to strip (memalloc_nofs_save strips __GFP_FS). */

@@ -78,6 +78,33 @@ class PolicyRegistryTest {
     }
 
     @Test
+    void rcuDestroyBatchedPresetReleasesNCachesWithOneBarrierAndAShortMutexHold() {
+        for (String policy : new String[] {"baseline", "rcu-destroy-batched"}) {
+            UpperModel m = UpperModel.build(PolicyRegistry.configure(policy, Map.of()), new TestPageProvider(1 << 14, 2), 2,
+                    new CostTable());
+            org.kmemlab.alloc.testing.TestCtx ctx = new org.kmemlab.alloc.testing.TestCtx();
+            java.util.List<org.kmemlab.alloc.slab.SlubCache> caches = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                var c = m.slab.kmemCacheCreate(ctx, "cg" + i, 128, 0, org.kmemlab.alloc.slab.SlabFlags.TYPESAFE_BY_RCU);
+                c.free(ctx, c.alloc(ctx, org.kmemlab.alloc.core.Gfp.GFP_KERNEL));
+                caches.add(c);
+            }
+            long t0 = ctx.now();
+            assertEquals(8, m.destroyCaches(ctx, caches));
+            long held = ctx.now() - t0;
+            assertTrue(ctx.tookLock("cgroup_mutex"));
+            ctx.runPending();
+            if (policy.equals("baseline")) {
+                assertEquals(8, ctx.rcuBarriers);
+                assertTrue(held >= 8 * ctx.gracePeriodNs());
+            } else {
+                assertEquals(1, ctx.rcuBarriers);
+                assertTrue(held < ctx.gracePeriodNs());
+            }
+        }
+    }
+
+    @Test
     void upperModelBuildsForEveryPreset() {
         for (PolicyPreset p : PolicyRegistry.all()) {
             UpperModel m = UpperModel.build(PolicyRegistry.configure(p.id, Map.of()), new TestPageProvider(1 << 12, 2), 2,
