@@ -15,7 +15,12 @@ public final class Gfp {
             DIRECT_RECLAIM = 0x400, KSWAPD_RECLAIM = 0x800, WRITE = 0x1000, NOWARN = 0x2000,
             RETRY_MAYFAIL = 0x4000, NOFAIL = 0x8000, NORETRY = 0x10000, MEMALLOC = 0x20000, COMP = 0x40000,
             NOMEMALLOC = 0x80000, HARDWALL = 0x100000, THISNODE = 0x200000, ACCOUNT = 0x400000,
-            FAST_TRY = 1L << 40;
+            FAST_TRY = 1L << 40,
+            /**
+             * Model-only marker for {@code alloc_pages_nolock()} (ENOW, {@code ALLOC_NOLOCK}): only trylock on
+             * pcp and zone->lock, one freelist pass, no reclaim. Above the real bits like FAST_TRY.
+             */
+            NOLOCK = 1L << 41;
 
     public static final long RECLAIM = DIRECT_RECLAIM | KSWAPD_RECLAIM;
     public static final long ZONEMASK = DMA | HIGHMEM | DMA32 | MOVABLE;

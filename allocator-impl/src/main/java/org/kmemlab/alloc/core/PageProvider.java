@@ -14,6 +14,21 @@ public interface PageProvider {
 
     void freePages(ExecContext ctx, long pfn, int order);
 
+    /**
+     * {@code __alloc_pages_bulk()}: up to {@code n} order-0 pages into {@code out}; returns how many were
+     * allocated (possibly fewer than asked). The default takes them one by one; a page model with pcp
+     * lists overrides it to refill through {@code rmqueue_bulk} once. Added for vmalloc.
+     */
+    default int allocPagesBulk(ExecContext ctx, int n, long gfp, long[] out) {
+        int got = 0;
+        while (got < n) {
+            long pfn = allocPages(ctx, 0, gfp);
+            if (pfn < 0) break;
+            out[got++] = pfn;
+        }
+        return got;
+    }
+
     /** Pages currently free in the whole model (for accounting checks). */
     long freePageCount();
 }

@@ -1,0 +1,52 @@
+package org.kmemlab.alloc.slab;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@code /proc/slabinfo} snapshot (format "slabinfo - version: 2.1", printed by
+ * {@code cache_show()} in {@code mm/slab_common.c}). For SLUB, {@code <objsize>} is {@code s->size},
+ * {@code <objperslab>} is {@code oo_objects(s->oo)} and {@code <pagesperslab>} is
+ * {@code 1 << oo_order(s->oo)}.
+ */
+public final class SlabInfo {
+    private SlabInfo() {}
+
+    /** One line of the snapshot. */
+    public record Line(String name, long activeObjs, long numObjs, int objSize, int objPerSlab, int pagesPerSlab,
+                       long activeSlabs, long numSlabs) {
+        public boolean isKmalloc() {
+            return name.startsWith("kmalloc-") || name.startsWith("dma-kmalloc-");
+        }
+    }
+
+    public static List<Line> parse(Reader in) throws IOException {
+        List<Line> out = new ArrayList<>();
+        BufferedReader r = new BufferedReader(in);
+        for (String l = r.readLine(); l != null; l = r.readLine()) {
+            if (l.isBlank() || l.startsWith("slabinfo") || l.startsWith("#")) continue;
+            String[] p = l.trim().split("\\s+");
+            // name active num objsize objperslab pagesperslab : tunables a b c : slabdata as ns sa
+            if (p.length < 16) throw new IOException("malformed slabinfo line: " + l);
+            out.add(new Line(p[0], Long.parseLong(p[1]), Long.parseLong(p[2]), Integer.parseInt(p[3]),
+                    Integer.parseInt(p[4]), Integer.parseInt(p[5]), Long.parseLong(p[13]), Long.parseLong(p[14])));
+        }
+        return out;
+    }
+
+    /**
+     * Creates every named cache of the snapshot that the allocator does not have yet (the kmalloc
+     * families exist from construction) with the snapshot's {@code s->size}. The cache flags are
+     * guessed from the name only where it matters for the model: nothing is TYPESAFE_BY_RCU unless the
+     * caller says so.
+     */
+    public static void createCaches(SlubAllocator a, List<Line> lines) {
+        for (Line l : lines) {
+            if (a.cache(l.name()) != null) continue;
+            a.createCacheWithSize(l.name(), l.objSize(), 0);
+        }
+    }
+}
