@@ -35,8 +35,12 @@ public final class TraceDb implements AutoCloseable {
         TraceDb db = new TraceDb(DriverManager.getConnection("jdbc:duckdb:"));
         boolean first = true;
         for (Path t : traces) {
-            db.load(t, first);
-            first = false;
+            if (isKmemlabTrace(t)) {
+                db.load(t, first);
+                first = false;
+            } else {
+                db.loadTable(t);
+            }
         }
         if (traces.isEmpty()) db.execute("CREATE TABLE events (ts_ns BIGINT)");
         return db;
@@ -54,6 +58,29 @@ public final class TraceDb implements AutoCloseable {
                 ps.setString(1, trace.getFileName().toString());
                 ps.execute();
             }
+        }
+    }
+
+    /** A trace has kmemlab's schema metadata; other Arrow streams (replay results) load as their own tables. */
+    static boolean isKmemlabTrace(Path p) throws IOException {
+        try (TraceReader r = new TraceReader(p)) {
+            return true;
+        } catch (org.kmemlab.trace.InputError e) {
+            if (e.getMessage().contains("without kmemlab metadata")) return false;
+            throw e;
+        }
+    }
+
+    /** Loads a plain Arrow IPC stream (requests.arrow, profile.arrow, …) as a table named after the file. */
+    private void loadTable(Path file) throws IOException, SQLException {
+        String name = file.getFileName().toString().replaceFirst("\\.arrow$", "").replaceAll("[^A-Za-z0-9_]", "_");
+        try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
+             org.apache.arrow.vector.ipc.ArrowStreamReader r = new org.apache.arrow.vector.ipc.ArrowStreamReader(
+                     java.nio.file.Files.newInputStream(file), a);
+             ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
+            Data.exportArrayStream(a, r, stream);
+            conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
+            execute("CREATE TABLE \"" + name + "\" AS SELECT * FROM kmemlab_load");
         }
     }
 

@@ -122,6 +122,9 @@ public final class Mempool {
         }
     }
 
+    /** Elements in the reserve now (the timeline samples it). */
+    public int currNr() { return currNr; }
+
     /** {@code mempool_free()}: the reserve first, the backing allocator once it is full. */
     public void free(ExecContext ctx, long element) {
         if (element == 0) return;

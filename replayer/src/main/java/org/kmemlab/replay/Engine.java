@@ -1,0 +1,380 @@
+package org.kmemlab.replay;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.kmemlab.alloc.core.CostTable;
+import org.kmemlab.alloc.core.ExecContext;
+import org.kmemlab.alloc.core.Gfp;
+import org.kmemlab.alloc.core.KLock;
+import org.kmemlab.alloc.mempool.Mempool;
+import org.kmemlab.alloc.page.PageAllocator;
+import org.kmemlab.alloc.page.Zone;
+import org.kmemlab.alloc.policy.UpperModel;
+import org.kmemlab.alloc.slab.SlubCache;
+import org.kmemlab.trace.TraceEvent;
+
+import com.carrotsearch.hppc.LongLongHashMap;
+import com.carrotsearch.hppc.LongObjectHashMap;
+
+/**
+ * The discrete-event core of one policy's replay: virtual CPUs and tasks on one virtual clock, requests
+ * run inline through the model, timed actions (kworker items, RCU callbacks, retries of parked tasks)
+ * in a priority queue, and the wait-for graph that finds deadlocks (allocator-model.md §E).
+ *
+ * <p>Requests run inline, one after another in order of their start time; a request that must sleep
+ * until another task acts throws {@link Park} and is retried from the top when woken (replayer/README.md
+ * explains why this design and what it approximates).
+ */
+final class Engine {
+    final CostTable costs;
+    final String[] lockFrames;
+    final long gracePeriodNs;
+    final long kworkerLatencyNs;
+    final PageAllocator pages;
+    final UpperModel upper;
+    final CallTree profile = new CallTree();
+    private final ReplayContext[] cpuCtx;
+    private final ReplayContext[] kwCtx;
+    final long[] cpuFree;
+    private final LongLongHashMap taskReady = new LongLongHashMap();
+    private final PriorityQueue<Action> actions = new PriorityQueue<>();
+    private long seq;
+    /** Wait queues that stand for counted resources; a sleeper on one of these is parked, not timed out. */
+    private final Set<Object> resources = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    /** For each resource wait queue, which tasks hold how many of its elements (the possible wakers). */
+    final Map<Object, LongLongHashMap> holders = new IdentityHashMap<>();
+    final Map<Object, String> resourceNames = new IdentityHashMap<>();
+    final LongObjectHashMap<Parked> parked = new LongObjectHashMap<>();
+    final Map<Long, String> taskNames = new HashMap<>();
+    final Map<String, long[]> lockWaits = new TreeMap<>();
+    long rcuBarriers;
+    long rcuCallbacksRun;
+    long workItemsRun;
+    DeadlockReport deadlock;
+    final List<String> watchdog = new ArrayList<>();
+    private boolean nested;
+
+    /** A parked task: the request to retry, and its later events waiting behind it. */
+    static final class Parked {
+        final long task;
+        final TraceEvent request;
+        final Object waitQueue;
+        final long since;
+        final int cpu;
+        final ArrayDeque<TraceEvent> pending = new ArrayDeque<>();
+        long generation;
+
+        Parked(long task, TraceEvent request, Object waitQueue, long since, int cpu) {
+            this.task = task;
+            this.request = request;
+            this.waitQueue = waitQueue;
+            this.since = since;
+            this.cpu = cpu;
+        }
+    }
+
+    private abstract static class Action implements Comparable<Action> {
+        final long at;
+        final long order;
+        final boolean retry;
+
+        Action(long at, long order, boolean retry) {
+            this.at = at;
+            this.order = order;
+            this.retry = retry;
+        }
+
+        abstract void run();
+
+        @Override
+        public int compareTo(Action o) {
+            int c = Long.compare(at, o.at);
+            return c != 0 ? c : Long.compare(order, o.order);
+        }
+    }
+
+    /** Retries and resumptions of parked tasks; supplied by the replay driver. */
+    interface Retrier {
+        void retry(long task, long at, boolean timedOut);
+    }
+
+    Retrier retrier;
+
+    Engine(PageAllocator pages, UpperModel upper, CostTable costs, int nrCpus, String[] lockFrames, long gracePeriodNs,
+           long kworkerLatencyNs) {
+        this.pages = pages;
+        this.upper = upper;
+        this.costs = costs;
+        this.lockFrames = lockFrames;
+        this.gracePeriodNs = gracePeriodNs;
+        this.kworkerLatencyNs = kworkerLatencyNs;
+        cpuCtx = new ReplayContext[nrCpus];
+        kwCtx = new ReplayContext[nrCpus];
+        cpuFree = new long[nrCpus];
+        for (int i = 0; i < nrCpus; i++) {
+            cpuCtx[i] = new ReplayContext(this, i);
+            kwCtx[i] = new ReplayContext(this, i);
+        }
+    }
+
+    ReplayContext context(int cpu) { return cpuCtx[Math.floorMod(cpu, cpuCtx.length)]; }
+
+    int nrCpus() { return cpuCtx.length; }
+
+    long taskReady(long task) { return taskReady.getOrDefault(task, Long.MIN_VALUE); }
+
+    void setTaskReady(long task, long t) { taskReady.put(task, t); }
+
+    // ---- resources and the wait-for graph ----
+
+    void registerResource(Object waitQueue, String name) {
+        resources.add(waitQueue);
+        resourceNames.put(waitQueue, name);
+        holders.computeIfAbsent(waitQueue, k -> new LongLongHashMap());
+    }
+
+    boolean isResource(Object waitQueue) { return resources.contains(waitQueue); }
+
+    void hold(Object waitQueue, long task, long delta) {
+        LongLongHashMap h = holders.get(waitQueue);
+        if (h == null) return;
+        long v = h.getOrDefault(task, 0) + delta;
+        if (v <= 0) h.remove(task); else h.put(task, v);
+    }
+
+    /**
+     * Parks {@code task}; returns a deadlock report if the wait closes a cycle: every task that could
+     * wake it (a holder of the resource it waits for) is itself parked, transitively, back to it.
+     */
+    DeadlockReport park(Parked p) {
+        parked.put(p.task, p);
+        long gen = ++p.generation;
+        long at = pendingTimeout;
+        if (at != Long.MAX_VALUE) {
+            // The retry at the timeout; a wake-up first makes this one stale by the generation check.
+            schedule(new Action(at, seq++, true) {
+                @Override void run() {
+                    Parked q = parked.get(p.task);
+                    if (q == p && q.generation == gen) retrier.retry(p.task, at, true);
+                }
+            });
+        }
+        List<Long> cycle = findCycle(p.task);
+        if (cycle == null) return null;
+        DeadlockReport r = new DeadlockReport();
+        for (long t : cycle) {
+            Parked q = parked.get(t);
+            Map<String, Long> holds = new TreeMap<>();
+            for (Map.Entry<Object, LongLongHashMap> e : holders.entrySet()) {
+                long n = e.getValue().getOrDefault(t, 0);
+                if (n > 0) holds.put(resourceNames.getOrDefault(e.getKey(), String.valueOf(e.getKey())), n);
+            }
+            r.tasks.add(new DeadlockReport.Entry(t, taskNames.getOrDefault(t, "?"), holds,
+                    resourceNames.getOrDefault(q.waitQueue, String.valueOf(q.waitQueue)), q.since, q.request.toString()));
+        }
+        return r;
+    }
+
+    /** The timeout of the wait being parked (mempool's 5 s io_schedule_timeout), or MAX_VALUE for none. */
+    long pendingTimeout = Long.MAX_VALUE;
+
+    boolean watchdogHung(Parked p, long at, long limit) { return at - p.since > limit; }
+
+    private List<Long> findCycle(long start) {
+        ArrayDeque<Long> path = new ArrayDeque<>();
+        Set<Long> seen = new HashSet<>();
+        return dfs(start, start, path, seen);
+    }
+
+    private List<Long> dfs(long t, long start, ArrayDeque<Long> path, Set<Long> seen) {
+        Parked p = parked.get(t);
+        if (p == null || p.waitQueue == null) return null;
+        path.addLast(t);
+        seen.add(t);
+        LongLongHashMap h = holders.get(p.waitQueue);
+        if (h != null) {
+            // Sorted for a deterministic report.
+            long[] ks = h.keys().toArray();
+            java.util.Arrays.sort(ks);
+            for (long holder : ks) {
+                if (holder == start) return new ArrayList<>(path);
+                if (!seen.contains(holder) && parked.containsKey(holder)) {
+                    List<Long> c = dfs(holder, start, path, seen);
+                    if (c != null) return c;
+                }
+            }
+        }
+        path.removeLast();
+        return null;
+    }
+
+    void wakeUp(Object waitQueue, long now) {
+        if (parked.isEmpty()) return;
+        List<Long> wake = new ArrayList<>();
+        for (var c : parked) if (c.value.waitQueue == waitQueue) wake.add(c.key);
+        java.util.Collections.sort(wake);
+        for (long t : wake) {
+            Parked p = parked.get(t);
+            long gen = ++p.generation;
+            schedule(new Action(now, seq++, true) {
+                @Override void run() {
+                    Parked q = parked.get(t);
+                    if (q == p && q.generation == gen) retrier.retry(t, now, false);
+                }
+            });
+        }
+    }
+
+    // ---- locks ----
+
+    void lockAcquired(ReplayContext ctx, KLock l) { }
+
+    void lockReleased(ReplayContext ctx, KLock l) { }
+
+    void lockWait(KLock l, long ns) {
+        long[] w = lockWaits.computeIfAbsent(l.name(), k -> new long[2]);
+        w[0]++;
+        w[1] += ns;
+    }
+
+    long lockWaitTotal() {
+        long t = 0;
+        for (long[] w : lockWaits.values()) t += w[1];
+        return t;
+    }
+
+    // ---- timed actions: work items, RCU, retries ----
+
+    private void schedule(Action a) { actions.add(a); }
+
+    void queueWork(int cpu, long now, String name, Consumer<ExecContext> work) {
+        long at = now + kworkerLatencyNs;
+        schedule(new Action(at, seq++, false) {
+            @Override void run() { runWork(cpu, at, name, work); }
+        });
+    }
+
+    private void runWork(int cpu, long at, String name, Consumer<ExecContext> work) {
+        ReplayContext w = kwCtx[Math.floorMod(cpu, kwCtx.length)];
+        CallTree.Node root = profile.root.child("kworker").child("ret_from_fork").child("kthread").child("worker_thread")
+                .child("process_one_work");
+        w.begin(-1000 - cpu, at, root);
+        try {
+            w.enter(name);
+            work.accept(w);
+            workItemsRun++;
+        } catch (Park p) {
+            // A worker that must wait for a resource tries again when its timeout passes.
+            long again = p.timeoutAt == Long.MAX_VALUE ? at + gracePeriodNs : p.timeoutAt;
+            schedule(new Action(again, seq++, false) {
+                @Override void run() { runWork(cpu, again, name, work); }
+            });
+        }
+    }
+
+    long nextGracePeriodEnd(long now) { return (now / gracePeriodNs + 2) * gracePeriodNs; }
+
+    void callRcu(int cpu, long now, Consumer<ExecContext> cb) {
+        long at = nextGracePeriodEnd(now);
+        schedule(new Action(at, seq++, false) {
+            @Override void run() {
+                ReplayContext w = kwCtx[Math.floorMod(cpu, kwCtx.length)];
+                w.begin(-2000 - cpu, at, profile.root.child("ksoftirqd").child("rcu_core").child("rcu_do_batch"));
+                cb.accept(w);
+                rcuCallbacksRun++;
+                lastRcuCallback = Math.max(lastRcuCallback, at);
+            }
+        });
+        pendingRcuMax = Math.max(pendingRcuMax, at);
+    }
+
+    private long pendingRcuMax;
+    private long lastRcuCallback;
+
+    /** rcu_barrier(): waits for every callback queued so far, and at least one grace period. */
+    long rcuBarrier(long now, ReplayContext ctx) {
+        rcuBarriers++;
+        long end = Math.max(pendingRcuMax, nextGracePeriodEnd(now));
+        runDueUntil(end, () -> false, ctx);
+        return end;
+    }
+
+    /**
+     * Runs timed actions due by {@code limit}, in time order, stopping early when {@code cond} holds
+     * (returning that time). Inside a request (nested) retries of parked tasks are held back: a request
+     * never runs another task's request in the middle of its own.
+     */
+    long runDueUntil(long limit, BooleanSupplier cond, ReplayContext caller) {
+        boolean wasNested = nested;
+        nested = caller != null;
+        List<Action> held = null;
+        try {
+            while (!actions.isEmpty() && actions.peek().at <= limit) {
+                Action a = actions.poll();
+                if (nested && a.retry) {
+                    if (held == null) held = new ArrayList<>();
+                    held.add(a);
+                    continue;
+                }
+                a.run();
+                if (cond.getAsBoolean()) return a.at;
+            }
+            return -1;
+        } finally {
+            if (held != null) actions.addAll(held);
+            nested = wasNested;
+        }
+    }
+
+    boolean hasActions() { return !actions.isEmpty(); }
+
+    long nextActionAt() { return actions.isEmpty() ? Long.MAX_VALUE : actions.peek().at; }
+
+    // ---- state for the timeline ----
+
+    Map<String, Double> sample(Map<String, Mempool> pools) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        long[] byOrder = new long[11];
+        long free = 0;
+        for (Zone z : pages.zones()) {
+            if (!z.populated()) continue;
+            free += z.freePages();
+            for (int o = 0; o < byOrder.length; o++) byOrder[o] += z.nrFree(o);
+        }
+        m.put("free_pages", (double) free);
+        for (int o = 0; o < byOrder.length; o++) m.put("free_blocks_order_" + o, (double) byOrder[o]);
+        m.put("slab_pages", (double) upper.slab.slabPages());
+        m.put("kmalloc_large_pages", (double) upper.slab.largeKmallocPages());
+        m.put("vmalloc_pages", (double) upper.vmalloc.mappedPages());
+        m.put("lock_wait_ns", (double) lockWaitTotal());
+        m.put("allocstall", (double) pages.allocstall);
+        m.put("compactstall", (double) pages.compactstall);
+        m.put("parked_tasks", (double) parked.size());
+        for (Map.Entry<String, Mempool> e : pools.entrySet()) m.put("mempool_reserve:" + e.getKey(), (double) e.getValue().currNr());
+        return m;
+    }
+
+    /** Caches by name for the timeline's per-cache slab pages. */
+    Map<String, Long> slabPagesByCache() {
+        Map<String, Long> m = new TreeMap<>();
+        for (SlubCache c : upper.slab.caches().values()) {
+            long p = c.nrSlabs() * c.pagesPerSlab();
+            if (p > 0) m.put(c.name, p);
+        }
+        return m;
+    }
+
+    static long applyScope(long gfp, long clear) { return Gfp.applyScope(gfp, clear); }
+}

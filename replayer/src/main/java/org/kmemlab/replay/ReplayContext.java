@@ -1,0 +1,183 @@
+package org.kmemlab.replay;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.kmemlab.alloc.core.Blocker;
+import org.kmemlab.alloc.core.CostTable;
+import org.kmemlab.alloc.core.ExecContext;
+import org.kmemlab.alloc.core.KLock;
+
+/**
+ * The context one request runs in during replay: a virtual CPU, a task, a position on the virtual clock.
+ * Frames go into the policy's {@link CallTree}; lock acquisitions are ordered by virtual time against the
+ * lock's last release, and a CPU that finds a spinlock held spins, with the spin charged to it under the
+ * kernel's slow-path frames. Blocking is delegated to the {@link Engine}.
+ */
+final class ReplayContext implements ExecContext, Blocker {
+    private final Engine engine;
+    final int cpu;
+    long task;
+    long now;
+    boolean atomic;
+    long scope;
+    private CallTree.Node node;
+    private int depth;
+    /** Set when a parked request is retried because its timeout passed: its wait returns TIMED_OUT once. */
+    Object resumeTimedOut;
+    long spinNs;
+    long sleepNs;
+    /** Which frames the request went through, as one number, so requests can be grouped by path. */
+    long pathHash;
+
+    ReplayContext(Engine engine, int cpu) {
+        this.engine = engine;
+        this.cpu = cpu;
+    }
+
+    void begin(long task, long start, CallTree.Node root) {
+        this.task = task;
+        this.now = start;
+        this.node = root;
+        this.depth = 0;
+        this.spinNs = 0;
+        this.sleepNs = 0;
+        this.pathHash = 0;
+        this.atomic = false;
+        this.scope = 0;
+    }
+
+    @Override public int cpu() { return cpu; }
+    @Override public long task() { return task; }
+    @Override public long now() { return now; }
+    @Override public long scopeClearMask() { return scope; }
+    @Override public boolean atomicContext() { return atomic; }
+    @Override public Blocker blocker() { return this; }
+    @Override public CostTable costs() { return engine.costs; }
+
+    @Override
+    public void enter(String frame) {
+        node = node.child(frame);
+        depth++;
+        pathHash = pathHash * 31 + frame.hashCode();
+    }
+
+    @Override
+    public void exit() {
+        if (depth == 0) throw new IllegalStateException("frame exit without enter");
+        node = node.parent;
+        depth--;
+    }
+
+    CallTree.Node node() { return node; }
+
+    @Override
+    public void charge(long ns) {
+        node.selfNs += ns;
+        now += ns;
+    }
+
+    @Override
+    public void lock(KLock l) {
+        engine.lockAcquired(this, l);
+        long free = l.freeAtNs;
+        Object last = l.holder;
+        if (free > now && last != null && !last.equals(cpu)) {
+            long wait = free - now;
+            if (l.kind() == KLock.Kind.MUTEX) {
+                // A sleeping lock: the task is off the CPU, so the wait is delay, not CPU time.
+                enter("__mutex_lock_slowpath");
+                enter("schedule");
+                now += wait;
+                sleepNs += wait;
+                exit();
+                exit();
+            } else {
+                for (String f : engine.lockFrames) enter(f);
+                charge(wait);
+                for (int i = 0; i < engine.lockFrames.length; i++) exit();
+                spinNs += wait;
+            }
+            engine.lockWait(l, wait);
+        }
+        l.holder = cpu;
+        l.freeAtNs = Long.MAX_VALUE;
+    }
+
+    @Override
+    public void unlock(KLock l) {
+        l.freeAtNs = now;
+        engine.lockReleased(this, l);
+    }
+
+    @Override
+    public WaitResult waitEvent(ExecContext ctx, Object waitQueue, BooleanSupplier condition, long timeoutNs) {
+        if (condition.getAsBoolean()) return WaitResult.WOKEN;
+        if (resumeTimedOut == waitQueue) {
+            resumeTimedOut = null;
+            return condition.getAsBoolean() ? WaitResult.WOKEN : WaitResult.TIMED_OUT;
+        }
+        // Work and callbacks that are due before the deadline may satisfy the condition.
+        long deadline = timeoutNs < 0 ? Long.MAX_VALUE : now + timeoutNs;
+        long t = engine.runDueUntil(deadline, condition, this);
+        if (t >= 0) {
+            sleepNs += Math.max(0, t - now);
+            now = Math.max(now, t);
+            return WaitResult.WOKEN;
+        }
+        if (engine.isResource(waitQueue) && !atomic) throw new Park(waitQueue, deadline);
+        if (timeoutNs < 0) throw new Park(waitQueue, deadline);
+        // A plain sleep (congestion_wait, a jiffy's schedule_timeout): time passes, the CPU is free.
+        now = deadline;
+        sleepNs += timeoutNs;
+        return WaitResult.TIMED_OUT;
+    }
+
+    @Override
+    public void wakeUp(ExecContext ctx, Object waitQueue) { engine.wakeUp(waitQueue, now); }
+
+    @Override
+    public void queueWork(ExecContext ctx, String workName, Consumer<ExecContext> work) {
+        engine.queueWork(cpu, now, workName, work);
+    }
+
+    @Override
+    public void callRcu(ExecContext ctx, Consumer<ExecContext> callback) { engine.callRcu(cpu, now, callback); }
+
+    @Override
+    public void synchronizeRcu(ExecContext ctx) {
+        long end = engine.nextGracePeriodEnd(now);
+        enter("synchronize_rcu");
+        enter("schedule");
+        engine.runDueUntil(end, () -> false, this);
+        sleepNs += end - now;
+        now = end;
+        exit();
+        exit();
+    }
+
+    @Override
+    public void rcuBarrier(ExecContext ctx) {
+        enter("schedule");
+        long end = engine.rcuBarrier(now, this);
+        sleepNs += Math.max(0, end - now);
+        now = Math.max(now, end);
+        exit();
+    }
+
+    @Override
+    public long gracePeriodNs() { return engine.gracePeriodNs; }
+
+    /** Unwinds frames left open by a {@link Park}. */
+    void unwindTo(CallTree.Node root) {
+        node = root;
+        depth = 0;
+    }
+
+    int depth() { return depth; }
+
+    void restore(CallTree.Node n, int d) {
+        node = n;
+        depth = d;
+    }
+}

@@ -1,0 +1,675 @@
+package org.kmemlab.replay;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.kmemlab.alloc.core.CostTable;
+import org.kmemlab.alloc.core.Gfp;
+import org.kmemlab.alloc.mempool.Mempool;
+import org.kmemlab.alloc.page.MachineBuilder;
+import org.kmemlab.alloc.page.PageAllocator;
+import org.kmemlab.alloc.page.PageEvents;
+import org.kmemlab.alloc.page.Zone;
+import org.kmemlab.alloc.policy.PolicyRegistry;
+import org.kmemlab.alloc.policy.UpperConfig;
+import org.kmemlab.alloc.policy.UpperModel;
+import org.kmemlab.alloc.slab.CacheNameResolver;
+import org.kmemlab.alloc.slab.SlabInfo;
+import org.kmemlab.alloc.slab.SlubAllocator;
+import org.kmemlab.alloc.slab.SlubCache;
+import org.kmemlab.alloc.snapshot.MachineSnapshot;
+import org.kmemlab.trace.EventNames;
+import org.kmemlab.trace.GfpCodec;
+import org.kmemlab.trace.TableWriter;
+import org.kmemlab.trace.TraceBatch;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceInfo;
+import org.kmemlab.trace.TraceReader;
+import org.kmemlab.trace.TraceSchema;
+import org.kmemlab.trace.TraceWriter;
+
+import com.carrotsearch.hppc.LongHashSet;
+import com.carrotsearch.hppc.LongLongHashMap;
+
+/**
+ * Replays one trace under one policy, deterministically, and writes the results under
+ * {@code out/<policy>/}: {@code requests.arrow}, {@code profile.arrow} (+ {@code profile.folded}),
+ * {@code timeline.arrow}, {@code events.arrow} (the model's own derived events in the trace schema) and
+ * {@code summary.json}. See replayer/README.md for the event classification and the engine's design.
+ */
+public final class Replayer {
+    static final int ROUTE_KMALLOC = 1, ROUTE_KVMALLOC = 2, ROUTE_CACHE = 3, ROUTE_MEMPOOL = 4;
+    private static final String INITIAL = "[initial state]";
+
+    private final Path trace;
+    private final String policy;
+    private final ReplayOptions opts;
+    private final UpperConfig cfg;
+    private final CostTable costs = new CostTable();
+    private Engine engine;
+    private PageAllocator pages;
+    private UpperModel upper;
+    private GfpTranslator gfp;
+    private long t0;
+    private final LongLongHashMap objAddr = new LongLongHashMap();
+    private final LongLongHashMap objMeta = new LongLongHashMap();
+    private final Map<Long, SlubCache> objCache = new HashMap<>();
+    private final LongLongHashMap pageMap = new LongLongHashMap();
+    private final Map<String, Mempool> pools = new TreeMap<>();
+    private final Map<String, Integer> poolIndex = new HashMap<>();
+    private final List<Mempool> poolList = new ArrayList<>();
+    private final java.util.Set<String> mempoolCaches = new java.util.HashSet<>();
+    private final java.util.Set<String> kvmallocSites = new java.util.HashSet<>();
+    private CacheNameResolver resolver;
+    private TableWriter requests;
+    private TraceWriter events;
+    private ReplayContext current;
+    private final Summary sum = new Summary();
+    private long nextSample;
+    private TableWriter timeline;
+    private LongHashSet derivedRows = new LongHashSet();
+    private final TraceEvent ev = new TraceEvent();
+
+    /** Counters that go into summary.json. */
+    static final class Summary {
+        long untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
+                preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve;
+        final Map<String, long[]> byKind = new TreeMap<>();
+    }
+
+    public Replayer(Path trace, String policy, Map<String, String> set) {
+        this.trace = trace;
+        this.policy = policy;
+        Map<String, String> rest = new LinkedHashMap<>(set);
+        this.opts = ReplayOptions.from(rest);
+        rest.entrySet().removeIf(e -> {
+            if (!e.getKey().startsWith("cost.")) return false;
+            costs.set(e.getKey().substring(5), Long.parseLong(e.getValue()));
+            return true;
+        });
+        this.cfg = PolicyRegistry.configure(policy, rest);
+        for (String s : opts.kvmallocSites().split(",")) if (!s.isBlank()) kvmallocSites.add(s.trim());
+        for (String s : opts.mempoolCaches().split(",")) if (!s.isBlank()) mempoolCaches.add(s.trim());
+        if (cfg.btrfsExtentStateAlloc() == UpperConfig.ExtentStateAlloc.MEMPOOL) {
+            mempoolCaches.add("extent_state");
+            mempoolCaches.add("btrfs_extent_state");
+        }
+    }
+
+    public String policy() { return policy; }
+
+    /** Runs the replay and writes {@code outDir}; returns the summary as written to summary.json. */
+    public Map<String, Object> run(Path outDir) throws IOException {
+        Files.createDirectories(outDir);
+        TraceInfo info = TraceReader.readInfo(trace);
+        PrePass pre = PrePass.scan(trace);
+        t0 = pre.t0;
+        derivedRows = pre.derivedRows;
+        int nrCpus = Math.max(1, Math.max(pre.maxCpu + 1, intMeta(info, "nr_cpus", 1)));
+        buildModel(info, nrCpus);
+        engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
+        engine.retrier = this::retry;
+        try (TableWriter req = new TableWriter(outDir.resolve("requests.arrow"),
+                List.of("ts_ns", "start_ns", "cpu", "pid", "comm", "kind", "call_site_fn", "cache", "bytes_req",
+                        "bytes_alloc_trace", "bytes_alloc_model", "gfp", "order", "outcome", "modeled_ns", "delay_ns",
+                        "spin_ns", "sleep_ns", "path_id", "fallback"),
+                List.of(TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.INT, TableWriter.Type.INT,
+                        TableWriter.Type.STRING, TableWriter.Type.STRING, TableWriter.Type.STRING, TableWriter.Type.STRING,
+                        TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.STRING,
+                        TableWriter.Type.INT, TableWriter.Type.STRING, TableWriter.Type.LONG, TableWriter.Type.LONG,
+                        TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.STRING),
+                Map.of("kmemlab.policy", policy));
+             TableWriter tl = new TableWriter(outDir.resolve("timeline.arrow"), List.of("t_ns", "metric", "value"),
+                     List.of(TableWriter.Type.LONG, TableWriter.Type.STRING, TableWriter.Type.DOUBLE), Map.of("kmemlab.policy", policy));
+             TraceWriter evw = new TraceWriter(outDir.resolve("events.arrow"),
+                     Map.of(TraceSchema.META_SOURCE_FORMAT, "kmemlab-replay", TraceSchema.META_SOURCE, "policy " + policy),
+                     TraceWriter.Compression.NONE)) {
+            requests = req;
+            timeline = tl;
+            events = evw;
+            pages.setEvents(new ModelEvents());
+            initialState(pre);
+            try (TraceReader r = new TraceReader(trace)) {
+                long row = 0;
+                outer:
+                while (r.next()) {
+                    TraceBatch b = r.batch();
+                    for (int i = 0, n = b.size(); i < n; i++, row++) {
+                        b.read(i, ev);
+                        handle(ev, row);
+                        if (engine.deadlock != null) break outer;
+                    }
+                }
+            }
+            if (engine.deadlock == null) {
+                engine.runDueUntil(Long.MAX_VALUE, () -> false, null);
+            }
+            sample(Long.MAX_VALUE);
+        }
+        writeProfile(outDir);
+        Map<String, Object> summary = summary(pre, nrCpus);
+        Files.writeString(outDir.resolve("summary.json"),
+                new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
+        return summary;
+    }
+
+    private static int intMeta(TraceInfo info, String key, int d) {
+        String v = info.meta.get(key);
+        if (v == null) v = info.header.get("kmemlab." + key);
+        try {
+            return v == null ? d : Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            return d;
+        }
+    }
+
+    // ---- model construction ----
+
+    private void buildModel(TraceInfo info, int nrCpus) throws IOException {
+        String rel = info.kernelRelease() != null ? info.kernelRelease() : info.meta.get("kernel_release");
+        if (rel == null && info.snapshot.containsKey("kernel-release")) rel = info.snapshot.get("kernel-release").trim();
+        gfp = new GfpTranslator(info.meta.containsKey("gfp_layout")
+                ? GfpCodec.of(GfpCodec.Layout.valueOf(info.meta.get("gfp_layout"))) : GfpCodec.forRelease(rel));
+        if (info.snapshot.containsKey("buddyinfo") && info.snapshot.containsKey("zoneinfo") && opts.memoryBytes() == 0) {
+            Path dir = Files.createTempDirectory("kmemlab-snapshot");
+            try {
+                for (Map.Entry<String, String> e : info.snapshot.entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
+                MachineSnapshot snap = MachineSnapshot.load(dir);
+                pages = MachineBuilder.fromSnapshot(snap, cfg.era());
+            } finally {
+                try (var s = Files.list(dir)) { for (Path p : s.toList()) Files.delete(p); }
+                Files.delete(dir);
+            }
+        } else {
+            MachineBuilder.Params p = new MachineBuilder.Params().cpus(nrCpus).era(cfg.era()).seed(opts.seed())
+                    .fragmentation(opts.fragmentation());
+            if (opts.memoryBytes() > 0) p.totalBytes(opts.memoryBytes());
+            pages = MachineBuilder.fromParams(p);
+        }
+        upper = UpperModel.build(cfg, pages, Math.max(nrCpus, pages.nrCpus()), costs);
+        String slabinfo = info.snapshot.get("slabinfo");
+        if (slabinfo != null) SlabInfo.createCaches(upper.slab, SlabInfo.parse(new StringReader(slabinfo)));
+        resolver = new CacheNameResolver(upper.slab.caches().values());
+    }
+
+    // ---- the event loop ----
+
+    private void handle(TraceEvent e, long row) {
+        sum.events++;
+        RequestKind kind = RequestKind.of(e.event);
+        if (kind.isRequest() && derivedRows.contains(row)) kind = RequestKind.DERIVED_PAGE;
+        if (!kind.isRequest()) {
+            switch (kind) {
+                case DERIVED, DERIVED_PAGE -> sum.derived++;
+                case OBSERVED -> sum.observed++;
+                default -> sum.ignored++;
+            }
+            return;
+        }
+        long t = e.tsNs - t0;
+        if (t >= nextSample) sample(t);
+        engine.runDueUntil(t, () -> false, null);
+        long task = taskOf(e);
+        engine.taskNames.putIfAbsent(task, e.comm);
+        Engine.Parked p = engine.parked.get(task);
+        if (p != null) {
+            TraceEvent c = new TraceEvent();
+            c.copyFrom(e);
+            p.pending.add(c);
+            return;
+        }
+        execute(e, t, kind, false);
+    }
+
+    private static long taskOf(TraceEvent e) { return e.has(TraceEvent.F_TID) ? e.tid : e.pid; }
+
+    /** Runs one request; returns false when it parked. */
+    private boolean execute(TraceEvent e, long t, RequestKind kind, boolean timedOutRetry) {
+        int cpu = Math.floorMod(e.cpu, engine.nrCpus());
+        long task = taskOf(e);
+        ReplayContext ctx = engine.context(cpu);
+        long start = Math.max(t, Math.max(engine.cpuFree[cpu], engine.taskReady(task)));
+        CallTree.Node root = rootFor(e);
+        ctx.begin(task, start, root);
+        ctx.atomic = e.context != null && !e.context.equals("task");
+        current = ctx;
+        long kvFallbackBefore = upper.kvmalloc.statVmallocFallback;
+        long reserveBefore = totalReserveTaken();
+        String outcome;
+        long modelBytes = -1;
+        int order = -1;
+        try {
+            long r = request(ctx, e, kind);
+            outcome = r == FAIL ? "fail" : r == UNKNOWN ? "unknown_object" : "ok";
+            if (r >= 0 && (kind == RequestKind.KMALLOC || kind == RequestKind.CACHE_ALLOC)) modelBytes = r;
+            if (kind == RequestKind.PAGE_ALLOC) order = e.order;
+        } catch (Park pk) {
+            ctx.unwindTo(root);
+            engine.cpuFree[cpu] = Math.max(engine.cpuFree[cpu], ctx.now);
+            TraceEvent c = new TraceEvent();
+            c.copyFrom(e);
+            Engine.Parked old = engine.parked.get(task);
+            Engine.Parked np = new Engine.Parked(task, c, pk.waitQueue, old != null ? old.since : ctx.now, cpu);
+            if (old != null) np.pending.addAll(old.pending);
+            engine.pendingTimeout = pk.timeoutAt;
+            sum.parkedRequests++;
+            DeadlockReport d = engine.park(np);
+            if (d != null) engine.deadlock = d;
+            return false;
+        }
+        long end = ctx.now;
+        engine.cpuFree[cpu] = end;
+        engine.setTaskReady(task, end);
+        String fallback = null;
+        if (upper.kvmalloc.statVmallocFallback > kvFallbackBefore) { fallback = "vmalloc"; sum.kvmallocVmalloc++; }
+        if (totalReserveTaken() > reserveBefore) { fallback = "mempool_reserve"; sum.mempoolReserve++; }
+        if (kind == RequestKind.PAGE_ALLOC && pages.lastOutcome().took(org.kmemlab.alloc.page.AllocOutcome.PATH_SLOWPATH)) fallback = "slowpath";
+        if (outcome.equals("fail")) sum.failures++;
+        if (outcome.equals("unknown_object")) sum.freesUnknown++;
+        long modeled = end - start - ctx.sleepNs;
+        long delay = start - t;
+        sum.requests++;
+        sum.modeledNs += modeled;
+        sum.delayNs += delay;
+        sum.spinNs += ctx.spinNs;
+        sum.sleepNs += ctx.sleepNs;
+        sum.maxDelayNs = Math.max(sum.maxDelayNs, delay);
+        long[] k = sum.byKind.computeIfAbsent(kind.name().toLowerCase(), x -> new long[3]);
+        k[0]++;
+        k[1] += modeled;
+        if (outcome.equals("fail")) k[2]++;
+        if (end - t > opts.allocStallNs()) engine.watchdog.add(String.format("allocation stall: task %d (%s) %s took %.3f s",
+                task, e.comm, e.event, (end - t) / 1e9));
+        requests.add(e.tsNs).add(start).add(e.cpu).add(e.pid).add(e.comm).add(kind.name().toLowerCase())
+                .add(e.callSiteFn).add(e.cache).add(e.has(TraceEvent.F_BYTES_REQ) ? e.bytesReq : 0)
+                .add(e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : 0).add(modelBytes).add(e.gfp).add(order)
+                .add(outcome).add(modeled).add(delay).add(ctx.spinNs).add(ctx.sleepNs).add(ctx.pathHash)
+                .add(fallback);
+        requests.endRow();
+        return true;
+    }
+
+    private long totalReserveTaken() {
+        long n = 0;
+        for (Mempool m : poolList) n += m.statReserveTaken;
+        return n;
+    }
+
+    /** A parked task is retried: on wake-up or when its wait timed out. Its later events follow if it completes. */
+    private void retry(long task, long at, boolean timedOut) {
+        Engine.Parked p = engine.parked.remove(task);
+        if (p == null) return;
+        ReplayContext ctx = engine.context(p.cpu);
+        engine.cpuFree[Math.floorMod(p.request.cpu, engine.nrCpus())] =
+                Math.max(engine.cpuFree[Math.floorMod(p.request.cpu, engine.nrCpus())], at);
+        engine.setTaskReady(task, Math.max(engine.taskReady(task), at));
+        ctx.resumeTimedOut = timedOut ? p.waitQueue : null;
+        if (engine.watchdogHung(p, at, opts.hungTaskNs())) {
+            engine.watchdog.add(String.format("hung task: %d (%s) blocked for more than %.0f s on %s", task,
+                    engine.taskNames.get(task), opts.hungTaskNs() / 1e9, engine.resourceNames.get(p.waitQueue)));
+        }
+        RequestKind k = RequestKind.of(p.request.event);
+        if (!executeWith(p, p.request, k, timedOut)) {
+            Engine.Parked again = engine.parked.get(task);
+            if (again != null) again.pending.addAll(p.pending);
+            return;
+        }
+        ArrayDeque<TraceEvent> q = new ArrayDeque<>(p.pending);
+        while (!q.isEmpty()) {
+            TraceEvent n = q.poll();
+            if (!execute(n, n.tsNs - t0, RequestKind.of(n.event), false)) {
+                Engine.Parked again = engine.parked.get(task);
+                if (again != null) again.pending.addAll(q);
+                return;
+            }
+        }
+    }
+
+    private boolean executeWith(Engine.Parked p, TraceEvent e, RequestKind k, boolean timedOut) {
+        ReplayContext ctx = engine.context(Math.floorMod(e.cpu, engine.nrCpus()));
+        Object resume = timedOut ? p.waitQueue : null;
+        ctx.resumeTimedOut = resume;
+        boolean ok = execute(e, e.tsNs - t0, k, timedOut);
+        ctx.resumeTimedOut = null;
+        return ok;
+    }
+
+    private CallTree.Node rootFor(TraceEvent e) {
+        CallTree.Node root = engine.profile.root;
+        String fn = e.callSiteFn != null ? e.callSiteFn : e.comm != null ? "[" + e.comm + "]" : "[unknown]";
+        return root.child(fn);
+    }
+
+    static final long FAIL = -1, UNKNOWN = -2;
+
+    /** The request itself; returns bytes allocated (allocations), 0 (frees), FAIL or UNKNOWN. */
+    private long request(ReplayContext ctx, TraceEvent e, RequestKind kind) {
+        long g = e.has(TraceEvent.F_GFP_FLAGS) ? gfp.toModel(e.gfpFlags) : Gfp.GFP_KERNEL;
+        SlubAllocator slab = upper.slab;
+        switch (kind) {
+            case KMALLOC -> {
+                long size = Math.max(1, e.bytesReq);
+                long addr;
+                int route;
+                if (e.callSiteFn != null && kvmallocSites.contains(e.callSiteFn)) {
+                    ctx.scope = upper.kvmallocScopeClearMask();
+                    addr = upper.kvmalloc.kvmalloc(ctx, size, g);
+                    route = ROUTE_KVMALLOC;
+                } else {
+                    addr = slab.kmalloc(ctx, size, g);
+                    route = ROUTE_KMALLOC;
+                }
+                if (addr == 0) return FAIL;
+                remember(e.ptr, addr, route, 0, ctx.task);
+                return route == ROUTE_KMALLOC ? slab.ksize(addr) : size;
+            }
+            case CACHE_ALLOC -> {
+                SlubCache c = cacheFor(ctx, e);
+                Mempool pool = mempoolCaches.contains(c.name) ? pool(ctx, c) : null;
+                long addr = pool != null ? pool.alloc(ctx, g) : c.alloc(ctx, g);
+                if (addr == 0) return FAIL;
+                if (pool != null) {
+                    remember(e.ptr, addr, ROUTE_MEMPOOL, poolIndex.get(c.name), ctx.task);
+                    engine.hold(pool.waitQueue, ctx.task, 1);
+                } else {
+                    remember(e.ptr, addr, ROUTE_CACHE, 0, ctx.task);
+                }
+                objCache.put(e.ptr, c);
+                return c.size;
+            }
+            case KFREE, CACHE_FREE -> {
+                if (e.ptr == 0) return 0;
+                int slot = objAddr.indexOf(e.ptr);
+                if (slot < 0) {
+                    untracedAlloc(ctx, e);
+                    slot = objAddr.indexOf(e.ptr);
+                    if (slot < 0) return UNKNOWN;
+                }
+                long addr = objAddr.indexGet(slot);
+                objAddr.indexRemove(slot);
+                long meta = objMeta.remove(e.ptr);
+                int route = (int) (meta & 0xff);
+                SlubCache c = objCache.remove(e.ptr);
+                switch (route) {
+                    case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
+                    case ROUTE_MEMPOOL -> {
+                        Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));
+                        long owner = meta >>> 16;
+                        pool.free(ctx, addr);
+                        engine.hold(pool.waitQueue, owner, -1);
+                    }
+                    case ROUTE_CACHE -> {
+                        if (c != null) c.free(ctx, addr); else slab.kfree(ctx, addr);
+                    }
+                    default -> slab.kfree(ctx, addr);
+                }
+                return 0;
+            }
+            case PAGE_ALLOC -> {
+                int order = Math.max(0, e.order);
+                long pfn = pages.allocPages(ctx, order, g);
+                if (pfn < 0) return FAIL;
+                if (e.has(TraceEvent.F_PFN)) pageMap.put(e.pfn, (pfn << 8) | order);
+                return 0;
+            }
+            case PAGE_FREE -> {
+                int slot = e.has(TraceEvent.F_PFN) ? pageMap.indexOf(e.pfn) : -1;
+                if (slot < 0 && e.has(TraceEvent.F_PFN)) {
+                    untracedPage(ctx, e);
+                    slot = pageMap.indexOf(e.pfn);
+                }
+                if (slot < 0) return UNKNOWN;
+                long v = pageMap.indexGet(slot);
+                pageMap.indexRemove(slot);
+                pages.freePages(ctx, v >>> 8, (int) (v & 0xff));
+                return 0;
+            }
+            default -> throw new IllegalStateException(kind.name());
+        }
+    }
+
+    /**
+     * The trace frees an object it never allocated, after the start (a second free of a pointer: its
+     * allocation went untraced, e.g. through a bulk or early path). Create it just before its free, off
+     * the books: its cost is charged under "[untraced alloc]" and it is counted, not replayed.
+     */
+    private void untracedAlloc(ReplayContext ctx, TraceEvent e) {
+        CallTree.Node saved = ctx.node();
+        int savedDepth = ctx.depth();
+        ctx.unwindTo(engine.profile.root.child(INITIAL));
+        long now = ctx.now;
+        long addr;
+        SlubCache c = e.cache != null ? upper.slab.cache(e.cache) : null;
+        addr = c != null ? c.alloc(ctx, Gfp.GFP_KERNEL) : upper.slab.kmalloc(ctx, 64, Gfp.GFP_KERNEL);
+        ctx.now = now;
+        ctx.restore(saved, savedDepth);
+        if (addr != 0) {
+            remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task);
+            if (c != null) objCache.put(e.ptr, c);
+            sum.untracedAllocs++;
+        }
+    }
+
+    private void untracedPage(ReplayContext ctx, TraceEvent e) {
+        CallTree.Node saved = ctx.node();
+        int savedDepth = ctx.depth();
+        ctx.unwindTo(engine.profile.root.child(INITIAL));
+        long now = ctx.now;
+        int order = Math.max(0, e.order);
+        long pfn = pages.allocPages(ctx, order, Gfp.GFP_KERNEL);
+        ctx.now = now;
+        ctx.restore(saved, savedDepth);
+        if (pfn >= 0) {
+            pageMap.put(e.pfn, (pfn << 8) | order);
+            sum.untracedAllocs++;
+        }
+    }
+
+    private void remember(long tracePtr, long addr, int route, int pool, long task) {
+        objAddr.put(tracePtr, addr);
+        objMeta.put(tracePtr, route | ((long) pool << 8) | (task << 16));
+    }
+
+    private SlubCache cacheFor(ReplayContext ctx, TraceEvent e) {
+        String name = e.cache;
+        if (name == null) name = resolver.resolve(null, e.bytesReq, e.bytesAlloc).name();
+        SlubCache c = upper.slab.cache(name);
+        if (c == null) {
+            // A cache the snapshot did not list (created during the trace): as big as the trace says.
+            int size = (int) Math.max(8, e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq);
+            c = upper.slab.createCacheWithSize(name, size, 0);
+        }
+        return c;
+    }
+
+    private Mempool pool(ReplayContext ctx, SlubCache c) {
+        Mempool p = pools.get(c.name);
+        if (p == null) {
+            p = upper.createMempool(ctx, c.name + "_pool", c);
+            pools.put(c.name, p);
+            poolIndex.put(c.name, poolList.size());
+            poolList.add(p);
+            engine.registerResource(p.waitQueue, c.name + "_pool");
+        }
+        return p;
+    }
+
+    // ---- initial state: what existed before the recording ----
+
+    private void initialState(PrePass pre) {
+        ReplayContext ctx = engine.context(0);
+        CallTree.Node root = engine.profile.root.child(INITIAL);
+        for (PrePass.Obj o : pre.objects) {
+            ctx.begin(0, 0, root);
+            TraceEvent e = new TraceEvent();
+            e.event = o.cache() != null ? EventNames.KMEM_CACHE_ALLOC : EventNames.KMALLOC;
+            e.cache = o.cache();
+            e.ptr(o.ptr()).bytesReq(o.bytes()).bytesAlloc(o.bytes()).gfpFlags(0).cpu(0).pid(0);
+            e.gfpFlags = 0;
+            e.present &= ~TraceEvent.F_GFP_FLAGS;
+            try {
+                request(ctx, e, e.cache != null ? RequestKind.CACHE_ALLOC : RequestKind.KMALLOC);
+                sum.preexistingObjects++;
+            } catch (Park p) {
+                ctx.unwindTo(root);
+            }
+        }
+        for (long[] pg : pre.pages) {
+            ctx.begin(0, 0, root);
+            long pfn = pages.allocPages(ctx, (int) pg[1], pg[2] != 0 ? Gfp.GFP_HIGHUSER_MOVABLE : Gfp.GFP_KERNEL);
+            if (pfn >= 0) {
+                pageMap.put(pg[0], (pfn << 8) | pg[1]);
+                sum.preexistingPages++;
+            }
+        }
+        for (int c = 0; c < engine.nrCpus(); c++) engine.cpuFree[c] = 0;
+    }
+
+    // ---- model-produced events and the timeline ----
+
+    private final class ModelEvents implements PageEvents {
+        private final TraceEvent out = new TraceEvent();
+
+        private void base(String name) {
+            out.clear();
+            ReplayContext c = current;
+            out.ts(t0 + (c == null ? 0 : c.now)).cpu(c == null ? 0 : c.cpu).pid(c == null ? 0 : (int) c.task);
+            out.event = name;
+        }
+
+        @Override public void pageAlloc(Zone z, long pfn, int order, long g, int mt) {
+            base(EventNames.MM_PAGE_ALLOC);
+            out.pfn(pfn).order(order).migratetype(mt).gfpFlags(g);
+            events.accept(out);
+        }
+
+        @Override public void pageFree(long pfn, int order) {
+            base(EventNames.MM_PAGE_FREE);
+            out.pfn(pfn).order(order);
+            events.accept(out);
+        }
+
+        @Override public void allocZoneLocked(Zone z, long pfn, int order, int mt, boolean refill) {
+            base(EventNames.MM_PAGE_ALLOC_ZONE_LOCKED);
+            out.pfn(pfn).order(order).migratetype(mt);
+            out.extra = "percpu_refill=" + (refill ? 1 : 0);
+            events.accept(out);
+        }
+
+        @Override public void pcpuDrain(Zone z, long pfn, int order, int mt) {
+            base(EventNames.MM_PAGE_PCPU_DRAIN);
+            out.pfn(pfn).order(order).migratetype(mt);
+            events.accept(out);
+        }
+
+        @Override public void extfrag(Zone z, long pfn, int allocOrder, int fallbackOrder, int allocMt, int fallbackMt,
+                                      boolean changeOwnership) {
+            base(EventNames.MM_PAGE_ALLOC_EXTFRAG);
+            out.pfn(pfn).order(allocOrder).migratetype(allocMt);
+            out.extra = "fallback_order=" + fallbackOrder + " fallback_migratetype=" + fallbackMt + " change_ownership="
+                    + (changeOwnership ? 1 : 0);
+            events.accept(out);
+        }
+    }
+
+    private void sample(long upTo) {
+        long interval = opts.timelineIntervalNs();
+        if (upTo == Long.MAX_VALUE) upTo = nextSample;
+        while (nextSample <= upTo) {
+            for (Map.Entry<String, Double> m : engine.sample(pools).entrySet()) {
+                timeline.add(nextSample).add(m.getKey()).add(m.getValue());
+                timeline.endRow();
+            }
+            for (Map.Entry<String, Long> m : engine.slabPagesByCache().entrySet()) {
+                timeline.add(nextSample).add("slab_pages:" + m.getKey()).add((double) m.getValue());
+                timeline.endRow();
+            }
+            nextSample += interval;
+        }
+    }
+
+    private void writeProfile(Path outDir) throws IOException {
+        Map<String, Long> folded = engine.profile.folded();
+        StringBuilder sb = new StringBuilder();
+        try (TableWriter w = new TableWriter(outDir.resolve("profile.arrow"), List.of("stack", "self_ns"),
+                List.of(TableWriter.Type.STRING, TableWriter.Type.LONG), Map.of("kmemlab.policy", policy))) {
+            for (Map.Entry<String, Long> e : folded.entrySet()) {
+                if (e.getKey().startsWith(INITIAL)) continue;
+                w.add(e.getKey()).add(e.getValue());
+                w.endRow();
+                sb.append(e.getKey()).append(' ').append(e.getValue()).append('\n');
+            }
+        }
+        Files.writeString(outDir.resolve("profile.folded"), sb.toString());
+    }
+
+    private Map<String, Object> summary(PrePass pre, int nrCpus) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("policy", policy);
+        m.put("trace", trace.getFileName().toString());
+        m.put("era", cfg.era().name());
+        m.put("nr_cpus", nrCpus);
+        m.put("events", sum.events);
+        m.put("requests", sum.requests);
+        m.put("derived_events", sum.derived);
+        m.put("observed_events", sum.observed);
+        m.put("ignored_events", sum.ignored);
+        m.put("preexisting_objects", sum.preexistingObjects);
+        m.put("preexisting_pages", sum.preexistingPages);
+        m.put("failures", sum.failures);
+        m.put("frees_without_object", sum.freesUnknown);
+        m.put("untraced_allocations", sum.untracedAllocs);
+        m.put("parked_requests", sum.parkedRequests);
+        m.put("modeled_ns", sum.modeledNs);
+        m.put("delay_ns", sum.delayNs);
+        m.put("max_delay_ns", sum.maxDelayNs);
+        m.put("spin_ns", sum.spinNs);
+        m.put("sleep_ns", sum.sleepNs);
+        m.put("kvmalloc_vmalloc_fallbacks", sum.kvmallocVmalloc);
+        m.put("mempool_reserve_used", sum.mempoolReserve);
+        Map<String, Object> kinds = new LinkedHashMap<>();
+        sum.byKind.forEach((k, v) -> kinds.put(k, Map.of("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
+        m.put("by_kind", kinds);
+        Map<String, Object> locks = new LinkedHashMap<>();
+        engine.lockWaits.forEach((k, v) -> locks.put(k, Map.of("contended", v[0], "wait_ns", v[1])));
+        m.put("lock_waits", locks);
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("allocstall", pages.allocstall);
+        page.put("compactstall", pages.compactstall);
+        page.put("alloc_failures", pages.allocFailures);
+        page.put("free_pages_end", pages.freePageCount());
+        m.put("page_allocator", page);
+        Map<String, Object> slab = new LinkedHashMap<>();
+        slab.put("slab_pages_end", upper.slab.slabPages());
+        slab.put("rcu_barriers", engine.rcuBarriers);
+        slab.put("work_items", engine.workItemsRun);
+        slab.put("rcu_callbacks", engine.rcuCallbacksRun);
+        m.put("upper", slab);
+        Map<String, Object> mp = new LinkedHashMap<>();
+        pools.forEach((k, v) -> mp.put(k, Map.of("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
+                "waits", v.statWaits, "failed", v.statFailed)));
+        m.put("mempools", mp);
+        List<Map<String, Object>> stuck = new ArrayList<>();
+        List<Long> ts = new ArrayList<>();
+        for (var c : engine.parked) ts.add(c.key);
+        java.util.Collections.sort(ts);
+        for (long t : ts) {
+            Engine.Parked p = engine.parked.get(t);
+            stuck.add(Map.of("task", t, "comm", String.valueOf(engine.taskNames.get(t)), "waits_for",
+                    String.valueOf(engine.resourceNames.get(p.waitQueue)), "since_ns", p.since, "pending_events", p.pending.size()));
+        }
+        m.put("parked_at_end", stuck);
+        m.put("watchdog", engine.watchdog);
+        m.put("deadlock", engine.deadlock == null ? null : engine.deadlock.toJson());
+        return m;
+    }
+}

@@ -1,0 +1,39 @@
+package org.kmemlab.replay;
+
+import org.kmemlab.trace.EventNames;
+
+/**
+ * How a trace event is replayed (replayer/README.md has the table and the reasons). Requests go through
+ * the model; derived events are what the kernel produced from other requests (the model produces its
+ * own, and the fidelity report compares them); observed events are kept for analysis only.
+ */
+enum RequestKind {
+    KMALLOC, KFREE, CACHE_ALLOC, CACHE_FREE, PAGE_ALLOC, PAGE_FREE,
+    /** A slab's or kmalloc_large's page allocation, or the free of such a page. */
+    DERIVED_PAGE,
+    /** pcp refills under zone->lock, pcp drains, extfrag fallbacks. */
+    DERIVED,
+    /** percpu, vmscan, compaction tracepoints: observations of the real kernel. */
+    OBSERVED,
+    IGNORED;
+
+    static RequestKind of(String event) {
+        if (event == null) return IGNORED;
+        return switch (event) {
+            case EventNames.KMALLOC -> KMALLOC;
+            case EventNames.KFREE -> KFREE;
+            case EventNames.KMEM_CACHE_ALLOC -> CACHE_ALLOC;
+            case EventNames.KMEM_CACHE_FREE -> CACHE_FREE;
+            case EventNames.MM_PAGE_ALLOC -> PAGE_ALLOC;
+            case EventNames.MM_PAGE_FREE -> PAGE_FREE;
+            // free_unref_folios() emits mm_page_free (in free_pages_prepare) and then mm_page_free_batched for
+            // the same page: the batched event is a second view of a free already replayed.
+            case EventNames.MM_PAGE_FREE_BATCHED, EventNames.MM_PAGE_ALLOC_ZONE_LOCKED, EventNames.MM_PAGE_PCPU_DRAIN,
+                 EventNames.MM_PAGE_ALLOC_EXTFRAG -> DERIVED;
+            default -> event.startsWith("percpu:") || event.startsWith("vmscan:") || event.startsWith("compaction:")
+                    ? OBSERVED : IGNORED;
+        };
+    }
+
+    boolean isRequest() { return ordinal() <= PAGE_FREE.ordinal(); }
+}
