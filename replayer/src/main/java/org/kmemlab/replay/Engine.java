@@ -173,6 +173,10 @@ final class Engine {
         }
         List<Long> cycle = findCycle(p.task);
         if (cycle == null) return null;
+        return report(cycle);
+    }
+
+    private DeadlockReport report(List<Long> cycle) {
         DeadlockReport r = new DeadlockReport();
         for (long t : cycle) {
             Parked q = parked.get(t);
@@ -192,6 +196,26 @@ final class Engine {
 
     boolean watchdogHung(Parked p, long at, long limit) { return at - p.since > limit; }
 
+    /**
+     * At the end of the trace no task has events left, so a holder that is not parked will never free
+     * what it holds: a parked task whose wakers are all parked or finished is stuck. Returns the first
+     * cycle among the parked tasks, if any.
+     */
+    DeadlockReport endOfTrace() {
+        endOfTrace = true;
+        long[] ks = new long[parked.size()];
+        int i = 0;
+        for (var c : parked) ks[i++] = c.key;
+        java.util.Arrays.sort(ks);
+        for (long t : ks) {
+            List<Long> cycle = findCycle(t);
+            if (cycle != null) return report(cycle);
+        }
+        return null;
+    }
+
+    boolean endOfTrace;
+
     private List<Long> findCycle(long start) {
         ArrayDeque<Long> path = new ArrayDeque<>();
         Set<Long> seen = new HashSet<>();
@@ -208,6 +232,10 @@ final class Engine {
             // Sorted for a deterministic report.
             long[] ks = h.keys().toArray();
             java.util.Arrays.sort(ks);
+            // Mid-trace, a holder that is still running may free an element and wake us: that is no knot.
+            if (!endOfTrace) {
+                for (long holder : ks) if (holder != start && !parked.containsKey(holder)) { path.removeLast(); return null; }
+            }
             for (long holder : ks) {
                 if (holder == start) return new ArrayList<>(path);
                 if (!seen.contains(holder) && parked.containsKey(holder)) {

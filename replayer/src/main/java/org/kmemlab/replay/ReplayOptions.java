@@ -9,13 +9,13 @@ import java.util.Map;
  * ({@code PolicyRegistry.configure}) or, for {@code cost.<name>}, to the cost table.
  */
 public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long timelineIntervalNs, String lockFrameStyle,
-                            long hungTaskNs, long allocStallNs, String mempoolCaches, String kvmallocSites,
-                            long memoryBytes, double fragmentation, long seed) {
+                            long hungTaskNs, long allocStallNs, String mempoolCaches, String splCaches, String kvmallocSites,
+                            long memoryBytes, double fragmentation, double used, long seed) {
 
     public static ReplayOptions defaults() {
         return new ReplayOptions(20_000_000L, 50_000L, 10_000_000L, "NATIVE", 120_000_000_000L, 10_000_000_000L,
-                "", "kvmalloc_node,kvmalloc_node_noprof,__kvmalloc_node,__kvmalloc_node_noprof,xlog_cil_kvmalloc,xlog_kvmalloc",
-                0, 0.0, 1);
+                "", "", "kvmalloc_node,kvmalloc_node_noprof,__kvmalloc_node,__kvmalloc_node_noprof,xlog_cil_kvmalloc,xlog_kvmalloc",
+                0, 0.0, -1, 1);
     }
 
     /** Takes {@code replay.*} keys out of {@code set} (leaving the rest for the policy). */
@@ -36,14 +36,16 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
                     num(m.remove("hungTaskNs"), d.hungTaskNs),
                     num(m.remove("allocStallNs"), d.allocStallNs),
                     m.containsKey("mempoolCaches") ? m.remove("mempoolCaches") : d.mempoolCaches,
+                    m.containsKey("splCaches") ? m.remove("splCaches") : d.splCaches,
                     m.containsKey("kvmallocSites") ? m.remove("kvmallocSites") : d.kvmallocSites,
                     num(m.remove("memoryBytes"), d.memoryBytes),
                     m.containsKey("fragmentation") ? Double.parseDouble(m.remove("fragmentation")) : d.fragmentation,
+                    m.containsKey("used") ? Double.parseDouble(m.remove("used")) : d.used,
                     num(m.remove("seed"), d.seed));
             if (!m.isEmpty()) {
                 throw new IllegalArgumentException("unknown replay knob(s) " + m.keySet() + "; known: gracePeriodNs, kworkerLatencyNs, "
-                        + "timelineIntervalNs, lockFrameStyle (NATIVE|PV|PV_DEBUG), hungTaskNs, allocStallNs, mempoolCaches, "
-                        + "kvmallocSites, memoryBytes, fragmentation, seed");
+                        + "timelineIntervalNs, lockFrameStyle (NATIVE|PV|PV_DEBUG), hungTaskNs, allocStallNs, mempoolCaches, splCaches, "
+                        + "kvmallocSites, memoryBytes, fragmentation, used (fraction of memory in reclaimable use at start), seed");
             }
             r.lockFrames();
             return r;

@@ -47,7 +47,8 @@ import com.carrotsearch.hppc.LongLongHashMap;
  * {@code summary.json}. See replayer/README.md for the event classification and the engine's design.
  */
 public final class Replayer {
-    static final int ROUTE_KMALLOC = 1, ROUTE_KVMALLOC = 2, ROUTE_CACHE = 3, ROUTE_MEMPOOL = 4;
+    static final int ROUTE_KMALLOC = 1, ROUTE_KVMALLOC = 2, ROUTE_CACHE = 3, ROUTE_MEMPOOL = 4, ROUTE_SPL = 5;
+    private final Map<Long, org.kmemlab.alloc.spl.SplCache> splOf = new HashMap<>();
     private static final String INITIAL = "[initial state]";
 
     private final Path trace;
@@ -69,12 +70,15 @@ public final class Replayer {
     private final List<Mempool> poolList = new ArrayList<>();
     private final java.util.Set<String> mempoolCaches = new java.util.HashSet<>();
     private final java.util.Set<String> kvmallocSites = new java.util.HashSet<>();
+    private final Map<String, Integer> splSizes = new HashMap<>();
+    private final Map<String, org.kmemlab.alloc.spl.SplCache> splCaches = new TreeMap<>();
     private CacheNameResolver resolver;
     private TableWriter requests;
     private TraceWriter events;
     private ReplayContext current;
     private final Summary sum = new Summary();
     private long nextSample;
+    private long lastT;
     private TableWriter timeline;
     private LongHashSet derivedRows = new LongHashSet();
     private final TraceEvent ev = new TraceEvent();
@@ -99,6 +103,11 @@ public final class Replayer {
         this.cfg = PolicyRegistry.configure(policy, rest);
         for (String s : opts.kvmallocSites().split(",")) if (!s.isBlank()) kvmallocSites.add(s.trim());
         for (String s : opts.mempoolCaches().split(",")) if (!s.isBlank()) mempoolCaches.add(s.trim());
+        for (String s : opts.splCaches().split(",")) {
+            if (s.isBlank()) continue;
+            String[] kv = s.trim().split(":");
+            splSizes.put(kv[0], kv.length > 1 ? Integer.parseInt(kv[1]) : 0);
+        }
         if (cfg.btrfsExtentStateAlloc() == UpperConfig.ExtentStateAlloc.MEMPOOL) {
             mempoolCaches.add("extent_state");
             mempoolCaches.add("btrfs_extent_state");
@@ -150,8 +159,18 @@ public final class Replayer {
                     }
                 }
             }
+            // Wake-ups from the last events are due now; only then is a still-parked task really stuck.
+            long settled = lastT;
+            for (long f : engine.cpuFree) settled = Math.max(settled, f);
+            if (engine.deadlock == null) engine.runDueUntil(settled, () -> false, null);
+            if (engine.deadlock == null) engine.deadlock = engine.endOfTrace();
             if (engine.deadlock == null) {
-                engine.runDueUntil(Long.MAX_VALUE, () -> false, null);
+                // Parked tasks retry at their timeouts; bound the tail by the hung-task watchdog.
+                engine.runDueUntil(lastT + opts.hungTaskNs(), () -> false, null);
+                if (engine.hasActions() && !engine.parked.isEmpty()) {
+                    engine.watchdog.add(String.format("forward progress: %d task(s) still blocked %.0f s after the last event",
+                            engine.parked.size(), opts.hungTaskNs() / 1e9));
+                }
             }
             sample(Long.MAX_VALUE);
         }
@@ -192,6 +211,7 @@ public final class Replayer {
         } else {
             MachineBuilder.Params p = new MachineBuilder.Params().cpus(nrCpus).era(cfg.era()).seed(opts.seed())
                     .fragmentation(opts.fragmentation());
+            if (opts.used() >= 0) p.used(opts.used());
             if (opts.memoryBytes() > 0) p.totalBytes(opts.memoryBytes());
             pages = MachineBuilder.fromParams(p);
         }
@@ -216,6 +236,7 @@ public final class Replayer {
             return;
         }
         long t = e.tsNs - t0;
+        lastT = Math.max(lastT, t);
         if (t >= nextSample) sample(t);
         engine.runDueUntil(t, () -> false, null);
         long task = taskOf(e);
@@ -373,6 +394,14 @@ public final class Replayer {
                 return route == ROUTE_KMALLOC ? slab.ksize(addr) : size;
             }
             case CACHE_ALLOC -> {
+                if (e.cache != null && splSizes.containsKey(e.cache)) {
+                    org.kmemlab.alloc.spl.SplCache sc = spl(e);
+                    long addr = sc.alloc(ctx, g);
+                    if (addr == 0) return FAIL;
+                    remember(e.ptr, addr, ROUTE_SPL, 0, ctx.task);
+                    splOf.put(e.ptr, sc);
+                    return e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq;
+                }
                 SlubCache c = cacheFor(ctx, e);
                 Mempool pool = mempoolCaches.contains(c.name) ? pool(ctx, c) : null;
                 long addr = pool != null ? pool.alloc(ctx, g) : c.alloc(ctx, g);
@@ -400,6 +429,7 @@ public final class Replayer {
                 int route = (int) (meta & 0xff);
                 SlubCache c = objCache.remove(e.ptr);
                 switch (route) {
+                    case ROUTE_SPL -> splOf.remove(e.ptr).free(ctx, addr);
                     case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
                     case ROUTE_MEMPOOL -> {
                         Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));
@@ -489,6 +519,15 @@ public final class Replayer {
             c = upper.slab.createCacheWithSize(name, size, 0);
         }
         return c;
+    }
+
+    /** An SPL cache for a cache name listed in replay.splCaches (name:objsize), created on first use. */
+    private org.kmemlab.alloc.spl.SplCache spl(TraceEvent e) {
+        return splCaches.computeIfAbsent(e.cache, n -> {
+            int size = splSizes.get(n);
+            if (size <= 0) size = (int) Math.max(8, e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq);
+            return upper.createSplCache(n, size, 0);
+        });
     }
 
     private Mempool pool(ReplayContext ctx, SlubCache c) {
@@ -658,6 +697,10 @@ public final class Replayer {
         pools.forEach((k, v) -> mp.put(k, Map.of("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
                 "waits", v.statWaits, "failed", v.statFailed)));
         m.put("mempools", mp);
+        Map<String, Object> sp = new LinkedHashMap<>();
+        splCaches.forEach((k, v) -> sp.put(k, Map.of("emergency_allocs", v.statEmergencyAllocs, "emergency_max", v.objEmergencyMax,
+                "emergency_end", v.emergencyCount(), "grow_waits", v.statGrowWaits, "grow_timeouts", v.statGrowTimeouts)));
+        m.put("spl_caches", sp);
         List<Map<String, Object>> stuck = new ArrayList<>();
         List<Long> ts = new ArrayList<>();
         for (var c : engine.parked) ts.add(c.key);

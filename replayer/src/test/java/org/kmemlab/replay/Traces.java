@@ -1,0 +1,123 @@
+package org.kmemlab.replay;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+
+import org.kmemlab.trace.EventNames;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceSchema;
+import org.kmemlab.trace.TraceWriter;
+
+/** Small traces written event by event for the replayer's scenario tests. */
+final class Traces {
+    private final TraceWriter w;
+    private final TraceEvent e = new TraceEvent();
+
+    Traces(Path p) throws IOException {
+        w = new TraceWriter(p, Map.of(TraceSchema.META_SOURCE_FORMAT, "generated"), TraceWriter.Compression.NONE);
+    }
+
+    private TraceEvent base(long ts, int cpu, int pid, String comm, String event) {
+        e.clear();
+        e.ts(ts).cpu(cpu).pid(pid).tid(pid);
+        e.comm = comm;
+        e.event = event;
+        return e;
+    }
+
+    Traces kmalloc(long ts, int cpu, int pid, long ptr, long size, String site) {
+        base(ts, cpu, pid, "task" + pid, EventNames.KMALLOC).ptr(ptr).bytesReq(size).bytesAlloc(size).gfpFlags(0xcc0);
+        e.gfp = "GFP_KERNEL";
+        e.callSite = site + "+0x10";
+        e.callSiteFn = site;
+        w.accept(e);
+        return this;
+    }
+
+    Traces kfree(long ts, int cpu, int pid, long ptr) {
+        base(ts, cpu, pid, "task" + pid, EventNames.KFREE).ptr(ptr);
+        e.callSiteFn = "kfree_caller";
+        w.accept(e);
+        return this;
+    }
+
+    Traces cacheAlloc(long ts, int cpu, int pid, String cache, long ptr, long size, long gfp, String gfpName) {
+        base(ts, cpu, pid, "task" + pid, EventNames.KMEM_CACHE_ALLOC).ptr(ptr).bytesReq(size).bytesAlloc(size).gfpFlags(gfp);
+        e.gfp = gfpName;
+        e.cache = cache;
+        e.callSiteFn = "alloc_" + cache;
+        w.accept(e);
+        return this;
+    }
+
+    Traces cacheFree(long ts, int cpu, int pid, String cache, long ptr) {
+        base(ts, cpu, pid, "task" + pid, EventNames.KMEM_CACHE_FREE).ptr(ptr);
+        e.cache = cache;
+        e.callSiteFn = "free_" + cache;
+        w.accept(e);
+        return this;
+    }
+
+    Traces pageAlloc(long ts, int cpu, int pid, long pfn, int order, long gfp, String gfpName) {
+        base(ts, cpu, pid, "task" + pid, EventNames.MM_PAGE_ALLOC).pfn(pfn).order(order).migratetype(0).gfpFlags(gfp);
+        e.gfp = gfpName;
+        w.accept(e);
+        return this;
+    }
+
+    Traces pageFree(long ts, int cpu, int pid, long pfn, int order) {
+        base(ts, cpu, pid, "task" + pid, EventNames.MM_PAGE_FREE).pfn(pfn).order(order);
+        w.accept(e);
+        return this;
+    }
+
+    void close() throws IOException { w.close(); }
+
+    /** A seeded random workload: several CPUs and tasks allocating and freeing objects and pages. */
+    /** Returns how many events were written. */
+    static int random(Path p, int events, long seed) throws IOException {
+        Random r = new Random(seed);
+        Traces t = new Traces(p);
+        long[] live = new long[4096];
+        String[] liveCache = new String[4096];
+        int n = 0;
+        int written = 0;
+        long ts = 1_000_000_000L;
+        long nextPtr = 0xffff888100000000L;
+        String[] caches = {"dentry", "filp", "buffer_head", "vm_area_struct"};
+        for (int i = 0; i < events; i++) {
+            written++;
+            ts += r.nextInt(3000);
+            int cpu = r.nextInt(4);
+            int pid = 100 + r.nextInt(12);
+            int k = r.nextInt(10);
+            if (n > 0 && (k < 4 || n == live.length)) {
+                int j = r.nextInt(n);
+                if (liveCache[j] == null) t.kfree(ts, cpu, pid, live[j]); else t.cacheFree(ts, cpu, pid, liveCache[j], live[j]);
+                live[j] = live[--n];
+                liveCache[j] = liveCache[n];
+            } else if (k < 7) {
+                long ptr = nextPtr += 64;
+                t.kmalloc(ts, cpu, pid, ptr, 8 + r.nextInt(3000), "site_" + r.nextInt(6));
+                live[n] = ptr;
+                liveCache[n++] = null;
+            } else if (k < 9) {
+                long ptr = nextPtr += 256;
+                String c = caches[r.nextInt(caches.length)];
+                t.cacheAlloc(ts, cpu, pid, c, ptr, 192, 0xcc0, "GFP_KERNEL");
+                live[n] = ptr;
+                liveCache[n++] = c;
+            } else {
+                long pfn = 0x100000 + 8L * i;
+                int o = r.nextInt(3);
+                t.pageAlloc(ts, cpu, pid, pfn, o, 0xcc0, "GFP_KERNEL");
+                t.pageFree(ts + 500, cpu, pid, pfn, o);
+                written++;
+            }
+        }
+        t.close();
+        return written;
+    }
+}
