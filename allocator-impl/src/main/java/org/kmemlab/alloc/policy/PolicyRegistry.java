@@ -37,7 +37,8 @@ public final class PolicyRegistry {
 
     /**
      * The configuration of policy {@code name} with {@code overrides} applied on top (knob → value).
-     * Unless set explicitly, {@code vmallocHonoursGfpForPageTables} follows the era (true only in ENOW).
+     * Unless set explicitly, {@code vmallocHonoursGfpForPageTables} follows the era (true only in ENOW)
+     * and so does {@code mempool.semantics} (E2011 → MP2011, ENOW → MPNOW, else MP2012).
      */
     public static UpperConfig configure(String name, Map<String, String> overrides) {
         PolicyPreset p = byName(name);
@@ -47,15 +48,22 @@ public final class PolicyRegistry {
                 c.kfreeRcuMinCachedObjs(), c.rcuDestroy(), c.destroyCaller(), c.vmallocHonoursGfpForPageTables());
         for (Map.Entry<String, String> e : p.orderedKnobs().entrySet()) c = Knob.byKey(e.getKey()).apply(c, e.getValue());
         boolean honoursSet = false;
+        boolean semanticsSet = p.orderedKnobs().containsKey(Knob.MEMPOOL_SEMANTICS.key);
         // era first, so that HZ-relative and era-derived values see the final era
         if (overrides.containsKey("era")) c = Knob.ERA.apply(c, overrides.get("era"));
         for (Map.Entry<String, String> e : new java.util.TreeMap<>(overrides).entrySet()) {
             Knob k = Knob.byKey(e.getKey());
             if (k == Knob.ERA) continue;
             if (k == Knob.VMALLOC_HONOURS_GFP) honoursSet = true;
+            if (k == Knob.MEMPOOL_SEMANTICS) semanticsSet = true;
             c = k.apply(c, e.getValue());
         }
+        // era-derived defaults (§C: vmallocHonoursGfpForPageTables "era-derived", mempool.semantics "era")
         if (!honoursSet && c.era() == KernelEra.ENOW) c = Knob.VMALLOC_HONOURS_GFP.apply(c, "true");
+        if (!semanticsSet) {
+            String sem = c.era() == KernelEra.E2011 ? "MP2011" : c.era() == KernelEra.ENOW ? "MPNOW" : "MP2012";
+            c = Knob.MEMPOOL_SEMANTICS.apply(c, sem);
+        }
         return c;
     }
 

@@ -1,7 +1,7 @@
 package org.kmemlab.alloc.slab;
 
 /**
- * pfn → slab, the model's {@code virt_to_slab()} / {@code page->slab_cache}: every page of a slab
+ * pfn → slab, the model's {@code virt_to_slab()} / {@code slab->slab_cache} ({@code mm/slab.h}): every page of a slab
  * points at it, so {@code kfree()} finds the cache from any object address in O(1). A two-level
  * array (like SPARSEMEM sections) keeps the lookup allocation-free and hash-free on the free path.
  */

@@ -209,6 +209,7 @@ public final class SlubAllocator {
 
     long allocLarge(ExecContext ctx, long size, long gfp, boolean node) {
         int order = SlabLayout.getOrder(size);
+        if (order > SlabLayout.MAX_PAGE_ORDER) return 0; // beyond KMALLOC_MAX_SIZE: the page allocator warns and fails
         if (node) {
             ctx.enter("kmalloc_large_node");
         } else {

@@ -89,6 +89,7 @@ public final class Vmalloc {
     }
 
     private long vmallocNodeRange(ExecContext ctx, long size, long gfp) {
+        if (size <= 0) return 0; // "if (!size || (size >> PAGE_SHIFT) > totalram_pages()) goto fail"
         ctx.enter("__vmalloc_node_range");
         long alignedSize = (size + SlabLayout.PAGE_SIZE - 1) & ~(long) (SlabLayout.PAGE_SIZE - 1);
         int nrPages = (int) (alignedSize / SlabLayout.PAGE_SIZE);

@@ -60,6 +60,11 @@ class PolicyRegistryTest {
         UpperConfig now = PolicyRegistry.configure("baseline", Map.of("era", "ENOW"));
         assertEquals(KernelEra.ENOW, now.era());
         assertTrue(now.vmallocHonoursGfpForPageTables(), "era-derived");
+        assertEquals(MempoolSemantics.MPNOW, now.mempoolSemantics(), "era-derived");
+        assertEquals(MempoolSemantics.MP2011, PolicyRegistry.configure("baseline", Map.of("era", "E2011")).mempoolSemantics());
+        assertEquals(MempoolSemantics.MP2012, PolicyRegistry.configure("baseline", Map.of()).mempoolSemantics());
+        assertEquals(MempoolSemantics.MP2011, PolicyRegistry.configure("btrfs-extent-mempool", Map.of("era", "ENOW")).mempoolSemantics(),
+                "the preset's explicit value wins over the era");
     }
 
     @Test

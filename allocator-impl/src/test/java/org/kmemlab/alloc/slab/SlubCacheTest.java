@@ -112,6 +112,7 @@ class SlubCacheTest {
         assertEquals(0, s.kmalloc(ctx, 100, Gfp.GFP_KERNEL));
         assertEquals(0, s.kmalloc(ctx, 100_000, Gfp.GFP_KERNEL));
         assertEquals(SlubAllocator.ZERO_SIZE_PTR, s.kmalloc(ctx, 0, Gfp.GFP_KERNEL));
+        assertEquals(0, slab.kmalloc(ctx, 8L << 20, Gfp.GFP_KERNEL), "order 11 exceeds MAX_PAGE_ORDER");
         s.kfree(ctx, SlubAllocator.ZERO_SIZE_PTR);
     }
 
