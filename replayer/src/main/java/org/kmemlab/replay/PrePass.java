@@ -20,7 +20,7 @@ import com.carrotsearch.hppc.LongHashSet;
  *
  * <p>A page allocation is a slab's (or kmalloc_large's) when its call chain passes through
  * {@code allocate_slab}/{@code new_slab}/{@code __kmalloc_large_node}, or, without chains, when it is a
- * compound allocation that the same task's slab allocation on the same CPU follows within 20 µs
+ * compound, non-movable allocation that the same task's slab allocation on the same CPU follows within 20 µs
  * (the slab tracepoint fires after the page allocation it needed). Memory here grows with live objects
  * and derived pages, not with the number of events.
  */
@@ -33,6 +33,10 @@ final class PrePass {
     /** {trace pfn, order, 1 if a batched (page cache) free}. */
     final List<long[]> pages = new ArrayList<>();
     final LongHashSet derivedRows = new LongHashSet();
+    /** Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report). */
+    final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
+    long zoneLocked, pcpuDrain, pcpRefills;
+    final java.util.Map<String, Long> pageAllocsByOrderMt = new java.util.TreeMap<>();
 
     private static final long WINDOW_NS = 20_000;
     private static final String[] SLAB_FRAMES = {"allocate_slab", "new_slab", "___slab_alloc", "__kmalloc_large_node",
@@ -45,7 +49,7 @@ final class PrePass {
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
         long[] pendRow = new long[256], pendPfn = new long[256], pendTs = new long[256];
-        int[] pendPid = new int[256];
+        int[] pendPid = new int[256], pendOrder = new int[256];
         java.util.Arrays.fill(pendRow, -1);
         TraceEvent e = new TraceEvent();
         try (TraceReader r = new TraceReader(trace)) {
@@ -63,24 +67,35 @@ final class PrePass {
                             p.derivedRows.add(pendRow[cpu]);
                             livePages.remove(pendPfn[cpu]);
                             derivedPfns.add(pendPfn[cpu]);
+                            String cache = e.cache != null ? e.cache : "kmalloc";
+                            p.slabPagesByCache.merge(cache, 1L << pendOrder[cpu], Long::sum);
                         }
                         liveObj.add(e.ptr);
                     } else if (EventNames.isSlabFree(ev)) {
                         if (e.ptr != 0 && !liveObj.remove(e.ptr)) {
                             p.objects.add(new Obj(e.ptr, EventNames.KMEM_CACHE_FREE.equals(ev) ? e.cache : null, 64));
                         }
+                    } else if (EventNames.MM_PAGE_ALLOC_ZONE_LOCKED.equals(ev)) {
+                        p.zoneLocked++;
+                        if (e.extra != null && e.extra.contains("percpu_refill=1")) p.pcpRefills++;
+                    } else if (EventNames.MM_PAGE_PCPU_DRAIN.equals(ev)) {
+                        p.pcpuDrain++;
                     } else if (EventNames.MM_PAGE_ALLOC.equals(ev)) {
+                        p.pageAllocsByOrderMt.merge(e.order + "/" + e.migratetype, 1L, Long::sum);
                         boolean slabChain = e.has(TraceEvent.F_STACK_ID) && chainHasSlab(info, e.stackId);
                         if (slabChain) {
                             p.derivedRows.add(row);
                             derivedPfns.add(e.pfn);
                         } else {
                             livePages.add(e.pfn);
-                            if (e.gfp != null && e.gfp.contains("__GFP_COMP")) {
+                            // Slab pages are compound and never movable: page-cache folios (movable, also
+                            // compound) followed by a buffer_head allocation are not a slab's.
+                            if (e.gfp != null && e.gfp.contains("__GFP_COMP") && e.migratetype != 1) {
                                 pendRow[cpu] = row;
                                 pendPfn[cpu] = e.pfn;
                                 pendPid[cpu] = e.pid;
                                 pendTs[cpu] = e.tsNs;
+                                pendOrder[cpu] = Math.max(0, e.order);
                                 continue;
                             }
                         }

@@ -79,6 +79,7 @@ public final class Replayer {
     private final Summary sum = new Summary();
     private long nextSample;
     private long lastT;
+    private final Map<String, Long> slabPagesAtStart = new HashMap<>();
     private TableWriter timeline;
     private LongHashSet derivedRows = new LongHashSet();
     private final TraceEvent ev = new TraceEvent();
@@ -571,6 +572,8 @@ public final class Replayer {
             }
         }
         for (int c = 0; c < engine.nrCpus(); c++) engine.cpuFree[c] = 0;
+        // Slabs made for the initial state are not the trace's: the fidelity report counts from here.
+        for (SlubCache c : upper.slab.caches().values()) slabPagesAtStart.put(c.name, c.statAllocSlab * c.pagesPerSlab());
     }
 
     // ---- model-produced events and the timeline ----
@@ -689,6 +692,12 @@ public final class Replayer {
         m.put("page_allocator", page);
         Map<String, Object> slab = new LinkedHashMap<>();
         slab.put("slab_pages_end", upper.slab.slabPages());
+        Map<String, Long> bySlab = new TreeMap<>();
+        for (SlubCache c : upper.slab.caches().values()) {
+            long n = c.statAllocSlab * c.pagesPerSlab() - slabPagesAtStart.getOrDefault(c.name, 0L);
+            if (n > 0) bySlab.put(c.name, n);
+        }
+        m.put("slab_pages_allocated_by_cache", bySlab);
         slab.put("rcu_barriers", engine.rcuBarriers);
         slab.put("work_items", engine.workItemsRun);
         slab.put("rcu_callbacks", engine.rcuCallbacksRun);

@@ -1,0 +1,104 @@
+package org.kmemlab.replay;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.kmemlab.trace.EventNames;
+import org.kmemlab.trace.TraceReader;
+
+/**
+ * How closely the baseline model reproduces what the kernel derived from the same requests: the trace's
+ * own slab page allocations, pcp refills and drains, page allocations by order and migratetype, and
+ * bytes_alloc of every slab allocation, each beside the model's with the ratio model/trace.
+ */
+public final class Fidelity {
+    /** One line: a metric, the trace's value, the model's, and the ratio. */
+    public record Line(String metric, double trace, double model) {
+        public double ratio() { return trace == 0 ? (model == 0 ? 1 : Double.POSITIVE_INFINITY) : model / trace; }
+    }
+
+    public final List<Line> lines = new ArrayList<>();
+
+    public static Fidelity of(Path trace, Path baselineOut) throws IOException {
+        Fidelity f = new Fidelity();
+        PrePass pre = PrePass.scan(trace);
+        // bytes_alloc of every kmalloc and kmem_cache_alloc: exact matches.
+        long total = 0, match = 0;
+        try (RootAllocator a = new RootAllocator();
+             ArrowStreamReader r = new ArrowStreamReader(Files.newInputStream(baselineOut.resolve("requests.arrow")), a)) {
+            while (r.loadNextBatch()) {
+                VectorSchemaRoot root = r.getVectorSchemaRoot();
+                VarCharVector kind = (VarCharVector) root.getVector("kind");
+                BigIntVector bt = (BigIntVector) root.getVector("bytes_alloc_trace");
+                BigIntVector bm = (BigIntVector) root.getVector("bytes_alloc_model");
+                for (int i = 0; i < root.getRowCount(); i++) {
+                    String k = new String(kind.get(i), java.nio.charset.StandardCharsets.UTF_8);
+                    if (!k.equals("kmalloc") && !k.equals("cache_alloc")) continue;
+                    total++;
+                    if (bt.get(i) == bm.get(i)) match++;
+                }
+            }
+        }
+        f.lines.add(new Line("bytes_alloc exact matches (of " + total + " slab allocations)", total, match));
+        // The model's derived events.
+        long zl = 0, refill = 0, drain = 0;
+        Map<String, Long> orderMt = new TreeMap<>();
+        try (TraceReader r = new TraceReader(baselineOut.resolve("events.arrow"))) {
+            Map<String, long[]> c = new LinkedHashMap<>();
+            r.forEach(e -> {
+                if (EventNames.MM_PAGE_ALLOC_ZONE_LOCKED.equals(e.event)) {
+                    c.computeIfAbsent("zl", k -> new long[1])[0]++;
+                    if (e.extra != null && e.extra.contains("percpu_refill=1")) c.computeIfAbsent("refill", k -> new long[1])[0]++;
+                } else if (EventNames.MM_PAGE_PCPU_DRAIN.equals(e.event)) {
+                    c.computeIfAbsent("drain", k -> new long[1])[0]++;
+                } else if (EventNames.MM_PAGE_ALLOC.equals(e.event)) {
+                    orderMt.merge(e.order + "/" + e.migratetype, 1L, Long::sum);
+                }
+            });
+            zl = c.getOrDefault("zl", new long[1])[0];
+            refill = c.getOrDefault("refill", new long[1])[0];
+            drain = c.getOrDefault("drain", new long[1])[0];
+        }
+        f.lines.add(new Line("mm_page_alloc_zone_locked", pre.zoneLocked, zl));
+        f.lines.add(new Line("  of which pcp refills (percpu_refill=1)", pre.pcpRefills, refill));
+        f.lines.add(new Line("mm_page_pcpu_drain", pre.pcpuDrain, drain));
+        Map<String, Long> keys = new TreeMap<>(pre.pageAllocsByOrderMt);
+        orderMt.keySet().forEach(k -> keys.putIfAbsent(k, 0L));
+        for (String k : keys.keySet()) {
+            f.lines.add(new Line("mm_page_alloc order/migratetype " + k, pre.pageAllocsByOrderMt.getOrDefault(k, 0L),
+                    orderMt.getOrDefault(k, 0L)));
+        }
+        Map<String, Object> sum = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readValue(baselineOut.resolve("summary.json").toFile(), Map.class);
+        Object sp = sum.get("slab_pages_allocated_by_cache");
+        if (sp instanceof Map<?, ?> m) {
+            // kmalloc events carry no cache name: compare the kmalloc caches together.
+            Map<String, Double> model = new TreeMap<>();
+            m.forEach((k, v) -> model.merge(String.valueOf(k).startsWith("kmalloc") ? "kmalloc" : String.valueOf(k),
+                    ((Number) v).doubleValue(), Double::sum));
+            for (Map.Entry<String, Long> e : pre.slabPagesByCache.entrySet()) {
+                f.lines.add(new Line("slab pages allocated: " + e.getKey(), e.getValue(), model.getOrDefault(e.getKey(), 0.0)));
+            }
+        }
+        return f;
+    }
+
+    public void print(PrintStream out) {
+        out.printf("%-60s %14s %14s %9s%n", "metric", "trace", "model", "model/trace");
+        for (Line l : lines) {
+            out.printf("%-60s %14.0f %14.0f %9.3f%n", l.metric(), l.trace(), l.model(), l.ratio());
+        }
+    }
+}
