@@ -52,6 +52,14 @@ public final class DemoCommand implements Callable<Integer> {
         CommandLine cl = Main.commandLine();
         cl.execute("stat", "--caller", "-s", "bytes,hit", "-l", "10", trace.toString());
         System.out.println();
+        System.out.println("== replay under every policy (each on its own thread, deterministic)");
+        List<String> policies = new java.util.ArrayList<>();
+        for (var p : org.kmemlab.alloc.policy.PolicyRegistry.all()) policies.add(p.id);
+        Path replay = out.resolve("replay");
+        Map<String, Map<String, Object>> res = org.kmemlab.replay.MultiReplay.run(trace, policies, Map.of(), replay,
+                Runtime.getRuntime().availableProcessors());
+        ReplayCommand.print(System.out, res, replay);
+        System.out.println();
         System.out.println("Next: kmemlab sql " + trace + " \"SELECT cache, count(*) FROM events WHERE cache IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"");
         return 0;
     }
