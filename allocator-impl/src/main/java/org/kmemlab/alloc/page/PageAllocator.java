@@ -44,6 +44,8 @@ public final class PageAllocator implements PageProvider {
     final int[] cpuToNode;
     /** zonelists[node][highest_zoneidx]: local zones downwards, then the other nodes'. */
     Zone[][][] zonelists;
+    /** alloc_flags_nofragment()'s ALLOC_NOFRAGMENT per [node][highest_zoneidx] (a property of the zonelist). */
+    int[][] nofragment;
     final Vmscan vmscan;
     final Compaction compaction;
     final List<Shrinker> shrinkers = new ArrayList<>();
@@ -112,6 +114,9 @@ public final class PageAllocator implements PageProvider {
                 zonelists[n][hi] = zl.toArray(new Zone[0]);
             }
         }
+        nofragment = new int[nrNodes][NR_ZONES];
+        for (int n = 0; n < nrNodes; n++)
+            for (int hi = 0; hi < NR_ZONES; hi++) nofragment[n][hi] = allocFlagsNofragment(zonelists[n][hi], 0);
     }
 
     // ================================================================ configuration and inspection
@@ -187,7 +192,7 @@ public final class PageAllocator implements PageProvider {
             throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
                     + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
         if (mem.kind[p] == K_PAGECACHE) vmscan.lruDel(mem.zoneOf(p), p);
-        freePagesInternal(ctx, p, order);
+        freePagesInternal(ctx, costs(ctx), zones[mem.blockZone[p >>> PAGEBLOCK_ORDER]], p, order);
     }
 
     @Override
@@ -228,8 +233,9 @@ public final class PageAllocator implements PageProvider {
         } else {
             int mt = Gfp.migratetype(gfp);
             int highest = gfpZone(gfp);
-            Zone[] zl = zonelists[nodeOfCpu(ctx.cpu())][highest];
-            int allocFlags = ALLOC_WMARK_LOW | allocFlagsNofragment(zl, gfp);
+            int node = cpuToNode[ctx.cpu()];
+            Zone[] zl = zonelists[node][highest];
+            int allocFlags = ALLOC_WMARK_LOW | (int) (gfp & Gfp.KSWAPD_RECLAIM) | nofragment[node][highest];
             if ((gfp & Gfp.FAST_TRY) != 0) {
                 pfn = fastTry(ctx, c, order, mt, zl, out);
             } else {
@@ -433,15 +439,18 @@ public final class PageAllocator implements PageProvider {
 
     /** Frees a block the model owns (already unlinked from any LRU). */
     void freePagesInternal(ExecContext ctx, int pfn, int order) {
-        PageCosts c = costs(ctx);
-        Zone z = mem.zoneOf(pfn);
+        freePagesInternal(ctx, costs(ctx), mem.zoneOf(pfn), pfn, order);
+    }
+
+    /** {@code __free_pages()} → {@code free_unref_page()} for pcp orders, else {@code __free_pages_ok()}. */
+    void freePagesInternal(ExecContext ctx, PageCosts c, Zone z, int pfn, int order) {
         if (shrinkerDepth > 0) reclaimedSlab += 1L << order;
         mem.flags[pfn] = 0;
         ctx.enter("__free_pages");
         events.pageFree(pfn, order);
         z.statFrees++;
-        PerCpuPages pcp = z.pcp[Math.floorMod(ctx.cpu(), nrCpus)];
-        int mt = mem.pageblockMigratetype(pfn);
+        PerCpuPages pcp = z.pcp[ctx.cpu()];
+        int mt = mem.blockMt[pfn >>> PAGEBLOCK_ORDER];
         if (pcp.allowedOrder(order) && mt != MT_ISOLATE) {
             ctx.enter("free_unref_page");
             if (mt >= MT_PCPTYPES) mt = MT_MOVABLE; // highatomic pages are cached on the movable list
