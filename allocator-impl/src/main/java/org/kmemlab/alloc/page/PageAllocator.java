@@ -453,8 +453,9 @@ public final class PageAllocator implements PageProvider {
         int mt = mem.blockMt[pfn >>> PAGEBLOCK_ORDER];
         if (pcp.allowedOrder(order) && mt != MT_ISOLATE) {
             ctx.enter("free_unref_page");
-            if (mt >= MT_PCPTYPES) mt = MT_MOVABLE; // highatomic pages are cached on the movable list
-            int li = PerCpuPages.pindex(mt, order);
+            // highatomic pages are cached on the movable list but remember their type
+            // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
+            int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
             mem.setHead(pfn, order, S_PCP, (byte) mt);
             mem.listAddHead(pcp.head, pcp.tail, li, pfn);
             pcp.listPages[li] += 1 << order;
@@ -499,7 +500,7 @@ public final class PageAllocator implements PageProvider {
             count -= 1 << order;
             // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
             int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind[p];
-            if (mt == MT_ISOLATE || mt >= MT_PCPTYPES && !eraNow) mt = mem.pageblockMigratetype(p);
+            if (mem.pageblockMigratetype(p) == MT_ISOLATE) mt = MT_ISOLATE;
             events.pcpuDrain(z, p, order, mt);
             buddy.freeOnePage(z, p, order, mt);
             blocks++;
