@@ -97,11 +97,29 @@ class SlowPathTest {
         assertTrue(pa.kswapdPending(0));
         assertTrue(ctx.profile().inclusive("shrink_node") > 0);
         assertTrue(ctx.profile().get("__alloc_pages_nodemask;__alloc_pages_slowpath;__alloc_pages_direct_reclaim;__perform_reclaim;try_to_free_pages") > 0);
-        // kswapd writes dirty pages back (they complete later) and reclaims to the high watermark
+        // kswapd reclaims clean pages from the LRU tail until a zone meets its high watermark
         SimpleExecContext kswapd = new SimpleExecContext(1, 99, ctx.costs());
         long r = pa.kswapd(kswapd, 0);
         assertTrue(r > 0);
-        assertTrue(Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_NORMAL, 0, false) || pa.vmscan().pagesWrittenBack >= 0);
+        assertFalse(pa.kswapdPending(0));
+        assertTrue(pa.vmscan().pgdatBalanced(0, 0, ZONE_NORMAL));
+        assertEquals(0, z.writebackPages());
+        // with nothing clean left, kswapd starts writeback on the dirty pages (direct reclaim only rotated
+        // them); it frees nothing until the I/O completes 10 ms later
+        pa.vmscan().dirtyPages(z, (int) z.filePages());
+        for (Zone zz : pa.zones()) pa.vmscan().dirtyPages(zz, (int) zz.filePages());
+        while (pa.allocPages(kswapd, 0, FILL_MOVABLE) >= 0) { }
+        pa.drainAllPages(kswapd);
+        assertFalse(pa.vmscan().pgdatBalanced(0, 0, ZONE_NORMAL));
+        pa.wakeupKswapd(kswapd, pa.costs(kswapd), z, Gfp.GFP_KERNEL, 0, ZONE_NORMAL);
+        assertEquals(0, pa.kswapd(kswapd, 0));
+        long wb = 0;
+        for (Zone zz : pa.zones()) wb += zz.writebackPages();
+        assertTrue(wb > 0, "kswapd started no writeback");
+        assertEquals(0, pa.vmscan().completeWriteback(kswapd));
+        kswapd.advance(10_000_000L);
+        assertEquals(wb, pa.vmscan().completeWriteback(kswapd));
+        assertTrue(pa.kswapd(kswapd, 0) > 0, "written-back pages are clean and reclaimable");
         pa.checkInvariants();
     }
 
@@ -268,6 +286,62 @@ class SlowPathTest {
         assertEquals(-1, full.alloc(ctx, 0, Gfp.GFP_KERNEL | Gfp.RETRY_MAYFAIL, out));
         assertFalse(out.took(AllocOutcome.PATH_OOM));
         assertEquals(FailReason.RETRIES_EXHAUSTED, out.reason);
+    }
+
+    @Test
+    void highOrderAtomicAllocationsReserveAHighatomicPageblock() {
+        for (KernelEra era : new KernelEra[]{KernelEra.E2020, KernelEra.ENOW}) {
+            PageAllocator pa = machine(era, 64L << 20);
+            SimpleExecContext ctx = new SimpleExecContext();
+            // only the slow path grants ALLOC_HARDER / ALLOC_HIGHATOMIC: fill to the min watermark first
+            while (pa.allocPages(ctx, 0, (Gfp.GFP_KERNEL & ~Gfp.RECLAIM) | Gfp.NOWARN) >= 0) { }
+            long gfp = era == KernelEra.E2020 ? Gfp.GFP_ATOMIC | Gfp.ATOMIC : Gfp.GFP_ATOMIC;
+            long pfn = pa.allocPages(ctx, 2, gfp);
+            assertTrue(pfn >= 0);
+            Zone z = pa.mem().zoneOf(pfn);
+            // reserve_highatomic_pageblock: the pageblock of the page becomes HighAtomic, its free pages move
+            assertEquals(MT_HIGHATOMIC, pa.mem().pageblockMigratetype(pfn), era.toString());
+            assertEquals(PAGEBLOCK_PAGES, z.reservedHighatomic());
+            assertTrue(z.nrFree(2, MT_HIGHATOMIC) + z.nrFree(3, MT_HIGHATOMIC) + z.nrFree(4, MT_HIGHATOMIC) > 0);
+            // the reserve is unusable for ordinary watermark checks: free - 512
+            long mark = z.freePages() - PAGEBLOCK_PAGES;
+            assertFalse(Watermarks.zoneWatermarkOk(z, 0, mark, ZONE_NORMAL, 0, era == KernelEra.ENOW));
+            assertTrue(Watermarks.zoneWatermarkOk(z, 0, mark - 1, ZONE_NORMAL, 0, era == KernelEra.ENOW));
+            pa.checkInvariants();
+        }
+    }
+
+    @Test
+    void noioScopeOfTheTaskDisablesCompaction() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        checkerboard(pa, ctx);
+        // memalloc_noio_save(): the task's scope strips __GFP_IO|__GFP_FS from GFP_KERNEL
+        SimpleExecContext noio = new SimpleExecContext(0, 7, ctx.costs()).scope(Gfp.IO | Gfp.FS);
+        AllocOutcome out = new AllocOutcome();
+        pa.alloc(noio, 4, Gfp.GFP_KERNEL | Gfp.NORETRY | Gfp.NOWARN, out);
+        assertEquals(CompactResult.SKIPPED, out.lastCompactResult);
+        assertEquals(0, noio.profile().inclusive("compact_zone"));
+        // without the scope the same request runs compact_zone
+        out = new AllocOutcome();
+        pa.alloc(ctx, 4, Gfp.GFP_KERNEL | Gfp.NORETRY | Gfp.NOWARN, out);
+        assertTrue(ctx.profile().inclusive("compact_zone") > 0);
+    }
+
+    @Test
+    void currentEraCachesOrder2OnPcpListsButFiveTenDoesNot() {
+        PageAllocator now = machine(KernelEra.ENOW, 512L << 20), old = machine(KernelEra.E2020, 512L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        AllocOutcome out = new AllocOutcome();
+        assertTrue(now.alloc(ctx, 2, Gfp.GFP_KERNEL, out) >= 0);
+        assertTrue(out.took(AllocOutcome.PATH_PCP_REFILL));
+        Zone z = out.zone;
+        // nr_pcp_alloc for order 2: batch 31 >> 2 = 7 blocks of 4 pages; one handed out
+        assertEquals(6 * 4, z.pcp(0).listPages(MT_UNMOVABLE, 2));
+        out = new AllocOutcome();
+        assertTrue(old.alloc(ctx, 2, Gfp.GFP_KERNEL, out) >= 0);
+        assertTrue(out.took(AllocOutcome.PATH_BUDDY));
+        assertFalse(out.took(AllocOutcome.PATH_PCP));
     }
 
     @Test
