@@ -62,6 +62,19 @@ class SnapshotPrintTest {
     }
 
     @Test
+    void moreCpusThanTheSnapshotShows() throws Exception {
+        PageAllocator pa = MachineBuilder.fromSnapshot(MachineSnapshot.load(fixture()), KernelEra.ENOW, 8);
+        assertEquals(8, pa.nrCpus());
+        Zone normal = pa.zone(0, PageConst.ZONE_NORMAL);
+        assertEquals(19031, normal.pcp(1).count());
+        assertEquals(0, normal.pcp(7).count());
+        assertEquals(63, normal.pcp(7).batch());
+        assertTrue(pa.allocPages(new org.kmemlab.alloc.core.SimpleExecContext(7, 1, new org.kmemlab.alloc.core.CostTable()), 0,
+                org.kmemlab.alloc.core.Gfp.GFP_KERNEL) >= 0);
+        pa.checkInvariants();
+    }
+
+    @Test
     void consistentBuddyinfoIsReproducedByteForByte() throws Exception {
         // buddyinfo alone (no pagetypeinfo): every free block Movable, the file reproduced exactly
         MachineSnapshot snap = new MachineSnapshot();
