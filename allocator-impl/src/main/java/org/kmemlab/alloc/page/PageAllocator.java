@@ -577,6 +577,9 @@ public final class PageAllocator implements PageProvider {
         out.path |= AllocOutcome.PATH_SLOWPATH;
         boolean canDirectReclaim = Gfp.allowBlocking(gfp);
         boolean costly = order > PAGE_ALLOC_COSTLY_ORDER;
+        // current kernels test gfp_compaction_allowed() up front and never enter compaction without
+        // __GFP_IO; 5.10 enters try_to_compact_pages and returns COMPACT_SKIPPED there
+        boolean canCompact = !eraNow || (gfp & Gfp.IO) != 0;
         int compactPriority = INIT_COMPACT_PRIORITY;
         CompactResult compactResult = CompactResult.SKIPPED;
         int[] compactionRetries = {0};
@@ -593,7 +596,7 @@ public final class PageAllocator implements PageProvider {
 
         // Costly and unmovable high-order requests try compaction before reclaim: there are likely
         // enough base pages, they are just scattered.
-        if (canDirectReclaim && (costly || (order > 0 && mt != MT_MOVABLE)) && gfpPfmemallocFlags(ctx, gfp) == 0) {
+        if (canDirectReclaim && canCompact && (costly || (order > 0 && mt != MT_MOVABLE)) && gfpPfmemallocFlags(ctx, gfp) == 0) {
             pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, INIT_COMPACT_PRIORITY, out);
             compactResult = out.lastCompactResult;
             if (pfn >= 0) return gotPage(ctx, pfn);
@@ -611,7 +614,8 @@ public final class PageAllocator implements PageProvider {
             if ((allocFlags & ALLOC_KSWAPD) != 0) wakeAllKswapds(ctx, c, order, gfp, zl, highest, out);
             int reserveFlags = gfpPfmemallocFlags(ctx, gfp);
             if (reserveFlags != 0) {
-                allocFlags = reserveFlags | (allocFlags & ALLOC_CMA);
+                // 5.10 current_alloc_flags(gfp, reserve_flags) drops ALLOC_KSWAPD; current kernels keep it
+                allocFlags = reserveFlags | (allocFlags & ALLOC_CMA) | (eraNow ? allocFlags & ALLOC_KSWAPD : 0);
                 out.path |= AllocOutcome.PATH_NO_WATERMARKS;
             }
             pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
@@ -625,12 +629,17 @@ public final class PageAllocator implements PageProvider {
             if (pfn >= 0) return gotPage(ctx, pfn);
             long didSomeProgress = progress[0];
 
-            pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, compactPriority, out);
-            if (out.lastCompactResult != null) compactResult = out.lastCompactResult;
-            if (pfn >= 0) return gotPage(ctx, pfn);
+            if (canCompact) {
+                pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, compactPriority, out);
+                if (out.lastCompactResult != null) compactResult = out.lastCompactResult;
+                if (pfn >= 0) return gotPage(ctx, pfn);
+            } else {
+                out.lastCompactResult = compactResult = CompactResult.SKIPPED;
+            }
 
             if ((gfp & Gfp.NORETRY) != 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.NORETRY, canDirectReclaim);
-            if (costly && (gfp & Gfp.RETRY_MAYFAIL) == 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.COSTLY, canDirectReclaim);
+            if (costly && (!canCompact || (gfp & Gfp.RETRY_MAYFAIL) == 0))
+                return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.COSTLY, canDirectReclaim);
 
             int[] npl = {noProgressLoops};
             boolean retryReclaim = shouldReclaimRetry(ctx, c, gfp, order, zl, highest, mt, allocFlags, didSomeProgress > 0, npl);
@@ -638,7 +647,7 @@ public final class PageAllocator implements PageProvider {
             if (retryReclaim) continue;
 
             int[] prio = {compactPriority};
-            if (didSomeProgress > 0 && shouldCompactRetry(order, compactResult, prio, compactionRetries)) {
+            if (didSomeProgress > 0 && canCompact && shouldCompactRetry(order, compactResult, prio, compactionRetries)) {
                 compactPriority = prio[0];
                 continue;
             }
