@@ -6,7 +6,7 @@ package org.kmemlab.alloc.page;
  */
 public enum FailReason {
     NONE,
-    /** {@code __GFP_FAST_TRY}: this CPU's pcp list was empty (the RFC never takes zone->lock). */
+    /** {@code __GFP_FAST_TRY}: no eligible zone had a page on this CPU's pcp lists (the RFC never takes zone->lock). */
     PCP_EMPTY,
     /** No direct reclaim allowed (GFP_NOWAIT/GFP_ATOMIC): failed after the MIN-watermark pass. */
     NO_DIRECT_RECLAIM,

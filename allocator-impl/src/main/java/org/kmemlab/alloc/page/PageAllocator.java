@@ -237,7 +237,7 @@ public final class PageAllocator implements PageProvider {
             Zone[] zl = zonelists[node][highest];
             int allocFlags = ALLOC_WMARK_LOW | (int) (gfp & Gfp.KSWAPD_RECLAIM) | nofragment[node][highest];
             if ((gfp & Gfp.FAST_TRY) != 0) {
-                pfn = fastTry(ctx, c, order, mt, zl, out);
+                pfn = fastTry(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
             } else {
                 pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
                 if (pfn < 0) {
@@ -271,24 +271,37 @@ public final class PageAllocator implements PageProvider {
     }
 
     /**
-     * __GFP_FAST_TRY (2020 RFC): this CPU's pcp list of the first zone that has one, or fail. Never takes
-     * zone->lock and never refills, so it is safe under a raw spinlock.
+     * __GFP_FAST_TRY (2020 RFC, allocator-model.md §B.13 BN-FASTTRY): {@code get_page_from_freelist()} with the
+     * usual LOW watermark check per zone, but {@code rmqueue_pcplist()} only scans this CPU's pcp lists from
+     * the requested migratetype up to MIGRATE_PCPTYPES-1 and never calls {@code rmqueue_bulk()}, and there is
+     * no slow path. In 5.10, {@code rmqueue()}'s exit still wakes kswapd on a boosted zone (a waitqueue
+     * spinlock the RFC did not remove); current kernels need ALLOC_KSWAPD for that.
      */
-    long fastTry(ExecContext ctx, PageCosts c, int order, int mt, Zone[] zl, AllocOutcome out) {
+    long fastTry(ExecContext ctx, PageCosts c, long gfp, int order, int mt, Zone[] zl, int highest, int allocFlags, AllocOutcome out) {
         ctx.enter("get_page_from_freelist");
         out.freelistPasses++;
         long pfn = -1;
         for (Zone z : zl) {
             ctx.charge(c.zoneCheck);
+            if (!Watermarks.zoneWatermarkFast(z, order, z.watermark(WMARK_LOW), highest, allocFlags, gfp, eraNow)) continue;
             PerCpuPages pcp = z.pcp[ctx.cpu()];
-            if (!pcp.allowedOrder(order)) break;
-            int li = PerCpuPages.pindex(mt, order);
-            int p = pcp.head[li];
-            if (p < 0) continue;
-            pfn = pcpPop(ctx, c, z, pcp, li, order);
-            out.zone = z;
-            out.path |= AllocOutcome.PATH_PCP;
-            break;
+            if (!pcp.allowedOrder(order)) continue;
+            ctx.enter("rmqueue");
+            for (int t = mt; t < MT_PCPTYPES && pfn < 0; t++) {
+                int li = PerCpuPages.pindex(t, order);
+                if (pcp.head[li] >= 0) pfn = pcpPop(ctx, c, z, pcp, li, order);
+            }
+            if (z.boostedWatermark && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
+                z.boostedWatermark = false;
+                wakeupKswapd(ctx, c, z, gfp, 0, z.type);
+            }
+            ctx.exit();
+            if (pfn >= 0) {
+                prepNewPage(ctx, c, (int) pfn, order, gfp);
+                out.zone = z;
+                out.path |= AllocOutcome.PATH_PCP;
+                break;
+            }
         }
         if (pfn < 0) out.reason = FailReason.PCP_EMPTY;
         ctx.exit();

@@ -193,6 +193,15 @@ class WorkedExamplesTest {
         out = new AllocOutcome();
         assertTrue(pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.MOVABLE | Gfp.FAST_TRY, out) >= 0);
         assertEquals(1, ctx.locksTaken().size());
+        // an unmovable FAST_TRY scans the lists from Unmovable up to the last pcp type, so it finds the
+        // movable pages too; a reclaimable one scans Reclaimable only and fails
+        int pcpBefore = z.pcp(1).count();
+        out = new AllocOutcome();
+        assertTrue(pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.FAST_TRY, out) >= 0);
+        assertEquals(pcpBefore - 1, z.pcp(1).count());
+        out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.RECLAIMABLE | Gfp.FAST_TRY, out));
+        assertEquals(1, ctx.locksTaken().size());
     }
 
     // ------------------------------------------------------------------ fragmentation index and extfrag
