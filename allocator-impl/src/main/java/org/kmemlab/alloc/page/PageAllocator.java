@@ -717,13 +717,26 @@ public final class PageAllocator implements PageProvider {
         out.path |= AllocOutcome.PATH_KSWAPD_WOKEN;
     }
 
-    /** {@code wakeup_kswapd()}: records the request; the replayer runs {@link #kswapd}. */
+    /**
+     * {@code wakeup_kswapd()}: a node that is balanced for the request (and not boosted) is left alone;
+     * non-blocking requests then poke kcompactd instead. Otherwise the request is recorded and kswapd is
+     * woken through its waitqueue (a spinlock_t); the replayer runs {@link #kswapd}.
+     */
     void wakeupKswapd(ExecContext ctx, PageCosts c, Zone z, long gfp, int order, int highest) {
         ctx.enter("wakeup_kswapd");
         int n = z.node;
-        if (!kswapdWoken[n] || kswapdOrder[n] < order) kswapdOrder[n] = Math.max(kswapdOrder[n], order);
+        boolean boosted = false;
+        for (Zone zz : zones) if (zz.node == n && zz.type <= highest && zz.watermarkBoost > 0) boosted = true;
+        if (!boosted && vmscan.pgdatBalanced(n, order, highest)) {
+            if ((gfp & Gfp.DIRECT_RECLAIM) == 0 && order > 0) {
+                kcompactdWoken[n] = true;
+                kcompactdOrder[n] = Math.max(kcompactdOrder[n], order);
+            }
+            ctx.exit();
+            return;
+        }
+        kswapdOrder[n] = Math.max(kswapdOrder[n], order);
         kswapdHighestZone[n] = Math.max(kswapdHighestZone[n], highest);
-        // kswapd is only really woken when the node is not balanced; the waitqueue lock is taken anyway
         ctx.enter("__wake_up_common_lock");
         ctx.charge(c.wakeKswapd);
         ctx.exit();
