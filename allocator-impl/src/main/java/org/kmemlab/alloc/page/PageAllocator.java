@@ -318,8 +318,16 @@ public final class PageAllocator implements PageProvider {
             for (Zone z : zl) {
                 ctx.charge(c.zoneCheck);
                 if ((allocFlags & ALLOC_NO_WATERMARKS) == 0) {
-                    long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
-                    if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow)) continue;
+                    // current kernels detect ZONE_BELOW_HIGH here (not in the hotter free path)
+                    boolean ok = false;
+                    if (eraNow && !z.belowHigh) {
+                        if (Watermarks.zoneWatermarkFast(z, order, z.highWmark(), highest, allocFlags, gfp, true)) ok = true;
+                        else z.belowHigh = true;
+                    }
+                    if (!ok) {
+                        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
+                        if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow)) continue;
+                    }
                 }
                 // a remote node while NOFRAGMENT: prefer fragmenting locally over going remote
                 if (noFallback && nrNodes > 1 && z.node != zl[0].node) break;
@@ -372,7 +380,7 @@ public final class PageAllocator implements PageProvider {
     long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
         int li = PerCpuPages.pindex(mt, order);
         if (pcp.head[li] < 0) {
-            int batch = pcp.nrPcpAlloc(order, eraNow);
+            int batch = pcp.nrPcpAlloc(order, eraNow, z.belowHigh);
             rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
             out.path |= AllocOutcome.PATH_PCP_REFILL;
             if (pcp.head[li] < 0) return -1;
@@ -475,10 +483,16 @@ public final class PageAllocator implements PageProvider {
             pcp.count += 1 << order;
             ctx.charge(c.pcpOp);
             if (eraNow) {
-                pcp.freeCount += 1 << order;
                 pcp.allocFactor >>= 1;
+                if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
+                int high = pcp.nrPcpHigh(z.belowHigh);
+                if (pcp.count >= high) {
+                    freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(true, high), pcp);
+                    if (z.belowHigh && Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_MOVABLE, 0, true)) z.belowHigh = false;
+                }
+            } else if (pcp.count >= pcp.high) {
+                freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
             }
-            if (pcp.count >= pcp.high) freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(eraNow), pcp);
             ctx.exit();
         } else {
             ctx.enter("__free_pages_ok");

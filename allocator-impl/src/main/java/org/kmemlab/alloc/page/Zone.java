@@ -37,6 +37,8 @@ public final class Zone {
     final long[] lowmemReserve = new long[NR_ZONES];
     long nrReservedHighatomic;
     boolean boostedWatermark;
+    /** ZONE_BELOW_HIGH (current kernels): free pages fell below the high watermark; pcp high shrinks. */
+    boolean belowHigh;
 
     // compaction (mm/compaction.c)
     int compactConsidered, compactDeferShift, compactOrderFailed;
