@@ -141,7 +141,7 @@ public final class PageAllocator implements PageProvider {
     public boolean kswapdPending(int node) { return kswapdWoken[node]; }
     public boolean kcompactdPending(int node) { return kcompactdWoken[node]; }
     /** The outcome of the last {@link #allocPages} call (PageProvider callers get only the pfn). */
-    public AllocOutcome lastOutcome() { return scratch; }
+    public AllocOutcome lastOutcome() { return last; }
     public long extfragEvents() { long n = 0; for (Zone z : zones) n += z.statExtfrag; return n; }
 
     PageCosts costs(ExecContext ctx) {
@@ -183,7 +183,18 @@ public final class PageAllocator implements PageProvider {
     // ================================================================ PageProvider
 
     @Override
-    public long allocPages(ExecContext ctx, int order, long gfp) { return alloc(ctx, order, gfp, scratch); }
+    public long allocPages(ExecContext ctx, int order, long gfp) {
+        // a shrinker or OOM handler may allocate while an outer allocation is in its slow path: give the
+        // nested call its own outcome so the outer one is not overwritten
+        AllocOutcome out = allocDepth > 0 ? new AllocOutcome() : scratch;
+        long pfn = alloc(ctx, order, gfp, out);
+        last = out;
+        return pfn;
+    }
+
+    private AllocOutcome last = scratch;
+
+    private int allocDepth;
 
     @Override
     public void freePages(ExecContext ctx, long pfn, int order) {
@@ -225,6 +236,15 @@ public final class PageAllocator implements PageProvider {
     public long alloc(ExecContext ctx, int order, long gfp, AllocOutcome out) {
         PageCosts c = costs(ctx);
         out.reset(order, gfp, ctx.now());
+        allocDepth++;
+        try {
+            return allocBody(ctx, c, order, gfp, out);
+        } finally {
+            allocDepth--;
+        }
+    }
+
+    private long allocBody(ExecContext ctx, PageCosts c, int order, long gfp, AllocOutcome out) {
         ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
         ctx.charge(c.allocEntry);
         long pfn = -1;

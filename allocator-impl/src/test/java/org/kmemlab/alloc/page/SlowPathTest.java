@@ -174,6 +174,37 @@ class SlowPathTest {
     }
 
     @Test
+    void allocationsFromInsideReclaimUseTheMemallocReserves() {
+        PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        // fill down to the min watermark: ordinary allocations now fail, the reserves below min remain
+        while (pa.allocPages(ctx, 0, (Gfp.GFP_KERNEL & ~Gfp.RECLAIM) | Gfp.NOWARN) >= 0) { }
+        long[] nested = {-2};
+        int[] nestedFlags = {0};
+        pa.registerShrinker(new Shrinker() {
+            public String name() { return "allocating_shrinker"; }
+            public long countObjects(ExecContext c, int node, long gfp) { return 1L << 20; }
+            public long scanObjects(ExecContext c, int node, long gfp, long nr) {
+                if (nested[0] == -2) {
+                    // PF_MEMALLOC is set in __perform_reclaim: the nested request gets ALLOC_NO_WATERMARKS
+                    nested[0] = pa.allocPages(c, 0, Gfp.GFP_KERNEL);
+                    nestedFlags[0] = pa.lastOutcome().path;
+                }
+                return 0;
+            }
+        });
+        AllocOutcome out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out));
+        assertTrue(nested[0] >= 0, "the nested allocation failed");
+        assertTrue((nestedFlags[0] & AllocOutcome.PATH_NO_WATERMARKS) != 0);
+        assertEquals(0, nestedFlags[0] & AllocOutcome.PATH_RECLAIM, "no reclaim recursion");
+        // the outer outcome is its own: reclaim made no progress, OOM found nothing to kill
+        assertEquals(FailReason.OOM, out.reason);
+        assertTrue(out.took(AllocOutcome.PATH_RECLAIM));
+        pa.checkInvariants();
+    }
+
+    @Test
     void nowaitFailsAfterOnePassWithoutReclaim() {
         PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
         SimpleExecContext ctx = new SimpleExecContext();
