@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Acceptance 3: the model built from a snapshot prints buddyinfo and pagetypeinfo identical to the files. */
 class SnapshotPrintTest {
+    /** The machine snapshot copied into test resources; buddyinfo without and the others with ".txt", as both occur. */
     static Path fixture() throws Exception {
         return Paths.get(SnapshotPrintTest.class.getResource("/machine/zoneinfo.txt").toURI()).getParent();
     }
