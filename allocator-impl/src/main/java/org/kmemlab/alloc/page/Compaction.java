@@ -162,6 +162,7 @@ public final class Compaction {
         while (ret == CompactResult.CONTINUE) {
             if (migrateBlock >= freeBlock) { ret = CompactResult.COMPLETE; break; }
             // isolate_migratepages(): next suitable source pageblock
+            ctx.leaf("__pageblock_pfn_to_page", c.compactBlock);
             if (!suitableMigrationSource(migrateBlock, async, direct, mt)) {
                 migrateBlock += PAGEBLOCK_PAGES;
                 continue;
@@ -191,7 +192,12 @@ public final class Compaction {
                 int done = 0;
                 for (int i = 0; i < nSrc; i++) {
                     if (nFree == 0) {
+                        // migrate_pages() asks compaction_alloc() for targets, which runs the free scanner
+                        ctx.enter("compaction_alloc");
+                        ctx.enter("isolate_freepages");
                         freeBlock = isolateFreepages(ctx, c, z, freeBlock, migrateBlock, nSrc - i);
+                        ctx.exit();
+                        ctx.exit();
                         if (nFree == 0) break;
                     }
                     int target = freeList[--nFree];
@@ -238,6 +244,7 @@ public final class Compaction {
     /** isolate_freepages(): walks pageblocks down from {@code freeBlock}; returns the new free scanner block. */
     private int isolateFreepages(ExecContext ctx, PageCosts c, Zone z, int freeBlock, int migrateBlock, int want) {
         while (nFree < want && freeBlock > migrateBlock) {
+            ctx.leaf("__pageblock_pfn_to_page", c.compactBlock);
             if (freeBlock >= z.startPfn && suitableMigrationTarget(freeBlock)) {
                 ctx.enter("isolate_freepages_block");
                 pa.lock(ctx, c, z); // compact_lock_irqsave(&cc->zone->lock)
