@@ -62,6 +62,36 @@ class SlowPathTest {
     }
 
     @Test
+    void asyncCompactionResumesWhereItsScannersStopped() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        checkerboard(pa, ctx);
+        Zone z = pa.zone(0, ZONE_DMA32);
+        PageCosts c = pa.costs(ctx);
+        int lastBlock = (z.endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
+        assertEquals(z.startPfn, z.cachedMigratePfn(false));
+        assertEquals(lastBlock, z.cachedFreePfn());
+        CompactResult r = pa.compaction().compactZone(ctx, c, z, 4, COMPACT_PRIO_ASYNC, true, MT_MOVABLE, ALLOC_WMARK_MIN, ZONE_NORMAL);
+        assertEquals(CompactResult.SUCCESS, r);
+        int resumeAt = z.cachedMigratePfn(false);
+        assertTrue(resumeAt > z.startPfn);
+        assertEquals(z.startPfn, z.cachedMigratePfn(true), "an async run leaves the sync position alone");
+        assertTrue(z.cachedFreePfn() <= lastBlock && z.cachedFreePfn() > resumeAt);
+        // a run that resumes mid-zone and reaches the free scanner is only PARTIAL_SKIPPED (not COMPLETE),
+        // and the positions start over: resume one pageblock below the free scanner on a fresh machine
+        PageAllocator fresh = machine(KernelEra.ENOW, 64L << 20);
+        checkerboard(fresh, ctx);
+        Zone fz = fresh.zone(0, ZONE_DMA32);
+        fz.cachedMigratePfn[0] = lastBlock - PAGEBLOCK_PAGES;
+        r = fresh.compaction().compactZone(ctx, c, fz, 4, COMPACT_PRIO_ASYNC, true, MT_MOVABLE, ALLOC_WMARK_MIN, ZONE_NORMAL);
+        assertEquals(CompactResult.PARTIAL_SKIPPED, r);
+        assertEquals(fz.startPfn, fz.cachedMigratePfn(false));
+        assertEquals(lastBlock, fz.cachedFreePfn());
+        fresh.checkInvariants();
+        pa.checkInvariants();
+    }
+
+    @Test
     void compactionNeverMovesExternallyAllocatedPages() {
         PageAllocator pa = machine(KernelEra.E2020, 64L << 20);
         SimpleExecContext ctx = new SimpleExecContext();
