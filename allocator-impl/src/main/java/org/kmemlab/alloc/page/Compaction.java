@@ -9,8 +9,8 @@ import static org.kmemlab.alloc.page.PhysMem.*;
 /**
  * Memory compaction after {@code mm/compaction.c}: {@code try_to_compact_pages()}, {@code compact_zone_order()},
  * {@code compact_zone()}, {@code compaction_suitable()}, {@code isolate_migratepages_block()} (the migrate
- * scanner, walking up from the zone start), {@code isolate_freepages_block()} (the free scanner, walking down
- * from the zone end), {@code migrate_pages()} with {@code compaction_alloc()}, {@code __compact_finished()},
+ * scanner, walking up from its cached position), {@code isolate_freepages_block()} (the free scanner, walking
+ * down from its cached position), {@code migrate_pages()} with {@code compaction_alloc()}, {@code __compact_finished()},
  * deferral ({@code defer_compaction()}, {@code compaction_deferred()}, {@code compaction_defer_reset()}), and
  * {@code fragmentation_index()} from {@code mm/vmstat.c}.
  *
