@@ -22,7 +22,10 @@ public enum FailReason {
     RETRIES_EXHAUSTED,
     /** OOM killer invoked and nothing freed. */
     OOM,
-    /** NOFAIL kept looping past the model's safety cap (the kernel would loop forever). */
+    /**
+     * The slow path looped past the model's safety cap ({@link PageAllocator#SLOWPATH_LOOP_CAP}) where the
+     * kernel would loop forever: __GFP_NOFAIL, or a !__GFP_FS request whose OOM "progress" never frees memory.
+     */
     NOFAIL_LIVELOCK,
     /** The requested zone/order cannot be satisfied by any zone (e.g. order > MAX). */
     INVALID

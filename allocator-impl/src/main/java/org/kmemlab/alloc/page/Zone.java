@@ -51,7 +51,7 @@ public final class Zone {
 
     // file LRU (page cache pages of this zone), head = most recently added
     final int[] lruHead = {-1}, lruTail = {-1};
-    long nrFile, nrDirty, nrWriteback, nrAnon, nrKernel;
+    long nrFile, nrDirty, nrWriteback, nrAnon;
 
     // vmstat-style counters
     public long statAllocs, statFrees, statRefills, statExtfrag;
