@@ -235,6 +235,29 @@ class SlowPathTest {
     }
 
     @Test
+    void smallNofsAllocationsLoopInsteadOfFailing() {
+        // out_of_memory() does nothing for !__GFP_FS but reports progress, so a small GFP_NOFS request keeps
+        // retrying ("too small to fail"), sleeping a jiffy per OOM attempt; the model stops at its cap
+        PageAllocator pa = machine(KernelEra.E2020, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        while (pa.allocPages(ctx, 0, FILL_KERNEL) >= 0) { }
+        int[] ooms = {0};
+        pa.setOomHandler((c, order, gfp) -> { ooms[0]++; return false; });
+        long t0 = ctx.now();
+        AllocOutcome out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_NOFS, out));
+        assertEquals(FailReason.NOFAIL_LIVELOCK, out.reason);
+        assertEquals(0, ooms[0], "the OOM killer is never invoked for !__GFP_FS");
+        assertEquals(PageAllocator.SLOWPATH_LOOP_CAP - 1, out.slowpathRetries);
+        assertTrue(ctx.now() - t0 >= (PageAllocator.SLOWPATH_LOOP_CAP - 17) * ctx.costs().get(PageCosts.JIFFY));
+        // the same with __GFP_FS reaches the OOM killer, which finds nothing to kill: the request fails
+        out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out));
+        assertEquals(FailReason.OOM, out.reason);
+        assertEquals(1, ooms[0]);
+    }
+
+    @Test
     void nowaitFailsAfterOnePassWithoutReclaim() {
         PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
         SimpleExecContext ctx = new SimpleExecContext();
