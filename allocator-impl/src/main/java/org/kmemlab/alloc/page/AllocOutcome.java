@@ -2,7 +2,9 @@ package org.kmemlab.alloc.page;
 
 /**
  * The outcome of one {@link PageAllocator#alloc} call: pages or the reason for failure, the path taken,
- * and the virtual time it took. Mutable and reusable so that the fast path allocates nothing.
+ * and the virtual time it took. It carries what {@code mm_page_alloc} ({@code include/trace/events/kmem.h})
+ * and the ALLOCSTALL/COMPACTSTALL counters of {@code mm/page_alloc.c __alloc_pages_slowpath()} would show
+ * for this one call. Mutable and reusable so that the fast path allocates nothing.
  */
 public final class AllocOutcome {
     public static final int PATH_PCP = 1, PATH_PCP_REFILL = 2, PATH_BUDDY = 4, PATH_FALLBACK = 8, PATH_SLOWPATH = 16,

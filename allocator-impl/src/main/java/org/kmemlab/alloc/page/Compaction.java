@@ -9,15 +9,15 @@ import static org.kmemlab.alloc.page.PhysMem.*;
 /**
  * Memory compaction after {@code mm/compaction.c}: {@code try_to_compact_pages()}, {@code compact_zone_order()},
  * {@code compact_zone()}, {@code compaction_suitable()}, {@code isolate_migratepages_block()} (the migrate
- * scanner, walking up from the zone start), {@code isolate_freepages_block()} (the free scanner, walking down
- * from the zone end), {@code migrate_pages()} with {@code compaction_alloc()}, {@code __compact_finished()},
+ * scanner, walking up from its cached position), {@code isolate_freepages_block()} (the free scanner, walking
+ * down from its cached position), {@code migrate_pages()} with {@code compaction_alloc()}, {@code __compact_finished()},
  * deferral ({@code defer_compaction()}, {@code compaction_deferred()}, {@code compaction_defer_reset()}), and
  * {@code fragmentation_index()} from {@code mm/vmstat.c}.
  *
  * <p>Only model-owned movable pages move: page cache pages not under writeback and anonymous pages.
  * Pages allocated through {@link PageAllocator#allocPages} are never moved, because their owner holds the
- * pfn; see NOTES-page.md. The scanners restart at the zone ends on every run (no cached scanner positions,
- * no pageblock skip bits).
+ * pfn; see NOTES-page.md. Scanner positions are cached per zone between runs as in the kernel; pageblock skip
+ * bits are not modeled.
  */
 public final class Compaction {
     final PageAllocator pa;
@@ -153,17 +153,32 @@ public final class Compaction {
             return ret;
         }
         boolean async = prio == COMPACT_PRIO_ASYNC;
+        int sync = async ? 0 : 1;
         int firstBlock = z.startPfn & ~(PAGEBLOCK_PAGES - 1);
-        int migrateBlock = firstBlock;
-        int freeBlock = (z.endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
+        int lastBlock = (z.endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
+        // whole-zone runs (compact_memory, MIN_COMPACT_PRIORITY) start at the zone ends; the others resume
+        // where the previous run of the same mode left the scanners (compact_cached_*_pfn)
+        boolean wholeZone = order < 0 || prio == MIN_COMPACT_PRIORITY;
+        int migrateBlock = firstBlock, freeBlock = lastBlock;
+        if (!wholeZone) {
+            if (z.cachedFreePfn < z.startPfn || z.cachedFreePfn >= z.endPfn) z.cachedFreePfn = lastBlock;
+            if (z.cachedMigratePfn[sync] < z.startPfn || z.cachedMigratePfn[sync] >= z.endPfn) {
+                z.cachedMigratePfn[0] = z.cachedMigratePfn[1] = z.startPfn;
+            }
+            migrateBlock = z.cachedMigratePfn[sync] & ~(PAGEBLOCK_PAGES - 1);
+            freeBlock = z.cachedFreePfn & ~(PAGEBLOCK_PAGES - 1);
+            if (migrateBlock <= firstBlock) wholeZone = true;
+        }
         long migrated = 0, scanned = 0;
         nFree = 0;
         ret = CompactResult.CONTINUE;
         while (ret == CompactResult.CONTINUE) {
-            if (migrateBlock >= freeBlock) { ret = CompactResult.COMPLETE; break; }
+            if (migrateBlock >= freeBlock) { ret = scannersMet(z, wholeZone); break; }
             // isolate_migratepages(): next suitable source pageblock
+            ctx.leaf("__pageblock_pfn_to_page", c.compactBlock);
             if (!suitableMigrationSource(migrateBlock, async, direct, mt)) {
                 migrateBlock += PAGEBLOCK_PAGES;
+                updateCachedMigrate(z, migrateBlock, async);
                 continue;
             }
             int pos = migrateBlock;
@@ -191,7 +206,13 @@ public final class Compaction {
                 int done = 0;
                 for (int i = 0; i < nSrc; i++) {
                     if (nFree == 0) {
+                        // migrate_pages() asks compaction_alloc() for targets, which runs the free scanner
+                        ctx.enter("compaction_alloc");
+                        ctx.enter("isolate_freepages");
                         freeBlock = isolateFreepages(ctx, c, z, freeBlock, migrateBlock, nSrc - i);
+                        if (freeBlock < z.cachedFreePfn) z.cachedFreePfn = freeBlock;
+                        ctx.exit();
+                        ctx.exit();
                         if (nFree == 0) break;
                     }
                     int target = freeList[--nFree];
@@ -204,7 +225,8 @@ public final class Compaction {
                 if (done < nSrc) break; // no more free targets: the scanners met
             }
             migrateBlock += PAGEBLOCK_PAGES;
-            ret = compactFinished(z, order, mt, async, migrateBlock >= freeBlock);
+            updateCachedMigrate(z, migrateBlock, async);
+            ret = migrateBlock >= freeBlock ? scannersMet(z, wholeZone) : compactFinished(z, order, mt, async);
         }
         releaseFreepages(ctx, c, z);
         totalMigrated += migrated;
@@ -238,6 +260,7 @@ public final class Compaction {
     /** isolate_freepages(): walks pageblocks down from {@code freeBlock}; returns the new free scanner block. */
     private int isolateFreepages(ExecContext ctx, PageCosts c, Zone z, int freeBlock, int migrateBlock, int want) {
         while (nFree < want && freeBlock > migrateBlock) {
+            ctx.leaf("__pageblock_pfn_to_page", c.compactBlock);
             if (freeBlock >= z.startPfn && suitableMigrationTarget(freeBlock)) {
                 ctx.enter("isolate_freepages_block");
                 pa.lock(ctx, c, z); // compact_lock_irqsave(&cc->zone->lock)
@@ -295,9 +318,24 @@ public final class Compaction {
         pa.unlock(ctx, z);
     }
 
-    /** {@code __compact_finished()} checked at pageblock boundaries. */
-    private CompactResult compactFinished(Zone z, int order, int mt, boolean async, boolean scannersMet) {
-        if (scannersMet) return CompactResult.COMPLETE;
+    /** {@code update_cached_migrate()}: async runs advance only the async position, sync runs both. */
+    private static void updateCachedMigrate(Zone z, int pfn, boolean async) {
+        if (pfn > z.cachedMigratePfn[0]) z.cachedMigratePfn[0] = pfn;
+        if (!async && pfn > z.cachedMigratePfn[1]) z.cachedMigratePfn[1] = pfn;
+    }
+
+    /**
+     * The scanners met: positions start over next time; a run that covered the whole zone is
+     * COMPLETE, one that resumed mid-zone only PARTIAL_SKIPPED (which makes should_compact_retry()
+     * raise the priority rather than give up).
+     */
+    private static CompactResult scannersMet(Zone z, boolean wholeZone) {
+        z.resetCachedPositions();
+        return wholeZone ? CompactResult.COMPLETE : CompactResult.PARTIAL_SKIPPED;
+    }
+
+    /** {@code __compact_finished()} checked at pageblock boundaries, scanners not met. */
+    private CompactResult compactFinished(Zone z, int order, int mt, boolean async) {
         if (order < 0) return CompactResult.CONTINUE;
         for (int o = order; o < NR_ORDERS; o++) {
             if (z.nrFreeList[o * NR_MT + mt] > 0) return CompactResult.SUCCESS;

@@ -6,7 +6,7 @@ package org.kmemlab.alloc.page;
  */
 public enum FailReason {
     NONE,
-    /** {@code __GFP_FAST_TRY}: this CPU's pcp list was empty (the RFC never takes zone->lock). */
+    /** {@code __GFP_FAST_TRY}: no eligible zone had a page on this CPU's pcp lists (the RFC never takes zone->lock). */
     PCP_EMPTY,
     /** No direct reclaim allowed (GFP_NOWAIT/GFP_ATOMIC): failed after the MIN-watermark pass. */
     NO_DIRECT_RECLAIM,
@@ -22,7 +22,10 @@ public enum FailReason {
     RETRIES_EXHAUSTED,
     /** OOM killer invoked and nothing freed. */
     OOM,
-    /** NOFAIL kept looping past the model's safety cap (the kernel would loop forever). */
+    /**
+     * The slow path looped past the model's safety cap ({@link PageAllocator#SLOWPATH_LOOP_CAP}) where the
+     * kernel would loop forever: __GFP_NOFAIL, or a !__GFP_FS request whose OOM "progress" never frees memory.
+     */
     NOFAIL_LIVELOCK,
     /** The requested zone/order cannot be satisfied by any zone (e.g. order > MAX). */
     INVALID

@@ -25,11 +25,20 @@ public final class MachineBuilder {
 
     // =================================================================== from a snapshot
 
-    /** A snapshot's layout: per zone, the pageblock types chosen and where each free block sits. */
+    /** The machine of a snapshot, with as many CPUs as its zoneinfo shows pagesets for. */
     public static PageAllocator fromSnapshot(MachineSnapshot snap, KernelEra era) {
+        return fromSnapshot(snap, era, Math.max(1, snap.cpus()));
+    }
+
+    /**
+     * The machine of a snapshot with {@code cpus} CPUs (the replayer's vCPU count). CPUs the snapshot has
+     * pagesets for start with its pcp counts and (current era) high/batch; the others start empty with the
+     * era's computed sizes.
+     */
+    public static PageAllocator fromSnapshot(MachineSnapshot snap, KernelEra era, int cpus) {
         int nrNodes = 0;
         for (MachineSnapshot.ZoneInfo zi : snap.zones) nrNodes = Math.max(nrNodes, zi.node + 1);
-        int cpus = Math.max(1, snap.cpus());
+        if (cpus < 1) throw new IllegalArgumentException("cpus must be >= 1");
         // zones that have pages, in pfn order
         List<MachineSnapshot.ZoneInfo> zis = new ArrayList<>();
         for (MachineSnapshot.ZoneInfo zi : snap.zones) if (zoneType(zi.name) >= 0) zis.add(zi);

@@ -44,6 +44,8 @@ public final class PageAllocator implements PageProvider {
     final int[] cpuToNode;
     /** zonelists[node][highest_zoneidx]: local zones downwards, then the other nodes'. */
     Zone[][][] zonelists;
+    /** alloc_flags_nofragment()'s ALLOC_NOFRAGMENT per [node][highest_zoneidx] (a property of the zonelist). */
+    int[][] nofragment;
     final Vmscan vmscan;
     final Compaction compaction;
     final List<Shrinker> shrinkers = new ArrayList<>();
@@ -112,6 +114,9 @@ public final class PageAllocator implements PageProvider {
                 zonelists[n][hi] = zl.toArray(new Zone[0]);
             }
         }
+        nofragment = new int[nrNodes][NR_ZONES];
+        for (int n = 0; n < nrNodes; n++)
+            for (int hi = 0; hi < NR_ZONES; hi++) nofragment[n][hi] = allocFlagsNofragment(zonelists[n][hi], 0);
     }
 
     // ================================================================ configuration and inspection
@@ -136,7 +141,7 @@ public final class PageAllocator implements PageProvider {
     public boolean kswapdPending(int node) { return kswapdWoken[node]; }
     public boolean kcompactdPending(int node) { return kcompactdWoken[node]; }
     /** The outcome of the last {@link #allocPages} call (PageProvider callers get only the pfn). */
-    public AllocOutcome lastOutcome() { return scratch; }
+    public AllocOutcome lastOutcome() { return last; }
     public long extfragEvents() { long n = 0; for (Zone z : zones) n += z.statExtfrag; return n; }
 
     PageCosts costs(ExecContext ctx) {
@@ -178,7 +183,18 @@ public final class PageAllocator implements PageProvider {
     // ================================================================ PageProvider
 
     @Override
-    public long allocPages(ExecContext ctx, int order, long gfp) { return alloc(ctx, order, gfp, scratch); }
+    public long allocPages(ExecContext ctx, int order, long gfp) {
+        // a shrinker or OOM handler may allocate while an outer allocation is in its slow path: give the
+        // nested call its own outcome so the outer one is not overwritten
+        AllocOutcome out = allocDepth > 0 ? new AllocOutcome() : scratch;
+        long pfn = alloc(ctx, order, gfp, out);
+        last = out;
+        return pfn;
+    }
+
+    private AllocOutcome last = scratch;
+
+    private int allocDepth;
 
     @Override
     public void freePages(ExecContext ctx, long pfn, int order) {
@@ -187,7 +203,7 @@ public final class PageAllocator implements PageProvider {
             throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
                     + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
         if (mem.kind[p] == K_PAGECACHE) vmscan.lruDel(mem.zoneOf(p), p);
-        freePagesInternal(ctx, p, order);
+        freePagesInternal(ctx, costs(ctx), zones[mem.blockZone[p >>> PAGEBLOCK_ORDER]], p, order);
     }
 
     @Override
@@ -220,6 +236,15 @@ public final class PageAllocator implements PageProvider {
     public long alloc(ExecContext ctx, int order, long gfp, AllocOutcome out) {
         PageCosts c = costs(ctx);
         out.reset(order, gfp, ctx.now());
+        allocDepth++;
+        try {
+            return allocBody(ctx, c, order, gfp, out);
+        } finally {
+            allocDepth--;
+        }
+    }
+
+    private long allocBody(ExecContext ctx, PageCosts c, int order, long gfp, AllocOutcome out) {
         ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
         ctx.charge(c.allocEntry);
         long pfn = -1;
@@ -228,10 +253,11 @@ public final class PageAllocator implements PageProvider {
         } else {
             int mt = Gfp.migratetype(gfp);
             int highest = gfpZone(gfp);
-            Zone[] zl = zonelists[nodeOfCpu(ctx.cpu())][highest];
-            int allocFlags = ALLOC_WMARK_LOW | allocFlagsNofragment(zl, gfp);
+            int node = cpuToNode[ctx.cpu()];
+            Zone[] zl = zonelists[node][highest];
+            int allocFlags = ALLOC_WMARK_LOW | (int) (gfp & Gfp.KSWAPD_RECLAIM) | nofragment[node][highest];
             if ((gfp & Gfp.FAST_TRY) != 0) {
-                pfn = fastTry(ctx, c, order, mt, zl, out);
+                pfn = fastTry(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
             } else {
                 pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
                 if (pfn < 0) {
@@ -265,24 +291,37 @@ public final class PageAllocator implements PageProvider {
     }
 
     /**
-     * __GFP_FAST_TRY (2020 RFC): this CPU's pcp list of the first zone that has one, or fail. Never takes
-     * zone->lock and never refills, so it is safe under a raw spinlock.
+     * __GFP_FAST_TRY (2020 RFC, allocator-model.md §B.13 BN-FASTTRY): {@code get_page_from_freelist()} with the
+     * usual LOW watermark check per zone, but {@code rmqueue_pcplist()} only scans this CPU's pcp lists from
+     * the requested migratetype up to MIGRATE_PCPTYPES-1 and never calls {@code rmqueue_bulk()}, and there is
+     * no slow path. In 5.10, {@code rmqueue()}'s exit still wakes kswapd on a boosted zone (a waitqueue
+     * spinlock the RFC did not remove); current kernels need ALLOC_KSWAPD for that.
      */
-    long fastTry(ExecContext ctx, PageCosts c, int order, int mt, Zone[] zl, AllocOutcome out) {
+    long fastTry(ExecContext ctx, PageCosts c, long gfp, int order, int mt, Zone[] zl, int highest, int allocFlags, AllocOutcome out) {
         ctx.enter("get_page_from_freelist");
         out.freelistPasses++;
         long pfn = -1;
         for (Zone z : zl) {
             ctx.charge(c.zoneCheck);
+            if (!Watermarks.zoneWatermarkFast(z, order, z.watermark(WMARK_LOW), highest, allocFlags, gfp, eraNow)) continue;
             PerCpuPages pcp = z.pcp[ctx.cpu()];
-            if (!pcp.allowedOrder(order)) break;
-            int li = PerCpuPages.pindex(mt, order);
-            int p = pcp.head[li];
-            if (p < 0) continue;
-            pfn = pcpPop(ctx, c, z, pcp, li, order);
-            out.zone = z;
-            out.path |= AllocOutcome.PATH_PCP;
-            break;
+            if (!pcp.allowedOrder(order)) continue;
+            ctx.enter("rmqueue");
+            for (int t = mt; t < MT_PCPTYPES && pfn < 0; t++) {
+                int li = PerCpuPages.pindex(t, order);
+                if (pcp.head[li] >= 0) pfn = pcpPop(ctx, c, z, pcp, li, order);
+            }
+            if (z.boostedWatermark && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
+                z.boostedWatermark = false;
+                wakeupKswapd(ctx, c, z, gfp, 0, z.type);
+            }
+            ctx.exit();
+            if (pfn >= 0) {
+                prepNewPage(ctx, c, (int) pfn, order, gfp);
+                out.zone = z;
+                out.path |= AllocOutcome.PATH_PCP;
+                break;
+            }
         }
         if (pfn < 0) out.reason = FailReason.PCP_EMPTY;
         ctx.exit();
@@ -299,8 +338,16 @@ public final class PageAllocator implements PageProvider {
             for (Zone z : zl) {
                 ctx.charge(c.zoneCheck);
                 if ((allocFlags & ALLOC_NO_WATERMARKS) == 0) {
-                    long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
-                    if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow)) continue;
+                    // current kernels detect ZONE_BELOW_HIGH here (not in the hotter free path)
+                    boolean ok = false;
+                    if (eraNow && !z.belowHigh) {
+                        if (Watermarks.zoneWatermarkFast(z, order, z.highWmark(), highest, allocFlags, gfp, true)) ok = true;
+                        else z.belowHigh = true;
+                    }
+                    if (!ok) {
+                        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
+                        if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow)) continue;
+                    }
                 }
                 // a remote node while NOFRAGMENT: prefer fragmenting locally over going remote
                 if (noFallback && nrNodes > 1 && z.node != zl[0].node) break;
@@ -353,7 +400,7 @@ public final class PageAllocator implements PageProvider {
     long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
         int li = PerCpuPages.pindex(mt, order);
         if (pcp.head[li] < 0) {
-            int batch = pcp.nrPcpAlloc(order, eraNow);
+            int batch = pcp.nrPcpAlloc(order, eraNow, z.belowHigh);
             rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
             out.path |= AllocOutcome.PATH_PCP_REFILL;
             if (pcp.head[li] < 0) return -1;
@@ -433,29 +480,39 @@ public final class PageAllocator implements PageProvider {
 
     /** Frees a block the model owns (already unlinked from any LRU). */
     void freePagesInternal(ExecContext ctx, int pfn, int order) {
-        PageCosts c = costs(ctx);
-        Zone z = mem.zoneOf(pfn);
+        freePagesInternal(ctx, costs(ctx), mem.zoneOf(pfn), pfn, order);
+    }
+
+    /** {@code __free_pages()} → {@code free_unref_page()} for pcp orders, else {@code __free_pages_ok()}. */
+    void freePagesInternal(ExecContext ctx, PageCosts c, Zone z, int pfn, int order) {
         if (shrinkerDepth > 0) reclaimedSlab += 1L << order;
         mem.flags[pfn] = 0;
         ctx.enter("__free_pages");
         events.pageFree(pfn, order);
         z.statFrees++;
-        PerCpuPages pcp = z.pcp[Math.floorMod(ctx.cpu(), nrCpus)];
-        int mt = mem.pageblockMigratetype(pfn);
+        PerCpuPages pcp = z.pcp[ctx.cpu()];
+        int mt = mem.blockMt[pfn >>> PAGEBLOCK_ORDER];
         if (pcp.allowedOrder(order) && mt != MT_ISOLATE) {
             ctx.enter("free_unref_page");
-            if (mt >= MT_PCPTYPES) mt = MT_MOVABLE; // highatomic pages are cached on the movable list
-            int li = PerCpuPages.pindex(mt, order);
+            // highatomic pages are cached on the movable list but remember their type
+            // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
+            int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
             mem.setHead(pfn, order, S_PCP, (byte) mt);
             mem.listAddHead(pcp.head, pcp.tail, li, pfn);
             pcp.listPages[li] += 1 << order;
             pcp.count += 1 << order;
             ctx.charge(c.pcpOp);
             if (eraNow) {
-                pcp.freeCount += 1 << order;
                 pcp.allocFactor >>= 1;
+                if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
+                int high = pcp.nrPcpHigh(z.belowHigh);
+                if (pcp.count >= high) {
+                    freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(true, high), pcp);
+                    if (z.belowHigh && Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_MOVABLE, 0, true)) z.belowHigh = false;
+                }
+            } else if (pcp.count >= pcp.high) {
+                freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
             }
-            if (pcp.count >= pcp.high) freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(eraNow), pcp);
             ctx.exit();
         } else {
             ctx.enter("__free_pages_ok");
@@ -490,7 +547,7 @@ public final class PageAllocator implements PageProvider {
             count -= 1 << order;
             // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
             int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind[p];
-            if (mt == MT_ISOLATE || mt >= MT_PCPTYPES && !eraNow) mt = mem.pageblockMigratetype(p);
+            if (mem.pageblockMigratetype(p) == MT_ISOLATE) mt = MT_ISOLATE;
             events.pcpuDrain(z, p, order, mt);
             buddy.freeOnePage(z, p, order, mt);
             blocks++;
@@ -567,6 +624,9 @@ public final class PageAllocator implements PageProvider {
         out.path |= AllocOutcome.PATH_SLOWPATH;
         boolean canDirectReclaim = Gfp.allowBlocking(gfp);
         boolean costly = order > PAGE_ALLOC_COSTLY_ORDER;
+        // current kernels test gfp_compaction_allowed() up front and never enter compaction without
+        // __GFP_IO; 5.10 enters try_to_compact_pages and returns COMPACT_SKIPPED there
+        boolean canCompact = !eraNow || (gfp & Gfp.IO) != 0;
         int compactPriority = INIT_COMPACT_PRIORITY;
         CompactResult compactResult = CompactResult.SKIPPED;
         int[] compactionRetries = {0};
@@ -583,7 +643,7 @@ public final class PageAllocator implements PageProvider {
 
         // Costly and unmovable high-order requests try compaction before reclaim: there are likely
         // enough base pages, they are just scattered.
-        if (canDirectReclaim && (costly || (order > 0 && mt != MT_MOVABLE)) && gfpPfmemallocFlags(ctx, gfp) == 0) {
+        if (canDirectReclaim && canCompact && (costly || (order > 0 && mt != MT_MOVABLE)) && gfpPfmemallocFlags(ctx, gfp) == 0) {
             pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, INIT_COMPACT_PRIORITY, out);
             compactResult = out.lastCompactResult;
             if (pfn >= 0) return gotPage(ctx, pfn);
@@ -601,7 +661,8 @@ public final class PageAllocator implements PageProvider {
             if ((allocFlags & ALLOC_KSWAPD) != 0) wakeAllKswapds(ctx, c, order, gfp, zl, highest, out);
             int reserveFlags = gfpPfmemallocFlags(ctx, gfp);
             if (reserveFlags != 0) {
-                allocFlags = reserveFlags | (allocFlags & ALLOC_CMA);
+                // 5.10 current_alloc_flags(gfp, reserve_flags) drops ALLOC_KSWAPD; current kernels keep it
+                allocFlags = reserveFlags | (allocFlags & ALLOC_CMA) | (eraNow ? allocFlags & ALLOC_KSWAPD : 0);
                 out.path |= AllocOutcome.PATH_NO_WATERMARKS;
             }
             pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
@@ -615,12 +676,17 @@ public final class PageAllocator implements PageProvider {
             if (pfn >= 0) return gotPage(ctx, pfn);
             long didSomeProgress = progress[0];
 
-            pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, compactPriority, out);
-            if (out.lastCompactResult != null) compactResult = out.lastCompactResult;
-            if (pfn >= 0) return gotPage(ctx, pfn);
+            if (canCompact) {
+                pfn = directCompact(ctx, c, gfp, order, allocFlags, zl, highest, mt, compactPriority, out);
+                if (out.lastCompactResult != null) compactResult = out.lastCompactResult;
+                if (pfn >= 0) return gotPage(ctx, pfn);
+            } else {
+                out.lastCompactResult = compactResult = CompactResult.SKIPPED;
+            }
 
             if ((gfp & Gfp.NORETRY) != 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.NORETRY, canDirectReclaim);
-            if (costly && (gfp & Gfp.RETRY_MAYFAIL) == 0) return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.COSTLY, canDirectReclaim);
+            if (costly && (!canCompact || (gfp & Gfp.RETRY_MAYFAIL) == 0))
+                return nopage(ctx, c, gfp, order, zl, highest, mt, out, FailReason.COSTLY, canDirectReclaim);
 
             int[] npl = {noProgressLoops};
             boolean retryReclaim = shouldReclaimRetry(ctx, c, gfp, order, zl, highest, mt, allocFlags, didSomeProgress > 0, npl);
@@ -628,7 +694,7 @@ public final class PageAllocator implements PageProvider {
             if (retryReclaim) continue;
 
             int[] prio = {compactPriority};
-            if (didSomeProgress > 0 && shouldCompactRetry(order, compactResult, prio, compactionRetries)) {
+            if (didSomeProgress > 0 && canCompact && shouldCompactRetry(order, compactResult, prio, compactionRetries)) {
                 compactPriority = prio[0];
                 continue;
             }
@@ -685,13 +751,26 @@ public final class PageAllocator implements PageProvider {
         out.path |= AllocOutcome.PATH_KSWAPD_WOKEN;
     }
 
-    /** {@code wakeup_kswapd()}: records the request; the replayer runs {@link #kswapd}. */
+    /**
+     * {@code wakeup_kswapd()}: a node that is balanced for the request (and not boosted) is left alone;
+     * non-blocking requests then poke kcompactd instead. Otherwise the request is recorded and kswapd is
+     * woken through its waitqueue (a spinlock_t); the replayer runs {@link #kswapd}.
+     */
     void wakeupKswapd(ExecContext ctx, PageCosts c, Zone z, long gfp, int order, int highest) {
         ctx.enter("wakeup_kswapd");
         int n = z.node;
-        if (!kswapdWoken[n] || kswapdOrder[n] < order) kswapdOrder[n] = Math.max(kswapdOrder[n], order);
+        boolean boosted = false;
+        for (Zone zz : zones) if (zz.node == n && zz.type <= highest && zz.watermarkBoost > 0) boosted = true;
+        if (!boosted && vmscan.pgdatBalanced(n, order, highest)) {
+            if ((gfp & Gfp.DIRECT_RECLAIM) == 0 && order > 0) {
+                kcompactdWoken[n] = true;
+                kcompactdOrder[n] = Math.max(kcompactdOrder[n], order);
+            }
+            ctx.exit();
+            return;
+        }
+        kswapdOrder[n] = Math.max(kswapdOrder[n], order);
         kswapdHighestZone[n] = Math.max(kswapdHighestZone[n], highest);
-        // kswapd is only really woken when the node is not balanced; the waitqueue lock is taken anyway
         ctx.enter("__wake_up_common_lock");
         ctx.charge(c.wakeKswapd);
         ctx.exit();

@@ -5,7 +5,7 @@ import static org.kmemlab.alloc.page.PageConst.*;
 /**
  * {@code struct per_cpu_pages} ({@code include/linux/mmzone.h}) with the sizing of {@code mm/page_alloc.c}
  * {@code zone_batchsize()}, {@code zone_highsize()} (current) / {@code pageset_set_batch()} (5.10), and the
- * batch arithmetic of {@code nr_pcp_alloc()} and {@code nr_pcp_free()}.
+ * batch and high arithmetic of {@code nr_pcp_alloc()}, {@code nr_pcp_high()} and {@code nr_pcp_free()}.
  *
  * <p>5.10 keeps one list per pcp migratetype for order 0 only; the current kernel keeps
  * {@code lists[order_to_pindex(mt, order)]} for orders 0..PAGE_ALLOC_COSTLY_ORDER (the THP list is not
@@ -88,12 +88,17 @@ public final class PerCpuPages {
     /** 5.10 {@code pageset_set_batch()}: high = 6 * batch, batch = max(1, batch). */
     public static int highFor510(int zoneBatch) { return 6 * zoneBatch; }
 
-    /** Current {@code nr_pcp_alloc()} (without the high auto-raise; see NOTES-page.md). */
-    int nrPcpAlloc(int order, boolean eraNow) {
+    /**
+     * Current {@code nr_pcp_alloc()}: the refill batch grows (alloc_factor doubles it per refill without
+     * frees in between), and while the zone is not below its high watermark, high is raised by a batch
+     * towards high_max so a busy CPU can cache more.
+     */
+    int nrPcpAlloc(int order, boolean eraNow, boolean zoneBelowHigh) {
         if (!eraNow) return batch;
         int base = batch;
         if (high < base) return 1;
         int b = order != 0 ? base : base << allocFactor;
+        if (highMin != highMax && !zoneBelowHigh) high = Math.min(high + b, highMax);
         if (order == 0) {
             int maxNrAlloc = Math.max(high - count - base, base);
             if (b <= maxNrAlloc && allocFactor < PCP_BATCH_SCALE_MAX) allocFactor++;
@@ -103,8 +108,29 @@ public final class PerCpuPages {
         return b;
     }
 
-    /** Pages to return by {@code free_pcppages_bulk()} once count reaches high. */
-    int nrPcpFree(boolean eraNow) {
+    /**
+     * Current {@code nr_pcp_high()} on the free path (no ZONE_RECLAIM_ACTIVE, no free_high): high is clamped
+     * to [high_min, high_max]; below the zone's high watermark it shrinks by the recent free count (and the
+     * list may stay at its current size); otherwise a full list raises it to hold a batch of frees.
+     */
+    int nrPcpHigh(boolean zoneBelowHigh) {
+        high = Math.max(highMin, Math.min(high, highMax));
+        if (high == 0) return 0;
+        if (highMin == highMax) return high;
+        if (zoneBelowHigh) {
+            int fc = Math.max(freeCount, batch);
+            high = Math.max(high - fc, highMin);
+            return Math.max(count, highMin);
+        }
+        if (count >= high) {
+            int need = freeCount + batch;
+            if (high < need) high = Math.max(highMin, Math.min(need, highMax));
+        }
+        return high;
+    }
+
+    /** Pages to return by {@code free_pcppages_bulk()} once count reaches {@code high} ({@code nr_pcp_free()}). */
+    int nrPcpFree(boolean eraNow, int high) {
         if (!eraNow) return batch;
         if (high < batch) return 1;
         int min = batch, max = high - batch;

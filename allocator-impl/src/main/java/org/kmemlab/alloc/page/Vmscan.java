@@ -196,34 +196,50 @@ public final class Vmscan {
         return reclaimed;
     }
 
-    /** {@code shrink_page_list()} over {@code scan} pages from the LRU tail. */
+    private final int[] batch = new int[SWAP_CLUSTER_MAX];
+
+    /**
+     * {@code shrink_inactive_list()}: isolates up to SWAP_CLUSTER_MAX pages from the LRU tail under the
+     * lru_lock (dirty and writeback pages are put back at the head), then frees the clean ones in
+     * {@code shrink_page_list()} after dropping the lock, as the kernel does, so zone->lock is never
+     * taken inside lru_lock.
+     */
     long shrinkPageList(ExecContext ctx, PageCosts c, Zone z, long scan, long gfp, boolean kswapd, long want) {
-        ctx.enter("shrink_page_list");
-        KLockHelper.lock(ctx, pa.lruLock[z.node]);
+        ctx.enter("shrink_inactive_list");
         long freed = 0, scanned = 0;
         long doneAt = ctx.now() + c.writeback;
         while (scanned < scan && z.lruTail[0] >= 0 && freed < Math.max(want, 1)) {
-            int p = z.lruTail[0];
-            scanned++;
-            byte f = mem.flags[p];
-            if ((f & F_WRITEBACK) != 0) {
-                rotate(z, p);
-            } else if ((f & F_DIRTY) != 0) {
-                // Only kswapd writes file pages from reclaim (direct reclaim would risk stack overflow in
-                // the filesystem); direct reclaimers mark the page for immediate reclaim and move on.
-                if (kswapd && (gfp & Gfp.IO) != 0) startWriteback(z, p, doneAt);
-                else mem.flags[p] |= F_RECLAIM;
-                rotate(z, p);
-            } else {
-                lruDel(z, p);
-                pa.freePagesInternal(ctx, p, 0);
-                freed++;
+            KLockHelper.lock(ctx, pa.lruLock[z.node]);
+            int n = 0;
+            long batchScanned = 0;
+            while (n < batch.length && scanned + batchScanned < scan && z.lruTail[0] >= 0) {
+                int p = z.lruTail[0];
+                batchScanned++;
+                byte f = mem.flags[p];
+                if ((f & F_WRITEBACK) != 0) {
+                    rotate(z, p);
+                } else if ((f & F_DIRTY) != 0) {
+                    // Only kswapd writes file pages from reclaim (direct reclaim would risk stack overflow in
+                    // the filesystem); direct reclaimers mark the page for immediate reclaim and move on.
+                    if (kswapd && (gfp & Gfp.IO) != 0) startWriteback(z, p, doneAt);
+                    else mem.flags[p] |= F_RECLAIM;
+                    rotate(z, p);
+                } else {
+                    lruDel(z, p);
+                    batch[n++] = p;
+                }
             }
+            ctx.unlock(pa.lruLock[z.node]);
+            scanned += batchScanned;
+            ctx.enter("shrink_page_list");
+            for (int i = 0; i < n; i++) pa.freePagesInternal(ctx, batch[i], 0);
+            ctx.charge(c.reclaimScan * batchScanned + c.reclaimFree * n);
+            ctx.exit();
+            freed += n;
+            if (batchScanned == 0) break;
         }
-        ctx.unlock(pa.lruLock[z.node]);
         pa.pgscan += scanned;
         pa.pgsteal += freed;
-        ctx.charge(c.reclaimScan * scanned + c.reclaimFree * freed);
         ctx.exit();
         return freed;
     }

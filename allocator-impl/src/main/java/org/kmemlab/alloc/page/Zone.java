@@ -37,16 +37,21 @@ public final class Zone {
     final long[] lowmemReserve = new long[NR_ZONES];
     long nrReservedHighatomic;
     boolean boostedWatermark;
+    /** ZONE_BELOW_HIGH (current kernels): free pages fell below the high watermark; pcp high shrinks. */
+    boolean belowHigh;
 
     // compaction (mm/compaction.c)
     int compactConsidered, compactDeferShift, compactOrderFailed;
+    /** compact_cached_migrate_pfn[async, sync] and compact_cached_free_pfn: where the scanners resume. */
+    final int[] cachedMigratePfn = new int[2];
+    int cachedFreePfn;
 
     // per-cpu page sets, indexed by cpu
     PerCpuPages[] pcp = new PerCpuPages[0];
 
     // file LRU (page cache pages of this zone), head = most recently added
     final int[] lruHead = {-1}, lruTail = {-1};
-    long nrFile, nrDirty, nrWriteback, nrAnon, nrKernel;
+    long nrFile, nrDirty, nrWriteback, nrAnon;
 
     // vmstat-style counters
     public long statAllocs, statFrees, statRefills, statExtfrag;
@@ -61,7 +66,17 @@ public final class Zone {
         java.util.Arrays.fill(freeHead, -1);
         java.util.Arrays.fill(freeTail, -1);
         compactOrderFailed = NR_ORDERS; // the kernel starts compact_order_failed at MAX_ORDER
+        resetCachedPositions();
     }
+
+    /** {@code reset_cached_positions()}. */
+    void resetCachedPositions() {
+        cachedMigratePfn[0] = cachedMigratePfn[1] = startPfn;
+        cachedFreePfn = (endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
+    }
+
+    public int cachedMigratePfn(boolean sync) { return cachedMigratePfn[sync ? 1 : 0]; }
+    public int cachedFreePfn() { return cachedFreePfn; }
 
     public String name() { return ZONE_NAMES[type]; }
     public long freePages() { return freePages; }

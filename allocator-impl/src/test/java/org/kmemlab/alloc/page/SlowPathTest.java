@@ -62,6 +62,36 @@ class SlowPathTest {
     }
 
     @Test
+    void asyncCompactionResumesWhereItsScannersStopped() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        checkerboard(pa, ctx);
+        Zone z = pa.zone(0, ZONE_DMA32);
+        PageCosts c = pa.costs(ctx);
+        int lastBlock = (z.endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
+        assertEquals(z.startPfn, z.cachedMigratePfn(false));
+        assertEquals(lastBlock, z.cachedFreePfn());
+        CompactResult r = pa.compaction().compactZone(ctx, c, z, 4, COMPACT_PRIO_ASYNC, true, MT_MOVABLE, ALLOC_WMARK_MIN, ZONE_NORMAL);
+        assertEquals(CompactResult.SUCCESS, r);
+        int resumeAt = z.cachedMigratePfn(false);
+        assertTrue(resumeAt > z.startPfn);
+        assertEquals(z.startPfn, z.cachedMigratePfn(true), "an async run leaves the sync position alone");
+        assertTrue(z.cachedFreePfn() <= lastBlock && z.cachedFreePfn() > resumeAt);
+        // a run that resumes mid-zone and reaches the free scanner is only PARTIAL_SKIPPED (not COMPLETE),
+        // and the positions start over: resume one pageblock below the free scanner on a fresh machine
+        PageAllocator fresh = machine(KernelEra.ENOW, 64L << 20);
+        checkerboard(fresh, ctx);
+        Zone fz = fresh.zone(0, ZONE_DMA32);
+        fz.cachedMigratePfn[0] = lastBlock - PAGEBLOCK_PAGES;
+        r = fresh.compaction().compactZone(ctx, c, fz, 4, COMPACT_PRIO_ASYNC, true, MT_MOVABLE, ALLOC_WMARK_MIN, ZONE_NORMAL);
+        assertEquals(CompactResult.PARTIAL_SKIPPED, r);
+        assertEquals(fz.startPfn, fz.cachedMigratePfn(false));
+        assertEquals(lastBlock, fz.cachedFreePfn());
+        fresh.checkInvariants();
+        pa.checkInvariants();
+    }
+
+    @Test
     void compactionNeverMovesExternallyAllocatedPages() {
         PageAllocator pa = machine(KernelEra.E2020, 64L << 20);
         SimpleExecContext ctx = new SimpleExecContext();
@@ -97,11 +127,29 @@ class SlowPathTest {
         assertTrue(pa.kswapdPending(0));
         assertTrue(ctx.profile().inclusive("shrink_node") > 0);
         assertTrue(ctx.profile().get("__alloc_pages_nodemask;__alloc_pages_slowpath;__alloc_pages_direct_reclaim;__perform_reclaim;try_to_free_pages") > 0);
-        // kswapd writes dirty pages back (they complete later) and reclaims to the high watermark
+        // kswapd reclaims clean pages from the LRU tail until a zone meets its high watermark
         SimpleExecContext kswapd = new SimpleExecContext(1, 99, ctx.costs());
         long r = pa.kswapd(kswapd, 0);
         assertTrue(r > 0);
-        assertTrue(Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_NORMAL, 0, false) || pa.vmscan().pagesWrittenBack >= 0);
+        assertFalse(pa.kswapdPending(0));
+        assertTrue(pa.vmscan().pgdatBalanced(0, 0, ZONE_NORMAL));
+        assertEquals(0, z.writebackPages());
+        // with nothing clean left, kswapd starts writeback on the dirty pages (direct reclaim only rotated
+        // them); it frees nothing until the I/O completes 10 ms later
+        pa.vmscan().dirtyPages(z, (int) z.filePages());
+        for (Zone zz : pa.zones()) pa.vmscan().dirtyPages(zz, (int) zz.filePages());
+        while (pa.allocPages(kswapd, 0, FILL_MOVABLE) >= 0) { }
+        pa.drainAllPages(kswapd);
+        assertFalse(pa.vmscan().pgdatBalanced(0, 0, ZONE_NORMAL));
+        pa.wakeupKswapd(kswapd, pa.costs(kswapd), z, Gfp.GFP_KERNEL, 0, ZONE_NORMAL);
+        assertEquals(0, pa.kswapd(kswapd, 0));
+        long wb = 0;
+        for (Zone zz : pa.zones()) wb += zz.writebackPages();
+        assertTrue(wb > 0, "kswapd started no writeback");
+        assertEquals(0, pa.vmscan().completeWriteback(kswapd));
+        kswapd.advance(10_000_000L);
+        assertEquals(wb, pa.vmscan().completeWriteback(kswapd));
+        assertTrue(pa.kswapd(kswapd, 0) > 0, "written-back pages are clean and reclaimable");
         pa.checkInvariants();
     }
 
@@ -156,6 +204,60 @@ class SlowPathTest {
     }
 
     @Test
+    void allocationsFromInsideReclaimUseTheMemallocReserves() {
+        PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        // fill down to the min watermark: ordinary allocations now fail, the reserves below min remain
+        while (pa.allocPages(ctx, 0, (Gfp.GFP_KERNEL & ~Gfp.RECLAIM) | Gfp.NOWARN) >= 0) { }
+        long[] nested = {-2};
+        int[] nestedFlags = {0};
+        pa.registerShrinker(new Shrinker() {
+            public String name() { return "allocating_shrinker"; }
+            public long countObjects(ExecContext c, int node, long gfp) { return 1L << 20; }
+            public long scanObjects(ExecContext c, int node, long gfp, long nr) {
+                if (nested[0] == -2) {
+                    // PF_MEMALLOC is set in __perform_reclaim: the nested request gets ALLOC_NO_WATERMARKS
+                    nested[0] = pa.allocPages(c, 0, Gfp.GFP_KERNEL);
+                    nestedFlags[0] = pa.lastOutcome().path;
+                }
+                return 0;
+            }
+        });
+        AllocOutcome out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out));
+        assertTrue(nested[0] >= 0, "the nested allocation failed");
+        assertTrue((nestedFlags[0] & AllocOutcome.PATH_NO_WATERMARKS) != 0);
+        assertEquals(0, nestedFlags[0] & AllocOutcome.PATH_RECLAIM, "no reclaim recursion");
+        // the outer outcome is its own: reclaim made no progress, OOM found nothing to kill
+        assertEquals(FailReason.OOM, out.reason);
+        assertTrue(out.took(AllocOutcome.PATH_RECLAIM));
+        pa.checkInvariants();
+    }
+
+    @Test
+    void smallNofsAllocationsLoopInsteadOfFailing() {
+        // out_of_memory() does nothing for !__GFP_FS but reports progress, so a small GFP_NOFS request keeps
+        // retrying ("too small to fail"), sleeping a jiffy per OOM attempt; the model stops at its cap
+        PageAllocator pa = machine(KernelEra.E2020, 32L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        while (pa.allocPages(ctx, 0, FILL_KERNEL) >= 0) { }
+        int[] ooms = {0};
+        pa.setOomHandler((c, order, gfp) -> { ooms[0]++; return false; });
+        long t0 = ctx.now();
+        AllocOutcome out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_NOFS, out));
+        assertEquals(FailReason.NOFAIL_LIVELOCK, out.reason);
+        assertEquals(0, ooms[0], "the OOM killer is never invoked for !__GFP_FS");
+        assertEquals(PageAllocator.SLOWPATH_LOOP_CAP - 1, out.slowpathRetries);
+        assertTrue(ctx.now() - t0 >= (PageAllocator.SLOWPATH_LOOP_CAP - 17) * ctx.costs().get(PageCosts.JIFFY));
+        // the same with __GFP_FS reaches the OOM killer, which finds nothing to kill: the request fails
+        out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out));
+        assertEquals(FailReason.OOM, out.reason);
+        assertEquals(1, ooms[0]);
+    }
+
+    @Test
     void nowaitFailsAfterOnePassWithoutReclaim() {
         PageAllocator pa = machine(KernelEra.ENOW, 32L << 20);
         SimpleExecContext ctx = new SimpleExecContext();
@@ -199,6 +301,14 @@ class SlowPathTest {
                 @Override public void wakeupKswapd(int node, int zoneType, int order, long gfp) { kswapdWakes[0]++; }
             });
             long drainsBefore = pa.drainAllPages;
+            // try_to_free_pages: priority 12 down, each pass scans file_lru >> priority pages (all clean
+            // here) in batches of SWAP_CLUSTER_MAX, stopping once SWAP_CLUSTER_MAX were reclaimed
+            long expectReclaim = 0, files = dma.filePages();
+            for (int prio = DEF_PRIORITY; expectReclaim < SWAP_CLUSTER_MAX; prio--) {
+                long scan = files >> prio;
+                expectReclaim += scan;
+                files -= scan;
+            }
             AllocOutcome out = new AllocOutcome();
             long pfn = pa.alloc(ctx, 4, Gfp.GFP_KERNEL | Gfp.NORETRY | Gfp.NOWARN, out);
             assertEquals(-1, pfn, era + " " + out);
@@ -206,7 +316,7 @@ class SlowPathTest {
             assertEquals(2, kswapdWakes[0], era.toString());
             assertEquals(2, out.compactions, era.toString());
             assertTrue(out.took(AllocOutcome.PATH_RECLAIM));
-            assertEquals(SWAP_CLUSTER_MAX, out.reclaimed);
+            assertEquals(expectReclaim, out.reclaimed);
             assertEquals(1, pa.drainAllPages - drainsBefore);
             // fast path, slow path MIN pass, after compaction #1 (COMPLETE is not SKIPPED, so
             // __alloc_pages_direct_compact tries the freelist), retry pass, after reclaim, after drain,
@@ -268,6 +378,67 @@ class SlowPathTest {
         assertEquals(-1, full.alloc(ctx, 0, Gfp.GFP_KERNEL | Gfp.RETRY_MAYFAIL, out));
         assertFalse(out.took(AllocOutcome.PATH_OOM));
         assertEquals(FailReason.RETRIES_EXHAUSTED, out.reason);
+    }
+
+    @Test
+    void highOrderAtomicAllocationsReserveAHighatomicPageblock() {
+        for (KernelEra era : new KernelEra[]{KernelEra.E2020, KernelEra.ENOW}) {
+            PageAllocator pa = machine(era, 64L << 20);
+            SimpleExecContext ctx = new SimpleExecContext();
+            // only the slow path grants ALLOC_HARDER / ALLOC_HIGHATOMIC: fill to the min watermark first
+            while (pa.allocPages(ctx, 0, (Gfp.GFP_KERNEL & ~Gfp.RECLAIM) | Gfp.NOWARN) >= 0) { }
+            long gfp = era == KernelEra.E2020 ? Gfp.GFP_ATOMIC | Gfp.ATOMIC : Gfp.GFP_ATOMIC;
+            long pfn = pa.allocPages(ctx, 2, gfp);
+            assertTrue(pfn >= 0);
+            Zone z = pa.mem().zoneOf(pfn);
+            // reserve_highatomic_pageblock: the pageblock of the page becomes HighAtomic, its free pages move
+            assertEquals(MT_HIGHATOMIC, pa.mem().pageblockMigratetype(pfn), era.toString());
+            assertEquals(PAGEBLOCK_PAGES, z.reservedHighatomic());
+            assertTrue(z.nrFree(2, MT_HIGHATOMIC) + z.nrFree(3, MT_HIGHATOMIC) + z.nrFree(4, MT_HIGHATOMIC) > 0);
+            // the reserve is unusable for ordinary watermark checks: free - 512
+            long mark = z.freePages() - PAGEBLOCK_PAGES;
+            assertFalse(Watermarks.zoneWatermarkOk(z, 0, mark, ZONE_NORMAL, 0, era == KernelEra.ENOW));
+            assertTrue(Watermarks.zoneWatermarkOk(z, 0, mark - 1, ZONE_NORMAL, 0, era == KernelEra.ENOW));
+            pa.checkInvariants();
+        }
+    }
+
+    @Test
+    void noioScopeOfTheTaskDisablesCompaction() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        checkerboard(pa, ctx);
+        // memalloc_noio_save(): the task's scope strips __GFP_IO|__GFP_FS from GFP_KERNEL
+        SimpleExecContext noio = new SimpleExecContext(0, 7, ctx.costs()).scope(Gfp.IO | Gfp.FS);
+        AllocOutcome out = new AllocOutcome();
+        pa.alloc(noio, 4, Gfp.GFP_KERNEL | Gfp.NORETRY | Gfp.NOWARN, out);
+        assertTrue(out.took(AllocOutcome.PATH_SLOWPATH));
+        assertEquals(0, out.compactions, "current kernels do not even enter __alloc_pages_direct_compact");
+        assertEquals(0, noio.profile().inclusive("compact_zone"));
+        // without the scope the same request on an identical machine runs compact_zone first
+        PageAllocator twin = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx2 = new SimpleExecContext();
+        checkerboard(twin, ctx2);
+        out = new AllocOutcome();
+        twin.alloc(ctx2, 4, Gfp.GFP_KERNEL | Gfp.NORETRY | Gfp.NOWARN, out);
+        assertTrue(out.compactions > 0);
+        assertTrue(ctx2.profile().inclusive("compact_zone") > 0);
+    }
+
+    @Test
+    void currentEraCachesOrder2OnPcpListsButFiveTenDoesNot() {
+        PageAllocator now = machine(KernelEra.ENOW, 512L << 20), old = machine(KernelEra.E2020, 512L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        AllocOutcome out = new AllocOutcome();
+        assertTrue(now.alloc(ctx, 2, Gfp.GFP_KERNEL, out) >= 0);
+        assertTrue(out.took(AllocOutcome.PATH_PCP_REFILL));
+        Zone z = out.zone;
+        // nr_pcp_alloc for order 2: batch 31 >> 2 = 7 blocks of 4 pages; one handed out
+        assertEquals(6 * 4, z.pcp(0).listPages(MT_UNMOVABLE, 2));
+        out = new AllocOutcome();
+        assertTrue(old.alloc(ctx, 2, Gfp.GFP_KERNEL, out) >= 0);
+        assertTrue(out.took(AllocOutcome.PATH_BUDDY));
+        assertFalse(out.took(AllocOutcome.PATH_PCP));
     }
 
     @Test

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Acceptance 3: the model built from a snapshot prints buddyinfo and pagetypeinfo identical to the files. */
 class SnapshotPrintTest {
+    /** The machine snapshot copied into test resources; buddyinfo without and the others with ".txt", as both occur. */
     static Path fixture() throws Exception {
         return Paths.get(SnapshotPrintTest.class.getResource("/machine/zoneinfo.txt").toURI()).getParent();
     }
@@ -59,6 +60,42 @@ class SnapshotPrintTest {
         Path dir = shared == null ? null : Paths.get(shared, "traces", "machine");
         Assumptions.assumeTrue(dir != null && Files.isDirectory(dir), "shared traces absent");
         assertReproduces(dir, KernelEra.ENOW);
+    }
+
+    @Test
+    void snapshotMachineAllocatesAndFreesBackToTheSameState() throws Exception {
+        for (KernelEra era : new KernelEra[]{KernelEra.E2020, KernelEra.ENOW}) {
+            MachineSnapshot snap = MachineSnapshot.load(fixture());
+            PageAllocator pa = MachineBuilder.fromSnapshot(snap, era);
+            org.kmemlab.alloc.core.SimpleExecContext ctx = new org.kmemlab.alloc.core.SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+            long freeBefore = pa.freeAndPcpPageCount();
+            long[] pfn = new long[3000];
+            int[] ord = new int[pfn.length];
+            long[] gfps = {org.kmemlab.alloc.core.Gfp.GFP_KERNEL, org.kmemlab.alloc.core.Gfp.GFP_HIGHUSER_MOVABLE,
+                    org.kmemlab.alloc.core.Gfp.GFP_KERNEL | org.kmemlab.alloc.core.Gfp.RECLAIMABLE};
+            for (int i = 0; i < pfn.length; i++) {
+                ord[i] = i % 7 == 0 ? 3 : i % 5 == 0 ? 1 : 0;
+                pfn[i] = pa.allocPages(ctx, ord[i], gfps[i % 3]);
+                assertTrue(pfn[i] >= 0);
+            }
+            pa.checkInvariants();
+            for (int i = pfn.length - 1; i >= 0; i--) pa.freePages(ctx, pfn[i], ord[i]);
+            pa.checkInvariants();
+            assertEquals(freeBefore, pa.freeAndPcpPageCount(), era.toString());
+        }
+    }
+
+    @Test
+    void moreCpusThanTheSnapshotShows() throws Exception {
+        PageAllocator pa = MachineBuilder.fromSnapshot(MachineSnapshot.load(fixture()), KernelEra.ENOW, 8);
+        assertEquals(8, pa.nrCpus());
+        Zone normal = pa.zone(0, PageConst.ZONE_NORMAL);
+        assertEquals(19031, normal.pcp(1).count());
+        assertEquals(0, normal.pcp(7).count());
+        assertEquals(63, normal.pcp(7).batch());
+        assertTrue(pa.allocPages(new org.kmemlab.alloc.core.SimpleExecContext(7, 1, new org.kmemlab.alloc.core.CostTable()), 0,
+                org.kmemlab.alloc.core.Gfp.GFP_KERNEL) >= 0);
+        pa.checkInvariants();
     }
 
     @Test

@@ -147,15 +147,32 @@ class WorkedExamplesTest {
     void nrPcpAllocScalesTheRefillBatch() {
         PerCpuPages p = new PerCpuPages(0, true);
         p.setHighBatch(5449, 63, 5449, 48307);
-        // count 0, alloc_factor 0: batch 63; max_nr_alloc = max(5449 - 0 - 63, 63) = 5386 -> factor 1, 63
-        assertEquals(63, p.nrPcpAlloc(0, true));
-        // count 62, factor 1: 63 << 1 = 126 <= 5449 - 62 - 63 = 5324 -> factor 2, 126
+        // zone below its high watermark: high stays. count 0, alloc_factor 0: batch 63;
+        // max_nr_alloc = max(5449 - 0 - 63, 63) = 5386 -> alloc_factor 1, refill 63
+        assertEquals(63, p.nrPcpAlloc(0, true, true));
+        assertEquals(5449, p.high());
+        // count 62, factor 1: 63 << 1 = 126 <= 5449 - 62 - 63 = 5324 -> factor 2, refill 126
         p.count = 62;
-        assertEquals(126, p.nrPcpAlloc(0, true));
-        // order 2: batch 63 >> 2 = 15
-        assertEquals(15, p.nrPcpAlloc(2, true));
+        assertEquals(126, p.nrPcpAlloc(0, true, true));
+        // zone above high: high grows by the (scaled) batch first: 5449 + (63 << 2) = 5701, then
+        // max_nr_alloc = 5701 - 62 - 63 = 5576 >= 252 -> refill 252
+        assertEquals(252, p.nrPcpAlloc(0, true, false));
+        assertEquals(5701, p.high());
+        // order 2: batch 63 (no alloc_factor), high 5701 + 63 = 5764, refill 63 >> 2 = 15
+        assertEquals(15, p.nrPcpAlloc(2, true, false));
+        assertEquals(5764, p.high());
         // 5.10 always refills pcp->batch
-        assertEquals(63, p.nrPcpAlloc(0, false));
+        assertEquals(63, p.nrPcpAlloc(0, false, false));
+        // nr_pcp_high on the free path: below the high watermark high shrinks by max(free_count, batch)
+        p.freeCount = 100;
+        assertEquals(Math.max(p.count, 5449), p.nrPcpHigh(true));
+        assertEquals(5764 - 100, p.high());
+        // a full list above the watermark raises high to hold a batch of frees: free_count + batch
+        p.count = 6000;
+        p.freeCount = 6000;
+        assertEquals(6063, p.nrPcpHigh(false));
+        // nr_pcp_free: clamp(free_count, batch, high - batch) = clamp(6000, 63, 6000) = 6000
+        assertEquals(6000, p.nrPcpFree(true, 6063));
     }
 
     @Test
@@ -192,6 +209,15 @@ class WorkedExamplesTest {
         // ... and succeeds on CPU 1 (movable list) without a lock
         out = new AllocOutcome();
         assertTrue(pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.MOVABLE | Gfp.FAST_TRY, out) >= 0);
+        assertEquals(1, ctx.locksTaken().size());
+        // an unmovable FAST_TRY scans the lists from Unmovable up to the last pcp type, so it finds the
+        // movable pages too; a reclaimable one scans Reclaimable only and fails
+        int pcpBefore = z.pcp(1).count();
+        out = new AllocOutcome();
+        assertTrue(pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.FAST_TRY, out) >= 0);
+        assertEquals(pcpBefore - 1, z.pcp(1).count());
+        out = new AllocOutcome();
+        assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.RECLAIMABLE | Gfp.FAST_TRY, out));
         assertEquals(1, ctx.locksTaken().size());
     }
 
