@@ -376,6 +376,10 @@ public final class Replayer {
     /** The request itself; returns bytes allocated (allocations), 0 (frees), FAIL or UNKNOWN. */
     private long request(ReplayContext ctx, TraceEvent e, RequestKind kind) {
         long g = e.has(TraceEvent.F_GFP_FLAGS) ? gfp.toModel(e.gfpFlags) : Gfp.GFP_KERNEL;
+        // 5.10's GFP_ATOMIC carried __GFP_ATOMIC (ALLOC_HARDER); a newer trace spells it HIGH without reclaim.
+        if (!cfg.era().atLeast(org.kmemlab.alloc.core.KernelEra.ENOW) && (g & Gfp.HIGH) != 0 && (g & Gfp.DIRECT_RECLAIM) == 0) {
+            g |= Gfp.ATOMIC;
+        }
         SlubAllocator slab = upper.slab;
         switch (kind) {
             case KMALLOC -> {
