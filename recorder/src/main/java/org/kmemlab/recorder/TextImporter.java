@@ -70,8 +70,19 @@ abstract class TextImporter implements Importer {
         opts.progress().accept(in.consumed());
     }
 
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final long NL = 0x0a0a0a0a0a0a0a0aL, LO = 0x0101010101010101L, HI = 0x8080808080808080L;
+
+    /** The next '\n', eight bytes at a time (the classic has-zero-byte test on bytes XOR '\n'). */
     private static int indexOf(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) if (b[i] == '\n') return i;
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ NL;
+            long t = (x - LO) & ~x & HI;
+            if (t != 0) return i + (Long.numberOfTrailingZeros(t) >>> 3);
+        }
+        for (; i < to; i++) if (b[i] == '\n') return i;
         return -1;
     }
 
@@ -178,6 +189,14 @@ abstract class TextImporter implements Importer {
     }
 
     private static final int DEC = 1, HEX = 2;
+    private static final int[] HEX_DIGIT = new int[256];
+
+    static {
+        java.util.Arrays.fill(HEX_DIGIT, -1);
+        for (int c = '0'; c <= '9'; c++) HEX_DIGIT[c] = c - '0';
+        for (int c = 'a'; c <= 'f'; c++) HEX_DIGIT[c] = c - 'a' + 10;
+        for (int c = 'A'; c <= 'F'; c++) HEX_DIGIT[c] = c - 'A' + 10;
+    }
     private static final long BAD = Long.MIN_VALUE;
 
     /** Fields whose value is parsed straight from the bytes, without a String. */
@@ -198,13 +217,13 @@ abstract class TextImporter implements Importer {
         else if (pendingEventIsPfnDecimal(b, p, q)) return BAD;
         if (p >= q || q - p > 16) return BAD;
         long v = 0;
+        int bad = 0;
         for (int i = p; i < q; i++) {
-            int c = b[i];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-            if (d < 0) return BAD;
-            v = (v << 4) | d;
+            int d = HEX_DIGIT[b[i] & 0xff];
+            bad |= d;
+            v = (v << 4) | (d & 0xf);
         }
-        return v;
+        return bad < 0 ? BAD : v;
     }
 
     /** pfn without 0x is decimal (old kernels); ptr without 0x is ftrace's hashed hex. */
