@@ -25,8 +25,11 @@ public final class BenchMain {
         String name = args.length > 1 ? args[1] : "tar";
         switch (suite) {
             case "import" -> importSuite(shared, name);
+            case "replay" -> ReplayBench.run(shared, name, args.length > 2 ? List.of(args[2].split(","))
+                    : List.of("baseline", "spl-emergency", "xfs-kvmalloc-failfast", "btrfs-extent-mempool", "gfp-fast-try",
+                            "rcu-destroy-batched"));
             default -> {
-                System.err.println("unknown suite " + suite + "; known: import");
+                System.err.println("unknown suite " + suite + "; known: import, replay");
                 System.exit(2);
             }
         }

@@ -1,0 +1,97 @@
+package org.kmemlab.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.kmemlab.recorder.ImportOptions;
+import org.kmemlab.recorder.Importers;
+import org.kmemlab.recorder.Input;
+import org.kmemlab.replay.Replayer;
+import org.kmemlab.trace.TraceBatch;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceReader;
+import org.kmemlab.trace.TraceWriter;
+
+/**
+ * Replay throughput per policy on a shared trace (events/s of one policy on one core; target ≥ 5M under
+ * baseline), and memory: the heap after replaying the trace and a trace ten times as long made of shifted
+ * copies (heap should follow live objects, not trace length). The peer is the trace's own duration: how
+ * many times faster than real time the replay runs, measured in the same run.
+ */
+final class ReplayBench {
+    private ReplayBench() {}
+
+    static void run(Path shared, String name, List<String> policies) throws Exception {
+        Path tmp = Files.createTempDirectory("kmemlab-replay-bench");
+        Path trace = tmp.resolve(name + ".arrow");
+        try (Input in = Input.open(shared.resolve(name + ".txt.zst"));
+             TraceWriter w = new TraceWriter(trace, Map.of(), TraceWriter.Compression.NONE)) {
+            for (Path f : Files.list(shared.resolve("machine")).sorted().toList()) {
+                w.snapshot(f.getFileName().toString().replace(".txt", ""), Files.readString(f));
+            }
+            Importers.detect(in).importTo(in, w, ImportOptions.defaults());
+        }
+        long events;
+        long spanNs;
+        try (TraceReader r = new TraceReader(trace)) {
+            events = r.info().metaLong("events", 0);
+            spanNs = r.info().metaLong("last_ts_ns", 0) - r.info().metaLong("first_ts_ns", 0);
+        }
+        Map<String, Double> rates = new LinkedHashMap<>();
+        for (String p : policies) {
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                new Replayer(trace, p, Map.of()).run(tmp.resolve("out-" + p));
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            rates.put(p, events / best);
+            System.out.printf("replay %-24s %,d events in %.3f s = %,.0f events/s (%.1fx the trace's real time; target >= 5M events/s)%n",
+                    p, events, best, events / best, (spanNs / 1e9) / best);
+        }
+        Path ten = tmp.resolve(name + "-x10.arrow");
+        concatenate(trace, ten, 10, spanNs + 1_000_000_000L);
+        long heap1 = heapAfter(trace, tmp.resolve("m1"));
+        long heap10 = heapAfter(ten, tmp.resolve("m10"));
+        System.out.printf("memory: heap after replay of %s: %,d KB; of 10x: %,d KB; ratio %.2f (bounded when close to 1)%n",
+                name, heap1 / 1024, heap10 / 1024, (double) heap10 / heap1);
+        try (var s = Files.walk(tmp)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
+    private static long heapAfter(Path trace, Path out) throws IOException {
+        Replayer r = new Replayer(trace, "baseline", Map.of());
+        r.run(out);
+        System.gc();
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    /** Copies a trace n times, each copy shifted in time and in pointer and pfn space, as one longer trace. */
+    static void concatenate(Path in, Path out, int n, long shiftNs) throws IOException {
+        TraceEvent e = new TraceEvent();
+        try (TraceWriter w = new TraceWriter(out, Map.of(), TraceWriter.Compression.NONE)) {
+            for (int k = 0; k < n; k++) {
+                try (TraceReader r = new TraceReader(in)) {
+                    if (k == 0) r.info().snapshot.forEach(w::snapshot);
+                    while (r.next()) {
+                        TraceBatch b = r.batch();
+                        for (int i = 0; i < b.size(); i++) {
+                            b.read(i, e);
+                            e.tsNs += k * shiftNs;
+                            if (e.has(TraceEvent.F_PTR) && e.ptr != 0) e.ptr += (long) k << 40;
+                            if (e.has(TraceEvent.F_PFN)) e.pfn += (long) k << 28;
+                            w.accept(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
