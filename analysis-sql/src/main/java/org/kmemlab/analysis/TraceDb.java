@@ -38,7 +38,8 @@ public final class TraceDb implements AutoCloseable {
             db.load(t, first);
             first = false;
         }
-        if (traces.isEmpty()) db.execute("CREATE TABLE events (ts_ns BIGINT)");
+        if (traces.isEmpty()) db.createEmptyEvents();
+        db.loadViews();
         return db;
     }
 
@@ -55,6 +56,101 @@ public final class TraceDb implements AutoCloseable {
                 ps.execute();
             }
         }
+    }
+
+    /** An empty {@code events} with the trace schema, so that the views still compile without a trace. */
+    private void createEmptyEvents() throws SQLException {
+        execute("CREATE TABLE events (trace VARCHAR, ts_ns BIGINT, cpu INTEGER, pid INTEGER, tid INTEGER, comm VARCHAR,"
+                + " event VARCHAR, call_site VARCHAR, call_site_fn VARCHAR, ptr BIGINT, bytes_req BIGINT, bytes_alloc BIGINT,"
+                + " gfp_flags BIGINT, gfp VARCHAR, node INTEGER, cache VARCHAR, accounted BOOLEAN, pfn BIGINT,"
+                + " \"order\" INTEGER, migratetype INTEGER, context VARCHAR, stack_id INTEGER, extra VARCHAR)");
+    }
+
+    /** The SQL resources defining kmemlab's views and macros (VIEWS.md), in load order. */
+    public static final List<String> VIEW_RESOURCES = List.of("views.sql");
+
+    private void loadViews() throws SQLException {
+        for (String res : VIEW_RESOURCES) {
+            String sql;
+            try (java.io.InputStream in = TraceDb.class.getResourceAsStream(res)) {
+                if (in == null) throw new IllegalStateException("missing resource " + res);
+                sql = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            for (String stmt : splitScript(sql)) execute(stmt);
+        }
+    }
+
+    /** Splits a script on ';' at the end of a line, dropping '--' comment lines: the resources' own convention. */
+    static List<String> splitScript(String sql) {
+        List<String> out = new java.util.ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        for (String line : sql.split("\n")) {
+            String t = line.strip();
+            if (t.startsWith("--")) continue;
+            cur.append(line).append('\n');
+            if (t.endsWith(";")) {
+                out.add(cur.toString().strip());
+                cur.setLength(0);
+            }
+        }
+        if (!cur.toString().isBlank()) out.add(cur.toString().strip());
+        return out;
+    }
+
+    /**
+     * Runs a query with its parameters bound (never spliced into the text) and exports the result as an
+     * Arrow IPC file, through DuckDB's own Arrow export (DuckDBResultSet.arrowExportStream).
+     */
+    public long exportArrow(String sql, List<Object> params, Path out) throws SQLException, IOException {
+        try (PreparedStatement ps = prepare(sql, params);
+             org.duckdb.DuckDBResultSet rs = ps.executeQuery().unwrap(org.duckdb.DuckDBResultSet.class);
+             org.apache.arrow.memory.BufferAllocator alloc = new org.apache.arrow.memory.RootAllocator();
+             org.apache.arrow.vector.ipc.ArrowReader reader = (org.apache.arrow.vector.ipc.ArrowReader) rs.arrowExportStream(alloc, 65_536);
+             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.CREATE,
+                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            org.apache.arrow.vector.VectorSchemaRoot root = reader.getVectorSchemaRoot();
+            long rows = 0;
+            try (org.apache.arrow.vector.ipc.ArrowFileWriter w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, reader, ch)) {
+                w.start();
+                while (reader.loadNextBatch()) {
+                    rows += root.getRowCount();
+                    w.writeBatch();
+                }
+                w.end();
+            }
+            return rows;
+        }
+    }
+
+    /** Writes a query's result as one Parquet file (ZSTD) with DuckDB's COPY; parameters bound, not spliced. */
+    public void exportParquet(String sql, List<Object> params, Path out) throws SQLException {
+        try (PreparedStatement ps = prepare("COPY (" + stripSemicolon(sql) + ") TO " + quoteLiteral(out.toString())
+                + " (FORMAT PARQUET, COMPRESSION ZSTD)", params)) {
+            ps.execute();
+        }
+    }
+
+    static String stripSemicolon(String sql) {
+        String s = sql.strip();
+        while (s.endsWith(";")) s = s.substring(0, s.length() - 1).strip();
+        return s;
+    }
+
+    /**
+     * A SQL string literal. Only for places DuckDB does not accept a parameter (COPY's file name, which is
+     * part of the statement's plan); user values elsewhere are bound with {@link #prepare}.
+     */
+    public static String quoteLiteral(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    /** A prepared statement with the given values bound in order to its {@code ?} placeholders. */
+    public PreparedStatement prepare(String sql, List<Object> params) throws SQLException {
+        PreparedStatement ps = conn.prepareStatement(sql);
+        for (int i = 0; i < params.size(); i++) ps.setObject(i + 1, params.get(i));
+        return ps;
     }
 
     public Connection connection() { return conn; }
