@@ -153,6 +153,20 @@ public final class TraceDb implements AutoCloseable {
         return ps;
     }
 
+    private boolean materialized;
+
+    /**
+     * Computes {@code lifetimes} once into a temporary table and points the view at it. The pairing is the
+     * costliest view and every per-cache or per-call-site view reads it, so a session that runs several of
+     * them (the report) pays for it once. Idempotent.
+     */
+    public void materializeLifetimes() throws SQLException {
+        if (materialized) return;
+        execute("CREATE OR REPLACE TEMP TABLE kmemlab_lifetimes AS SELECT * FROM lifetimes");
+        execute("CREATE OR REPLACE VIEW lifetimes AS SELECT * FROM kmemlab_lifetimes");
+        materialized = true;
+    }
+
     public Connection connection() { return conn; }
 
     public void execute(String sql) throws SQLException {

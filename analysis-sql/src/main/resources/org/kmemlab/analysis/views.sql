@@ -186,3 +186,11 @@ SELECT trace, "order", migratetype, migratetype_name(migratetype) AS migratetype
        count(free_seq) AS freed, count(*) - count(free_seq) AS live
 FROM lifetimes WHERE kind = 'page' AND alloc_seq IS NOT NULL
 GROUP BY trace, "order", migratetype, gfp;
+
+-- "1 µs–10 µs" for the decade [10^d, 10^(d+1)) nanoseconds: the lifetime histogram's buckets.
+CREATE OR REPLACE MACRO ns_duration_label(e) AS
+    CASE WHEN e < 3 THEN (10 ** e)::BIGINT || ' ns'
+         WHEN e < 6 THEN (10 ** (e - 3))::BIGINT || ' µs'
+         WHEN e < 9 THEN (10 ** (e - 6))::BIGINT || ' ms'
+         ELSE (10 ** (e - 9))::BIGINT || ' s' END;
+CREATE OR REPLACE MACRO ns_decade_label(d) AS ns_duration_label(d) || '–' || ns_duration_label(d + 1);
