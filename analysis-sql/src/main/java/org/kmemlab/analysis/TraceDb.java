@@ -153,6 +153,53 @@ public final class TraceDb implements AutoCloseable {
         return ps;
     }
 
+    /**
+     * A folder of Parquet results (a replay output folder): each {@code NAME.parquet}, or a hive-partitioned
+     * folder {@code NAME/}, becomes the view {@code NAME}. This is how the replayer's {@code requests},
+     * {@code profile} and {@code timeline} join the trace in one session without analysis-sql knowing them.
+     * Returns the view names.
+     */
+    public List<String> attachFolder(Path dir) throws IOException, SQLException {
+        List<String> names = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                String f = p.getFileName().toString();
+                String name;
+                String src;
+                if (f.endsWith(".parquet") && java.nio.file.Files.isRegularFile(p)) {
+                    name = f.substring(0, f.length() - ".parquet".length());
+                    src = "read_parquet(" + quoteLiteral(p.toString()) + ")";
+                } else if (java.nio.file.Files.isDirectory(p)) {
+                    name = f;
+                    src = "read_parquet(" + quoteLiteral(p.resolve("**").resolve("*.parquet").toString()) + ", hive_partitioning = true)";
+                    try (java.util.stream.Stream<Path> w = java.nio.file.Files.walk(p)) {
+                        if (w.noneMatch(x -> x.toString().endsWith(".parquet"))) continue;
+                    }
+                } else {
+                    continue;
+                }
+                // a view name is an identifier: only names that need no quoting are attached
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || name.equals("events")) continue;
+                execute("CREATE OR REPLACE VIEW " + name + " AS SELECT * FROM " + src);
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Keeps the events in [fromS, toS] seconds after each trace's first event (null = open end), with the
+     * bounds bound as parameters. Like perf kmem --time, but relative to the trace start.
+     */
+    public void restrictTime(Double fromS, Double toS) throws SQLException {
+        try (PreparedStatement ps = prepare("DELETE FROM events e USING (SELECT trace AS t, min(ts_ns) AS t0 FROM events GROUP BY trace) s"
+                + " WHERE e.trace = s.t AND ((?::DOUBLE IS NOT NULL AND e.ts_ns < s.t0 + ?::DOUBLE * 1e9)"
+                + " OR (?::DOUBLE IS NOT NULL AND e.ts_ns > s.t0 + ?::DOUBLE * 1e9))",
+                java.util.Arrays.asList(fromS, fromS, toS, toS))) {
+            ps.execute();
+        }
+    }
+
     private boolean materialized;
 
     /**

@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
 @Command(name = "kmemlab", mixinStandardHelpOptions = true, version = "kmemlab 0.1.0",
         description = "Kernel allocation traces: record, import, replay under alternative policies, analyse with SQL.",
         subcommands = {DemoCommand.class, ImportCommand.class, InfoCommand.class, StatCommand.class,
-            SqlCommand.class, CommandLine.HelpCommand.class})
+            SqlCommand.class, ExportCommand.class, ReportCommand.class, HotCommand.class, FlameCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_INPUT = 2;
     public static final int EXIT_INTERNAL = 1;

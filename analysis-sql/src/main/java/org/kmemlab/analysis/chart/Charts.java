@@ -118,6 +118,9 @@ public final class Charts {
             plot.setRenderer(r);
             style(plot.getRangeAxis(), spec.yUnit());
             ((NumberAxis) plot.getDomainAxis()).setAutoRangeIncludesZero(true);
+            ((NumberAxis) plot.getDomainAxis()).setNumberFormatOverride(new DecimalFormat("#,##0.###"));
+            // total first and underneath, so that the caches it sums stay visible on top of it
+            plot.setSeriesRenderingOrder(org.jfree.chart.plot.SeriesRenderingOrder.FORWARD);
             plot.setBackgroundPaint(Color.WHITE);
             plot.setDomainGridlinePaint(new Color(0xDDDDDD));
             plot.setRangeGridlinePaint(new Color(0xDDDDDD));

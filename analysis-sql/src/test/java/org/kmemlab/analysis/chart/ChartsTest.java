@@ -58,6 +58,21 @@ class ChartsTest {
         }
     }
 
+    /** For looking at charts of a real trace: KMEMLAB_CHART_TRACE=trace.arrow writes target/charts/real-*.png. */
+    @Test
+    void rendersARealTraceWhenAsked() throws Exception {
+        String p = System.getenv("KMEMLAB_CHART_TRACE");
+        org.junit.jupiter.api.Assumptions.assumeTrue(p != null, "KMEMLAB_CHART_TRACE not set");
+        Files.createDirectories(OUT);
+        try (TraceDb db = TraceDb.open(List.of(Path.of(p)))) {
+            db.materializeLifetimes();
+            long bucket = Charts.bucketNs(db, 200);
+            for (ChartSpec s : ChartSpec.standard()) {
+                Charts.writePng(Charts.build(s, db, Map.of("bucket_ns", bucket, "top_n", 8)), OUT.resolve("real-" + s.id() + ".png"));
+            }
+        }
+    }
+
     @Test
     void namedParametersBecomeBoundPlaceholders() {
         NamedParams.Bound b = NamedParams.bind("SELECT ':not' AS s, x::INT -- :comment\n FROM t WHERE a = :a AND b < :b OR a = :a",

@@ -1,0 +1,66 @@
+package org.kmemlab.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.kmemlab.analysis.KmemStat;
+import org.kmemlab.analysis.TraceDb;
+import org.kmemlab.analysis.report.HtmlReport;
+import org.kmemlab.analysis.report.ReportContext;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code kmemlab report trace.arrow [out/] -o report.html}: the self-contained HTML report (HtmlReport).
+ * A folder among the inputs is a replay output folder, handed to the replayer's report sections.
+ */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = "Write one self-contained HTML report (statistics, top call sites and caches, charts, hot paths).")
+public final class ReportCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "TRACE_OR_DIR", description = "Trace files, and optionally one replay output folder.")
+    List<Path> inputs;
+
+    @Option(names = {"-o", "--output"}, required = true, description = "The HTML file to write.")
+    Path out;
+
+    @Option(names = "--title", description = "Page title (default: kmemlab report: <first trace>).")
+    String title;
+
+    @Override
+    public Integer call() throws Exception {
+        List<Path> traces = new ArrayList<>();
+        Path replay = null;
+        for (Path p : inputs) {
+            if (Files.isDirectory(p)) {
+                if (replay != null) throw new UserError("give at most one replay output folder, not " + replay + " and " + p);
+                replay = p;
+            } else if (!Files.exists(p)) {
+                throw new UserError(p + ": does not exist");
+            } else {
+                traces.add(p);
+            }
+        }
+        if (traces.isEmpty()) throw new UserError("report needs at least one trace file");
+        write(traces, replay, out, title);
+        System.out.println("report: " + out);
+        return 0;
+    }
+
+    static void write(List<Path> traces, Path replay, Path out, String title) throws Exception {
+        Map<Path, KmemStat> stats = new LinkedHashMap<>();
+        for (Path t : traces) stats.put(t, KmemStat.of(t, false));
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        try (TraceDb db = TraceDb.open(traces)) {
+            HtmlReport.write(new ReportContext(db, traces, stats, replay), List.of(),
+                    title != null ? title : "kmemlab report: " + traces.get(0).getFileName(), out);
+        }
+    }
+}
