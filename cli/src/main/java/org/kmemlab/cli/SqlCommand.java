@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
  * {@code kmemlab sql trace.arrow [more.arrow] [out/] "SELECT …"}: DuckDB SQL with the traces as the table
  * {@code events} and kmemlab's views (analysis-sql/VIEWS.md); a folder's Parquet files become views.
  * Users' queries run as given. The tool's own parameters (the time window, --param values, the row
- * limit) are bound through JDBC, never spliced into the text.
+ * limit) are bound or applied through JDBC, never spliced into the text.
  */
 @Command(name = "sql", mixinStandardHelpOptions = true,
         description = "Run DuckDB SQL over traces (table 'events' and the views of VIEWS.md). Without a query, an interactive prompt; statements end with ';'.")
@@ -52,7 +52,7 @@ public final class SqlCommand implements Callable<Integer> {
     @Option(names = "--param", paramLabel = "NAME=VALUE", description = "Bind :NAME in the query to VALUE (a number when it parses as one). Repeatable.")
     List<String> params = new ArrayList<>();
 
-    @Option(names = "--limit", description = "Print at most this many rows (JDBC maxRows).", defaultValue = "0")
+    @Option(names = "--limit", description = "Print at most this many rows.", defaultValue = "0")
     int limit;
 
     static final List<String> FORMATS = List.of("table", "csv", "json", "arrow", "parquet");
@@ -141,15 +141,14 @@ public final class SqlCommand implements Callable<Integer> {
                 return true;
             }
             try (PreparedStatement ps = db.prepare(b.sql(), b.params())) {
-                if (limit > 0) ps.setMaxRows(limit);
                 if (!ps.execute()) return true;
                 try (ResultSet rs = ps.getResultSet()) {
                     if (output != null && last) {
                         try (PrintStream out = new PrintStream(Files.newOutputStream(output), true, StandardCharsets.UTF_8)) {
-                            ResultPrinter.print(rs, format, out);
+                            ResultPrinter.print(rs, format, out, limit);
                         }
                     } else {
-                        ResultPrinter.print(rs, format, System.out);
+                        ResultPrinter.print(rs, format, System.out, limit);
                     }
                 }
             }

@@ -76,9 +76,10 @@ public final class Folded {
             TraceInfo info = TraceReader.readInfo(t);
             stacks.put(t.getFileName().toString(), info.stacks);
         }
+        // Bytes weigh allocations only (frees would count the same memory twice); count weighs every event.
         String w = weight == Weight.COUNT ? "count(*)"
-                : "coalesce(sum(CASE WHEN event LIKE 'kmem:mm_page_%' THEN 4096::BIGINT << coalesce(\"order\", 0)"
-                        + " ELSE bytes_alloc END), 0)";
+                : "coalesce(sum(CASE WHEN event = 'kmem:mm_page_alloc' THEN 4096::BIGINT << coalesce(\"order\", 0)"
+                        + " WHEN event IN ('kmem:kmalloc', 'kmem:kmem_cache_alloc') THEN bytes_alloc ELSE 0 END), 0)";
         String sql = "SELECT trace, stack_id, (" + w + ")::BIGINT FROM events WHERE stack_id IS NOT NULL"
                 + " AND (?::VARCHAR IS NULL OR event = ?::VARCHAR) GROUP BY trace, stack_id";
         Map<String, Long> out = new TreeMap<>();
