@@ -45,7 +45,7 @@ public final class HtmlReport {
         Html page = new Html();
         page.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>").text(title).raw("</title>\n");
         page.raw("<style>").raw(CSS).raw("</style></head>\n<body>\n<header><h1>").text(title).raw("</h1>\n<nav>");
-        for (ReportSection s : secs) page.raw("<a href=\"#").text(s.id()).raw("\">").text(s.title()).raw("</a>");
+        for (ReportSection s : secs) page.raw("<a href=\"#").text(s.id()).raw("\">").text(s.title()).raw("</a> ");
         page.raw("</nav></header>\n<main>\n").raw(body.toString()).raw("</main>\n<script>").raw(JS).raw("</script>\n</body></html>\n");
         Files.writeString(out, page.toString(), StandardCharsets.UTF_8);
     }
@@ -72,7 +72,10 @@ public final class HtmlReport {
             details summary{cursor:pointer;color:#4E79A7;font-size:13px}
             """;
 
-    /** Click a header to sort by it; numbers by their data-v value, text alphabetically. */
+    /**
+     * Click a header to sort by it; numbers by their data-v value, text alphabetically. The last line marks
+     * the page as scripted without error, which the browser test checks.
+     */
     static final String JS = """
             document.querySelectorAll('table.sortable').forEach(function(t){
               t.querySelectorAll('th').forEach(function(th,i){
@@ -90,5 +93,6 @@ public final class HtmlReport {
                 });
               });
             });
+            document.body.setAttribute('data-report-ready','1');
             """;
 }
