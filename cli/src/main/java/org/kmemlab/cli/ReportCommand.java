@@ -54,11 +54,16 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     static void write(List<Path> traces, Path replay, Path out, String title) throws Exception {
+        boolean timing = Boolean.getBoolean("kmemlab.report.timing");
+        long t0 = System.nanoTime();
         Map<Path, KmemStat> stats = new LinkedHashMap<>();
         for (Path t : traces) stats.put(t, KmemStat.of(t, false));
+        if (timing) System.err.printf("report: stat %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        t0 = System.nanoTime();
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         try (TraceDb db = TraceDb.open(traces)) {
+            if (timing) System.err.printf("report: load %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             HtmlReport.write(new ReportContext(db, traces, stats, replay), List.of(),
                     title != null ? title : "kmemlab report: " + traces.get(0).getFileName(), out);
         }

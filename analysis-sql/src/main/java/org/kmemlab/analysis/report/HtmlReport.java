@@ -30,13 +30,19 @@ public final class HtmlReport {
     }
 
     public static void write(ReportContext ctx, List<ReportSection> extra, String title, Path out) throws Exception {
+        // -Dkmemlab.report.timing=true prints where the time goes, for the 10M-event benchmark
+        boolean timing = Boolean.getBoolean("kmemlab.report.timing");
+        long t0 = System.nanoTime();
         ctx.db().materializeLifetimes();
+        if (timing) System.err.printf("report: lifetimes %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         List<ReportSection> secs = sections(ctx, extra);
         Html body = new Html();
         for (ReportSection s : secs) {
             body.raw("<section id=\"").text(s.id()).raw("\"><h2>").text(s.title()).raw("</h2>\n");
+            long ts = System.nanoTime();
             try {
                 s.render(ctx, body);
+                if (timing) System.err.printf("report: %s %d ms%n", s.id(), (System.nanoTime() - ts) / 1_000_000);
             } catch (Exception e) {
                 body.raw("<p class=\"error\">").text("This section failed: " + e.getMessage()).raw("</p>\n");
             }
