@@ -41,11 +41,14 @@ FROM events e
 WHERE event IN ('kmem:kfree', 'kmem:kmem_cache_free', 'kmem:mm_page_free', 'kmem:mm_page_free_batched');
 
 -- Each allocation paired with its free. A free matches the most recent earlier allocation of the same
--- (trace, kind, addr) that is not yet freed: a stack per address. The clamped running depth
--- (prefix sum of +1/-1 minus its running minimum below zero) gives every alloc the stack level it pushes
--- and every free the level it pops (0 = nothing to pop, an unmatched free); the pair is then the ASOF
--- match of the free with the latest earlier alloc pushed at the same level. This stays set-based
--- (window functions and one ASOF join), so it scales with DuckDB instead of a Java loop.
+-- (trace, kind, addr) that is not yet freed: a stack per address.
+-- Most addresses alternate alloc, free, alloc, free (perhaps starting with a free of an object older than
+-- the trace); there the stack reduces to "a free pairs with the alloc just before it", found with one
+-- sorted window (lag). Addresses with two allocs or two frees in a row (a free or an alloc that was not
+-- traced) take the general path on their events only: the clamped running depth (prefix sum of +1/-1
+-- minus its running minimum below zero) gives every alloc the stack level it pushes and every free the
+-- level it pops (0 = nothing to pop, an unmatched free), and an ASOF join pairs a free with the latest
+-- earlier alloc pushed at the same level. All set-based, so it scales with DuckDB rather than a Java loop.
 -- Failed slab allocations (ptr 0) and events without an address are never paired.
 CREATE OR REPLACE VIEW lifetimes AS
 WITH ev AS (
@@ -54,21 +57,33 @@ WITH ev AS (
     UNION ALL
     SELECT trace, kind, addr, ts_ns, seq, -1 AS d FROM frees
     WHERE addr IS NOT NULL AND NOT (kind = 'slab' AND addr = 0)
+), w1 AS MATERIALIZED (
+    SELECT *, lag(d) OVER w AS prev_d, lag(seq) OVER w AS prev_seq FROM ev
+    WINDOW w AS (PARTITION BY addr, kind, trace ORDER BY ts_ns, seq)
+), odd AS MATERIALIZED (
+    SELECT DISTINCT addr, kind, trace FROM w1 WHERE d = prev_d
+), simple_pairs AS (
+    SELECT w1.seq AS free_seq, w1.prev_seq AS alloc_seq FROM w1
+    ANTI JOIN odd USING (addr, kind, trace)
+    WHERE w1.d = -1 AND w1.prev_d = 1
 ), p AS (
-    SELECT *, sum(d) OVER w AS ps, row_number() OVER w AS ord FROM ev
-    WINDOW w AS (PARTITION BY trace, kind, addr ORDER BY ts_ns, seq ROWS UNBOUNDED PRECEDING)
+    SELECT ev.*, sum(d) OVER w AS ps, row_number() OVER w AS ord
+    FROM ev SEMI JOIN odd USING (addr, kind, trace)
+    WINDOW w AS (PARTITION BY addr, kind, trace ORDER BY ts_ns, seq ROWS UNBOUNDED PRECEDING)
 ), dep AS (
     SELECT *, ps - least(0, min(ps) OVER w) AS depth FROM p
-    WINDOW w AS (PARTITION BY trace, kind, addr ORDER BY ord ROWS UNBOUNDED PRECEDING)
+    WINDOW w AS (PARTITION BY addr, kind, trace ORDER BY ord ROWS UNBOUNDED PRECEDING)
 ), lv AS (
     SELECT *, CASE WHEN d = 1 THEN depth
-                   ELSE coalesce(lag(depth) OVER (PARTITION BY trace, kind, addr ORDER BY ord), 0) END AS lvl
+                   ELSE coalesce(lag(depth) OVER (PARTITION BY addr, kind, trace ORDER BY ord), 0) END AS lvl
     FROM dep
-), pairs AS (
+), stack_pairs AS (
     SELECT f.seq AS free_seq, a.seq AS alloc_seq
     FROM (SELECT * FROM lv WHERE d = -1 AND lvl > 0) f
     ASOF JOIN (SELECT * FROM lv WHERE d = 1) a
       ON f.trace = a.trace AND f.kind = a.kind AND f.addr = a.addr AND f.lvl = a.lvl AND f.ord > a.ord
+), pairs AS (
+    SELECT * FROM simple_pairs UNION ALL SELECT * FROM stack_pairs
 )
 SELECT coalesce(a.trace, f.trace) AS trace,
        coalesce(a.kind, f.kind) AS kind,

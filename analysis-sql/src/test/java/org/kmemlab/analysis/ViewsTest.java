@@ -130,10 +130,24 @@ class ViewsTest {
         }
     }
 
-    /** Stack-per-address pairing in plain Java, the semantics the SQL must reproduce. */
+    /** Stack-per-address pairing in plain Java, the semantics the SQL must reproduce; most addresses misbehave. */
     @Test
     void lifetimesAgreeWithAJavaStackPairingOnARandomTrace() throws Exception {
-        Random r = new Random(42);
+        checkAgainstJavaStack(new Random(42), 40, 52);
+    }
+
+    /** Mostly alternating addresses (the fast path) mixed with a few that get a double alloc or free (the stack path). */
+    @Test
+    void lifetimesAgreeWithAJavaStackPairingWhenMostAddressesAlternate() throws Exception {
+        checkAgainstJavaStack(new Random(7), 2000, -1);
+    }
+
+    /**
+     * allocPct >= 0: each event picks a random address and allocates with that probability. allocPct < 0:
+     * each address alternates alloc/free, except that 1 event in 50 repeats the previous direction.
+     */
+    void checkAgainstJavaStack(Random r, int addrs, int allocPct) throws Exception {
+        Map<Long, Boolean> lastWasAlloc = new HashMap<>();
         Path p = tmp.resolve("rnd.arrow");
         Map<Long, ArrayDeque<Long>> stacks = new HashMap<>();
         Set<String> wantPairs = new HashSet<>();
@@ -144,9 +158,18 @@ class ViewsTest {
         try (TraceWriter w = new TraceWriter(p, Map.of(), TraceWriter.Compression.ZSTD)) {
             for (int i = 0; i < 5000; i++) {
                 long ts = 1_000 + 10L * i;
-                long ptr = 0x1000 + r.nextInt(40) * 64;
+                long ptr = 0x1000 + r.nextInt(addrs) * 64L;
                 int cpu = r.nextInt(3);
-                if (r.nextInt(100) < 52) {
+                boolean alloc;
+                if (allocPct >= 0) {
+                    alloc = r.nextInt(100) < allocPct;
+                } else {
+                    Boolean last = lastWasAlloc.get(ptr);
+                    alloc = last == null ? r.nextInt(4) > 0 : !last;
+                    if (r.nextInt(50) == 0) alloc = !alloc;
+                }
+                lastWasAlloc.put(ptr, alloc);
+                if (alloc) {
                     w.accept(ViewsTestFixture.slab(ts, cpu, r.nextBoolean() ? EventNames.KMALLOC : EventNames.KMEM_CACHE_ALLOC, ptr, "s" + r.nextInt(5), null, "task", 8, 8));
                     stacks.computeIfAbsent(ptr, k -> new ArrayDeque<>()).push(ts);
                     allocCpu.put(ts, cpu);
@@ -180,6 +203,9 @@ class ViewsTest {
                 }
             }
             assertTrue(wantPairs.size() > 1000 && wantUnmatchedFrees.size() > 10 && wantLive.size() > 10, "fixture exercises all cases");
+            long stackPath = Long.parseLong(String.valueOf(rows(db, "SELECT count(*) FROM (SELECT addr FROM (SELECT addr, d, lag(d) OVER (PARTITION BY addr ORDER BY ts_ns) AS p"
+                    + " FROM (SELECT addr, ts_ns, 1 AS d FROM allocs UNION ALL SELECT addr, ts_ns, -1 FROM frees)) WHERE d = p GROUP BY addr)").get(0).get(0)));
+            assertTrue(stackPath > 0, "some addresses take the stack path");
             assertEquals(wantPairs, pairs);
             assertEquals(wantUnmatchedFrees, unmatched);
             assertEquals(wantLive, live);
