@@ -142,6 +142,8 @@ public final class Charts {
             style(plot.getRangeAxis(), spec.yUnit());
             CategoryAxis ca = plot.getDomainAxis();
             if (ds.getColumnCount() > 8) ca.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+            // labels such as "10 ms–100 ms" must not be cut to "10 ms–1..."
+            ca.setMaximumCategoryLabelWidthRatio(1.6f);
             plot.setBackgroundPaint(Color.WHITE);
             plot.setRangeGridlinePaint(new Color(0xDDDDDD));
             plot.setNoDataMessage("No data in this trace");

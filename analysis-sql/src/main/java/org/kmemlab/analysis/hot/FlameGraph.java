@@ -46,14 +46,21 @@ public final class FlameGraph {
         return root;
     }
 
-    static int depth(Node n) {
+    /** Depth of the frames that will be drawn, as flamegraph.pl sizes the image after pruning narrow frames. */
+    static int depth(Node n, double wpu, double minPx) {
+        if (n.weight * wpu < minPx) return 0;
         int d = 0;
-        for (Node k : n.kids.values()) d = Math.max(d, depth(k));
+        for (Node k : n.kids.values()) d = Math.max(d, depth(k, wpu, minPx));
         return d + 1;
     }
 
     public static String svg(Map<String, Long> folded, String title, String unit) {
-        return render(tree(folded), title, unit, false);
+        return svg(folded, title, unit, MIN_WIDTH_PX);
+    }
+
+    /** With a wider {@code minWidthPx} than flamegraph.pl's 0.1, thin deep towers stop dictating the height. */
+    public static String svg(Map<String, Long> folded, String title, String unit, double minWidthPx) {
+        return render(tree(folded), title, unit, false, minWidthPx);
     }
 
     /** A differential flame graph: the shape of {@code after}, coloured by the change from {@code before}. */
@@ -76,14 +83,14 @@ public final class FlameGraph {
                 n = k;
             }
         }
-        return render(root, title, unit, true);
+        return render(root, title, unit, true, MIN_WIDTH_PX);
     }
 
-    private static String render(Node root, String title, String unit, boolean diff) {
-        int depth = depth(root);
+    private static String render(Node root, String title, String unit, boolean diff, double minPx) {
+        double widthPerUnit = root.weight == 0 ? 0 : (WIDTH - 2.0 * XPAD) / root.weight;
+        int depth = Math.max(1, depth(root, widthPerUnit, minPx));
         int ypadTop = FONT * 3, ypadBottom = FONT * 2 + 10;
         int height = depth * FRAME_H + ypadTop + ypadBottom;
-        double widthPerUnit = root.weight == 0 ? 0 : (WIDTH - 2.0 * XPAD) / root.weight;
         double maxDelta = diff ? maxAbsDelta(root) : 0;
         StringBuilder sb = new StringBuilder(1 << 16);
         sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"").append(WIDTH)
@@ -98,7 +105,7 @@ public final class FlameGraph {
                 .append(esc(String.format(Locale.ROOT, "total %,d %s%s", root.weight, unit,
                         diff ? "; red = grew, blue = shrank (width: second profile)" : "")))
                 .append("</text>\n");
-        draw(sb, root, XPAD, 0, height - ypadBottom, widthPerUnit, root.weight, unit, diff, maxDelta);
+        draw(sb, root, XPAD, 0, height - ypadBottom, widthPerUnit, root.weight, unit, diff, maxDelta, minPx);
         sb.append("</svg>\n");
         return sb.toString();
     }
@@ -110,9 +117,9 @@ public final class FlameGraph {
     }
 
     private static void draw(StringBuilder sb, Node n, double x, int level, int bottom, double wpu, long total,
-                             String unit, boolean diff, double maxDelta) {
+                             String unit, boolean diff, double maxDelta, double minPx) {
         double w = n.weight * wpu;
-        if (w < MIN_WIDTH_PX) return;
+        if (w < minPx) return;
         double y = bottom - (level + 1) * FRAME_H;
         String fill = diff ? diffColor(n.delta, maxDelta) : hot(n.name);
         String tip = String.format(Locale.ROOT, "%s (%,d %s, %.2f%%)", n.name, n.weight, unit, 100.0 * n.weight / total);
@@ -129,7 +136,7 @@ public final class FlameGraph {
         sb.append("</g>\n");
         double cx = x;
         for (Node k : n.kids.values()) {
-            draw(sb, k, cx, level + 1, bottom, wpu, total, unit, diff, maxDelta);
+            draw(sb, k, cx, level + 1, bottom, wpu, total, unit, diff, maxDelta, minPx);
             cx += k.weight * wpu;
         }
     }

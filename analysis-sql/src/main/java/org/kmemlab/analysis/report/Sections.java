@@ -137,7 +137,7 @@ public final class Sections {
                 out.raw("<p class=\"placeholder\">").text("No call chains in this trace: record with perf record -g to see hot paths here.").raw("</p>\n");
                 return;
             }
-            out.raw("<figure class=\"flame\">").raw(FlameGraph.svg(folded, "Allocated bytes by call chain", "bytes")).raw("</figure>\n");
+            out.raw("<figure class=\"flame\">").raw(FlameGraph.svg(folded, "Allocated bytes by call chain (frames under 1 px hidden)", "bytes", 1.0)).raw("</figure>\n");
             HotTree.Options o = new HotTree.Options();
             o.limit = 15;
             o.percentLimit = 1;

@@ -135,6 +135,22 @@ class HotTreeTest {
     }
 
     @Test
+    void narrowFramesArePrunedAndDoNotSetTheHeight() {
+        Map<String, Long> p = new TreeMap<>(profile());
+        // a 1-sample tower 30 frames deep among 10,000 samples is 0.12 px wide: drawn at 0.1 px, pruned at 1 px
+        p.put("main", 10_000L);
+        p.put("main;" + "t;".repeat(29) + "t", 1L);
+        String thin = FlameGraph.svg(p, "t", "samples");
+        String pruned = FlameGraph.svg(p, "t", "samples", 1.0);
+        java.util.function.Function<String, Integer> height = svg -> Integer.parseInt(svg.replaceFirst("(?s).*?height=\"(\\d+)\".*", "$1"));
+        // 16 px per level, 36 px above and 34 below. Total 10,020 over 1180 px: at 1 px, a (16 samples, 1.88 px)
+        // stays and b (7 samples, 0.82 px) goes, so 3 levels (all, main, a) against 32 (all, main, 30 t)
+        assertEquals(32 * 16 + 70, height.apply(thin));
+        assertEquals(3 * 16 + 70, height.apply(pruned));
+        assertFalse(pruned.contains("<title>t ("));
+    }
+
+    @Test
     void differentialGraphColoursGrowthRedAndShrinkBlue() {
         Map<String, Long> before = Map.of("main;a", 10L, "main;b", 10L);
         Map<String, Long> after = Map.of("main;a", 30L, "main;b", 10L);
