@@ -96,10 +96,18 @@ public final class Folded {
         return out;
     }
 
-    /** perf script prints chains leaf first; folded stacks go root first. */
+    /**
+     * perf script prints chains leaf first; folded stacks go root first. A run of {@code [unknown]} frames
+     * becomes one: when perf loses a user stack it prints up to 127 of them (its max-stack), which would
+     * otherwise make one thin tower the height of the whole flame graph.
+     */
     static String fold(List<String> leafFirst) {
         List<String> r = new ArrayList<>(leafFirst.size());
-        for (int i = leafFirst.size() - 1; i >= 0; i--) r.add(leafFirst.get(i).replace(';', ':'));
+        for (int i = leafFirst.size() - 1; i >= 0; i--) {
+            String f = leafFirst.get(i).replace(';', ':');
+            if (f.equals("[unknown]") && !r.isEmpty() && r.get(r.size() - 1).equals(f)) continue;
+            r.add(f);
+        }
         return String.join(";", r);
     }
 
