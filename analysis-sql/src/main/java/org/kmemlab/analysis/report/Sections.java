@@ -99,7 +99,9 @@ public final class Sections {
 
         public void render(ReportContext ctx, Html out) throws Exception {
             out.p(note);
-            NamedParams.Bound b = NamedParams.bind(sql, Map.of("limit", TOP));
+            // several traces: say which trace each row comes from
+            String q = ctx.traces().size() > 1 ? sql.replaceFirst("^SELECT ", "SELECT trace, ") : sql;
+            NamedParams.Bound b = NamedParams.bind(q, Map.of("limit", TOP));
             try (PreparedStatement ps = ctx.db().prepare(b.sql(), b.params()); ResultSet rs = ps.executeQuery()) {
                 out.table(rs);
             }
