@@ -11,7 +11,10 @@ import java.util.concurrent.Callable;
 import org.kmemlab.analysis.KmemStat;
 import org.kmemlab.analysis.TraceDb;
 import org.kmemlab.analysis.report.HtmlReport;
+import org.kmemlab.analysis.chart.ChartSpec;
 import org.kmemlab.analysis.report.ReportContext;
+import org.kmemlab.analysis.report.ReportSection;
+import org.kmemlab.analysis.report.Sections;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,6 +36,10 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--title", description = "Page title (default: kmemlab report: <first trace>).")
     String title;
 
+    @Option(names = "--chart-sql", paramLabel = "ID=FILE",
+            description = "Draw chart ID (live-bytes, alloc-rate, lifetimes, pages) from the query in FILE (columns x, series, y; :bucket_ns and :top_n are bound). Repeatable.")
+    List<String> chartSql = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         List<Path> traces = new ArrayList<>();
@@ -48,12 +55,27 @@ public final class ReportCommand implements Callable<Integer> {
             }
         }
         if (traces.isEmpty()) throw new UserError("report needs at least one trace file");
-        write(traces, replay, out, title);
+        List<ReportSection> extra = new ArrayList<>();
+        for (String c : chartSql) {
+            int eq = c.indexOf('=');
+            String id = eq < 0 ? "" : c.substring(0, eq);
+            ChartSpec spec = ChartSpec.standard().stream().filter(s -> s.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new UserError("--chart-sql wants ID=FILE with ID one of "
+                            + String.join(", ", ChartSpec.standard().stream().map(ChartSpec::id).toList()) + ", not '" + c + "'"));
+            Path f = Path.of(c.substring(eq + 1));
+            if (!Files.isRegularFile(f)) throw new UserError(f + ": does not exist");
+            extra.add(Sections.chart(spec.withSql(Files.readString(f))));
+        }
+        write(traces, replay, out, title, extra);
         System.out.println("report: " + out);
         return 0;
     }
 
     static void write(List<Path> traces, Path replay, Path out, String title) throws Exception {
+        write(traces, replay, out, title, List.of());
+    }
+
+    static void write(List<Path> traces, Path replay, Path out, String title, List<ReportSection> extra) throws Exception {
         boolean timing = Boolean.getBoolean("kmemlab.report.timing");
         long t0 = System.nanoTime();
         Map<Path, KmemStat> stats = new LinkedHashMap<>();
@@ -64,7 +86,7 @@ public final class ReportCommand implements Callable<Integer> {
         if (parent != null) Files.createDirectories(parent);
         try (TraceDb db = TraceDb.open(traces)) {
             if (timing) System.err.printf("report: load %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-            HtmlReport.write(new ReportContext(db, traces, stats, replay), List.of(),
+            HtmlReport.write(new ReportContext(db, traces, stats, replay), extra,
                     title != null ? title : "kmemlab report: " + traces.get(0).getFileName(), out);
         }
     }

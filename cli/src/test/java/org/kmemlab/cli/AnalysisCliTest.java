@@ -135,6 +135,22 @@ class AnalysisCliTest {
     }
 
     @Test
+    void reportChartsCanBeDrawnFromTheUsersQuery() throws Exception {
+        Path t = trace("a.arrow");
+        Path q = tmp.resolve("pages.sql");
+        Files.writeString(q, "SELECT 'cpu ' || cpu AS x, 'my_series' AS series, count(*) AS y FROM events WHERE ts_ns < 1000 + :top_n * 1000 GROUP BY cpu ORDER BY cpu");
+        Path out = tmp.resolve("r.html");
+        CliTest.Run r = CliTest.run("report", t.toString(), "-o", out.toString(), "--chart-sql", "pages=" + q);
+        assertEquals(0, r.status(), r.err());
+        String html = Files.readString(out);
+        String pages = html.substring(html.indexOf("<section id=\"chart-pages\">"), html.indexOf("</section>", html.indexOf("<section id=\"chart-pages\">")));
+        assertTrue(pages.contains("my_series") && pages.contains("cpu 1"), "the user's query drew the chart");
+        assertFalse(html.contains("class=\"error\""));
+        r = CliTest.run("report", t.toString(), "-o", out.toString(), "--chart-sql", "nosuch=" + q);
+        assertEquals(2, r.status());
+    }
+
+    @Test
     void hotAndFlameOnAFoldedProfile() throws Exception {
         Path f = tmp.resolve("p.folded");
         Files.writeString(f, "main;a;b 7\nmain;a;c 5\nmain;d;a 3\nmain 2\nmain;a;a 4\n");

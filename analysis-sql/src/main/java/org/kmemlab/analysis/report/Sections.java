@@ -50,6 +50,9 @@ public final class Sections {
         return l;
     }
 
+    /** A chart section; given to HtmlReport.write with a changed query, it replaces the standard chart of that id. */
+    public static ReportSection chart(ChartSpec spec) { return new Chart(spec); }
+
     /** perf kmem stat's summary per trace (KmemStat), as definition lists. */
     static final class Summary implements ReportSection {
         public String id() { return "summary"; }
