@@ -16,12 +16,17 @@ public final class ResultPrinter {
     private ResultPrinter() {}
 
     public static int print(ResultSet rs, String format, PrintStream out) throws SQLException {
+        return print(rs, format, out, 0);
+    }
+
+    /** At most {@code maxRows} rows when it is positive (DuckDB's JDBC driver ignores Statement.setMaxRows). */
+    public static int print(ResultSet rs, String format, PrintStream out, long maxRows) throws SQLException {
         ResultSetMetaData md = rs.getMetaData();
         int n = md.getColumnCount();
         List<String> names = new ArrayList<>();
         for (int i = 1; i <= n; i++) names.add(md.getColumnLabel(i));
         List<Object[]> rows = new ArrayList<>();
-        while (rs.next()) {
+        while ((maxRows <= 0 || rows.size() < maxRows) && rs.next()) {
             Object[] r = new Object[n];
             for (int i = 0; i < n; i++) r[i] = rs.getObject(i + 1);
             rows.add(r);

@@ -42,7 +42,8 @@ public final class TraceDb implements AutoCloseable {
                 db.loadTable(t);
             }
         }
-        if (traces.isEmpty()) db.execute("CREATE TABLE events (ts_ns BIGINT)");
+        if (traces.isEmpty()) db.createEmptyEvents();
+        db.loadViews();
         return db;
     }
 
@@ -82,6 +83,162 @@ public final class TraceDb implements AutoCloseable {
             conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
             execute("CREATE TABLE \"" + name + "\" AS SELECT * FROM kmemlab_load");
         }
+    }
+
+    /** An empty {@code events} with the trace schema, so that the views still compile without a trace. */
+    private void createEmptyEvents() throws SQLException {
+        execute("CREATE TABLE events (trace VARCHAR, ts_ns BIGINT, cpu INTEGER, pid INTEGER, tid INTEGER, comm VARCHAR,"
+                + " event VARCHAR, call_site VARCHAR, call_site_fn VARCHAR, ptr BIGINT, bytes_req BIGINT, bytes_alloc BIGINT,"
+                + " gfp_flags BIGINT, gfp VARCHAR, node INTEGER, cache VARCHAR, accounted BOOLEAN, pfn BIGINT,"
+                + " \"order\" INTEGER, migratetype INTEGER, context VARCHAR, stack_id INTEGER, extra VARCHAR)");
+    }
+
+    /** The SQL resources defining kmemlab's views and macros (VIEWS.md), in load order. */
+    public static final List<String> VIEW_RESOURCES = List.of("views.sql");
+
+    private void loadViews() throws SQLException {
+        for (String res : VIEW_RESOURCES) {
+            String sql;
+            try (java.io.InputStream in = TraceDb.class.getResourceAsStream(res)) {
+                if (in == null) throw new IllegalStateException("missing resource " + res);
+                sql = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            for (String stmt : splitScript(sql)) execute(stmt);
+        }
+    }
+
+    /** Splits a script on ';' at the end of a line, dropping '--' comment lines: the resources' own convention. */
+    static List<String> splitScript(String sql) {
+        List<String> out = new java.util.ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        for (String line : sql.split("\n")) {
+            String t = line.strip();
+            if (t.startsWith("--")) continue;
+            cur.append(line).append('\n');
+            if (t.endsWith(";")) {
+                out.add(cur.toString().strip());
+                cur.setLength(0);
+            }
+        }
+        if (!cur.toString().isBlank()) out.add(cur.toString().strip());
+        return out;
+    }
+
+    /**
+     * Runs a query with its parameters bound (never spliced into the text) and exports the result as an
+     * Arrow IPC file, through DuckDB's own Arrow export (DuckDBResultSet.arrowExportStream).
+     */
+    public long exportArrow(String sql, List<Object> params, Path out) throws SQLException, IOException {
+        try (PreparedStatement ps = prepare(sql, params);
+             org.duckdb.DuckDBResultSet rs = ps.executeQuery().unwrap(org.duckdb.DuckDBResultSet.class);
+             org.apache.arrow.memory.BufferAllocator alloc = new org.apache.arrow.memory.RootAllocator();
+             org.apache.arrow.vector.ipc.ArrowReader reader = (org.apache.arrow.vector.ipc.ArrowReader) rs.arrowExportStream(alloc, 65_536);
+             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.CREATE,
+                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            org.apache.arrow.vector.VectorSchemaRoot root = reader.getVectorSchemaRoot();
+            long rows = 0;
+            try (org.apache.arrow.vector.ipc.ArrowFileWriter w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, reader, ch)) {
+                w.start();
+                while (reader.loadNextBatch()) {
+                    rows += root.getRowCount();
+                    w.writeBatch();
+                }
+                w.end();
+            }
+            return rows;
+        }
+    }
+
+    /** Writes a query's result as one Parquet file (ZSTD) with DuckDB's COPY; parameters bound, not spliced. */
+    public void exportParquet(String sql, List<Object> params, Path out) throws SQLException {
+        try (PreparedStatement ps = prepare("COPY (" + stripSemicolon(sql) + ") TO " + quoteLiteral(out.toString())
+                + " (FORMAT PARQUET, COMPRESSION ZSTD)", params)) {
+            ps.execute();
+        }
+    }
+
+    static String stripSemicolon(String sql) {
+        String s = sql.strip();
+        while (s.endsWith(";")) s = s.substring(0, s.length() - 1).strip();
+        return s;
+    }
+
+    /**
+     * A SQL string literal. Only for places DuckDB does not accept a parameter (COPY's file name, which is
+     * part of the statement's plan); user values elsewhere are bound with {@link #prepare}.
+     */
+    public static String quoteLiteral(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    /** A prepared statement with the given values bound in order to its {@code ?} placeholders. */
+    public PreparedStatement prepare(String sql, List<Object> params) throws SQLException {
+        PreparedStatement ps = conn.prepareStatement(sql);
+        for (int i = 0; i < params.size(); i++) ps.setObject(i + 1, params.get(i));
+        return ps;
+    }
+
+    /**
+     * A folder of Parquet results (a replay output folder): each {@code NAME.parquet}, or a hive-partitioned
+     * folder {@code NAME/}, becomes the view {@code NAME}. This is how the replayer's {@code requests},
+     * {@code profile} and {@code timeline} join the trace in one session without analysis-sql knowing them.
+     * Returns the view names.
+     */
+    public List<String> attachFolder(Path dir) throws IOException, SQLException {
+        List<String> names = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                String f = p.getFileName().toString();
+                String name;
+                String src;
+                if (f.endsWith(".parquet") && java.nio.file.Files.isRegularFile(p)) {
+                    name = f.substring(0, f.length() - ".parquet".length());
+                    src = "read_parquet(" + quoteLiteral(p.toString()) + ")";
+                } else if (java.nio.file.Files.isDirectory(p)) {
+                    name = f;
+                    src = "read_parquet(" + quoteLiteral(p.resolve("**").resolve("*.parquet").toString()) + ", hive_partitioning = true)";
+                    try (java.util.stream.Stream<Path> w = java.nio.file.Files.walk(p)) {
+                        if (w.noneMatch(x -> x.toString().endsWith(".parquet"))) continue;
+                    }
+                } else {
+                    continue;
+                }
+                // a view name is an identifier: only names that need no quoting are attached
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || name.equals("events")) continue;
+                execute("CREATE OR REPLACE VIEW " + name + " AS SELECT * FROM " + src);
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Keeps the events in [fromS, toS] seconds after each trace's first event (null = open end), with the
+     * bounds bound as parameters. Like perf kmem --time, but relative to the trace start.
+     */
+    public void restrictTime(Double fromS, Double toS) throws SQLException {
+        try (PreparedStatement ps = prepare("DELETE FROM events e USING (SELECT trace AS t, min(ts_ns) AS t0 FROM events GROUP BY trace) s"
+                + " WHERE e.trace = s.t AND ((?::DOUBLE IS NOT NULL AND e.ts_ns < s.t0 + ?::DOUBLE * 1e9)"
+                + " OR (?::DOUBLE IS NOT NULL AND e.ts_ns > s.t0 + ?::DOUBLE * 1e9))",
+                java.util.Arrays.asList(fromS, fromS, toS, toS))) {
+            ps.execute();
+        }
+    }
+
+    private boolean materialized;
+
+    /**
+     * Computes {@code lifetimes} once into a temporary table and points the view at it. The pairing is the
+     * costliest view and every per-cache or per-call-site view reads it, so a session that runs several of
+     * them (the report) pays for it once. Idempotent.
+     */
+    public void materializeLifetimes() throws SQLException {
+        if (materialized) return;
+        execute("CREATE OR REPLACE TEMP TABLE kmemlab_lifetimes AS SELECT * FROM lifetimes");
+        execute("CREATE OR REPLACE VIEW lifetimes AS SELECT * FROM kmemlab_lifetimes");
+        materialized = true;
     }
 
     public Connection connection() { return conn; }

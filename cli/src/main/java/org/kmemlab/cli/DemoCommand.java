@@ -60,6 +60,13 @@ public final class DemoCommand implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors());
         ReplayCommand.print(System.out, res, replay);
         System.out.println();
+        Path report = out.resolve("report.html");
+        try {
+            ReportCommand.write(List.of(trace), null, report, "kmemlab demo report");
+            System.out.println("Report: " + report.toAbsolutePath());
+        } catch (Exception e) {
+            throw new IOException("writing the demo report: " + e.getMessage(), e);
+        }
         System.out.println("Next: kmemlab sql " + trace + " \"SELECT cache, count(*) FROM events WHERE cache IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"");
         return 0;
     }
