@@ -1,0 +1,138 @@
+package org.kmemlab.recorder.perfdata;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.kmemlab.recorder.ImportOptions;
+import org.kmemlab.recorder.ImportSupport;
+import org.kmemlab.recorder.Importers;
+import org.kmemlab.recorder.Input;
+import org.kmemlab.recorder.PerfScriptImporter;
+import org.kmemlab.trace.InputError;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceInfo;
+import org.kmemlab.trace.TraceWriter;
+
+import com.github.luben.zstd.ZstdInputStream;
+
+/**
+ * A small perf.data recorded with call chains, against perf script's own text of it (see
+ * resources/perfdata/README.md): every row, call site string and kernel call chain must be equal.
+ * Then damaged copies of it must fail with an InputError naming the byte offset.
+ */
+class PerfDataFixtureTest {
+    @TempDir Path tmp;
+
+    private Path resource(String name) throws Exception {
+        Path p = tmp.resolve(name);
+        try (InputStream in = getClass().getResourceAsStream("/perfdata/" + name)) {
+            Files.copy(in, p);
+        }
+        return p;
+    }
+
+    @Test
+    void equalsPerfScriptTextIncludingCallSitesAndStacks() throws Exception {
+        Path data = resource("small.data.zst");
+        Path text = resource("small.txt.zst");
+        Path ksyms = resource("small.kallsyms");
+        try (Input in = Input.open(data)) {
+            assertEquals("perf.data", Importers.detect(in).format());
+        }
+        Path a = ImportSupport.importFile(new PerfDataImporter(), data, tmp, ImportOptions.defaults().withKallsyms(ksyms));
+        Path b = ImportSupport.importFile(new PerfScriptImporter(), text, tmp, ImportOptions.defaults().withKernelRelease("6.18.44"));
+        List<TraceEvent> rowsA = new ArrayList<>(), rowsB = new ArrayList<>();
+        TraceInfo ia = ImportSupport.read(a, e -> rowsA.add(copy(e)));
+        TraceInfo ib = ImportSupport.read(b, e -> rowsB.add(copy(e)));
+        assertEquals(1622, rowsB.size(), "perf script printed 1622 events");
+        assertEquals(rowsB.size(), rowsA.size());
+        for (int i = 0; i < rowsA.size(); i++) {
+            TraceEvent x = rowsA.get(i), y = rowsB.get(i);
+            assertEquals(y.tsNs, x.tsNs / 1000 * 1000, "row " + i);
+            assertEquals(y.pid, x.tid, "row " + i + " (perf script shows the tid)");
+            String sx = x.toString().replaceFirst("^\\d+", "").replaceAll(" pid=\\d+", "");
+            String sy = y.toString().replaceFirst("^\\d+", "").replaceAll(" pid=\\d+", "");
+            assertEquals(sy, sx, "row " + i);
+            assertEquals(ib.stacks.get(y.stackId), ia.stacks.get(x.stackId), "call chain of row " + i);
+        }
+        assertTrue(rowsA.stream().anyMatch(e -> "sched_setaffinity+0x127".equals(e.callSite)));
+        assertEquals("6.18.44-fc-v782", ia.meta.get("kernel_release"));
+        assertEquals("2", ia.meta.get("nr_cpus"));
+    }
+
+    private static TraceEvent copy(TraceEvent e) {
+        TraceEvent c = new TraceEvent();
+        c.copyFrom(e);
+        return c;
+    }
+
+    private byte[] raw() throws Exception {
+        try (InputStream in = new ZstdInputStream(getClass().getResourceAsStream("/perfdata/small.data.zst"))) {
+            return in.readAllBytes();
+        }
+    }
+
+    private InputError importBytes(byte[] b) throws Exception {
+        Path f = tmp.resolve("bad.data");
+        Files.write(f, b);
+        Path out = tmp.resolve("bad.arrow");
+        return assertThrows(InputError.class, () -> {
+            try (Input in = Input.open(f); TraceWriter w = new TraceWriter(out, Map.of())) {
+                new PerfDataImporter().importTo(in, w, ImportOptions.defaults().withStrict(true));
+            }
+        });
+    }
+
+    @Test
+    void truncatedFileNamesTheSectionAndOffset() throws Exception {
+        byte[] b = raw();
+        InputError e = importBytes(java.util.Arrays.copyOf(b, 3000));
+        assertTrue(e.getMessage().contains("bad.data"), e.getMessage());
+        assertEquals(InputError.Unit.OFFSET, e.unit());
+        assertTrue(e.getMessage().contains("data section inside the file"), e.getMessage());
+    }
+
+    @Test
+    void hugeDeclaredSizesAreRejectedBeforeAllocating() throws Exception {
+        byte[] b = raw();
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        h.putLong(32, Long.MAX_VALUE / 2 / 144 * 144); // attrs section size
+        InputError e = importBytes(b);
+        assertTrue(e.getMessage().contains("attrs section"), e.getMessage());
+    }
+
+    @Test
+    void corruptRecordSizeIsReportedAtItsOffset() throws Exception {
+        byte[] b = raw();
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        long dataOff = h.getLong(40);
+        h.putShort((int) dataOff + 6, (short) 4); // first record: size 4 < header
+        InputError e = importBytes(b);
+        assertEquals(dataOff, e.position());
+        assertTrue(e.getMessage().contains("record size"), e.getMessage());
+    }
+
+    @Test
+    void wrongMagicIsNotPerfData() throws Exception {
+        byte[] b = "PERFILE1 and then some bytes".getBytes();
+        assertTrue(!new PerfDataImporter().accepts(b, b.length));
+        InputError e = importBytes(b);
+        assertEquals(0, e.position());
+        try (Input in = Input.of("x", new ByteArrayInputStream(raw()))) {
+            assertTrue(new PerfDataImporter().accepts(in.peek(16), 16));
+        }
+    }
+}
