@@ -70,10 +70,20 @@ public final class Kallsyms {
             p = eol + 1;
         }
         // Stable sort by address, keeping file order among equal addresses (perf's rbtree insert does too).
-        Integer[] idx = new Integer[n];
-        for (int i = 0; i < n; i++) idx[i] = i;
-        final long[] fa = a;
-        Arrays.sort(idx, (x, y) -> Long.compareUnsigned(fa[x], fa[y]));
+        // /proc/kallsyms is sorted already except for module symbols: skip the sort when it is.
+        int[] idx = new int[n];
+        boolean sorted = true;
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+            if (i > 0 && Long.compareUnsigned(a[i - 1], a[i]) > 0) sorted = false;
+        }
+        if (!sorted) {
+            Integer[] boxed = new Integer[n];
+            for (int i = 0; i < n; i++) boxed[i] = i;
+            final long[] fa = a;
+            Arrays.sort(boxed, (x, y) -> Long.compareUnsigned(fa[x], fa[y]));
+            for (int i = 0; i < n; i++) idx[i] = boxed[i];
+        }
         long[] outA = new long[n];
         String[] outN = new String[n];
         int m = 0;

@@ -1,0 +1,581 @@
+package org.kmemlab.recorder.live;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+
+import org.kmemlab.recorder.ftrace.EventFormat;
+import org.kmemlab.recorder.ftrace.Kallsyms;
+import org.kmemlab.recorder.ftrace.RawEventDecoder;
+import org.kmemlab.recorder.ftrace.RingBuffer;
+import org.kmemlab.trace.EventNormalizer;
+import org.kmemlab.trace.GfpCodec;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceSchema;
+import org.kmemlab.trace.TraceWriter;
+
+import com.carrotsearch.hppc.IntIntHashMap;
+import com.carrotsearch.hppc.IntObjectHashMap;
+
+/**
+ * Records kernel allocation events live from tracefs, in pure Java, into a kmemlab trace.
+ *
+ * <p>It works in its own tracing instance ({@code instances/kmemlab-<pid>}, see
+ * Documentation/trace/ftrace.rst "Instances"), so the main buffer and anyone else's tracing are not
+ * touched. It enables the chosen events there, reads each CPU's {@code per_cpu/cpuN/trace_pipe_raw}
+ * (whole ring-buffer pages, kernel/trace/trace.c {@code tracing_buffers_read}), and decodes the pages
+ * with {@link RingBuffer} (header_page, header_event) and {@link RawEventDecoder} (each event's format
+ * file), the same code the trace.dat reader uses. Reads never block: each CPU is read only as far as its
+ * {@code stats} file says there are entries. Events of all CPUs are merged into time order with a
+ * watermark (the instance clock is {@code mono}, the JVM's System.nanoTime), as perf's ordered events do.
+ *
+ * <p>Lost events come from the page headers' missed-events flags and, at the end, from each CPU's
+ * {@code stats} (overrun, dropped events), whichever is larger. With {@code -g} each event gets the
+ * kernel stack of a {@code stacktrace} trigger (kernel/trace/trace_events_trigger.c), which the kernel
+ * writes right after the event on the same CPU. Stops on {@link #requestStop()} (Ctrl-C through the
+ * shutdown hook), at the duration, or when the command exits; every exit path disables the events,
+ * removes the triggers and removes the instance.
+ */
+public final class TracefsRecorder {
+    public static final List<String> DEFAULT_EVENTS = List.of("kmem", "percpu", "vmscan", "compaction");
+
+    /** What to record. {@code pid} 0 and an empty command mean the whole system. */
+    public record Options(List<String> events, int pid, List<String> command, double durationS, boolean stacks,
+                          int bufferKb, Path output, PrintStream log) {
+        public Options {
+            events = events == null || events.isEmpty() ? DEFAULT_EVENTS : List.copyOf(events);
+            command = command == null ? List.of() : List.copyOf(command);
+        }
+    }
+
+    /** What was recorded. {@code commandPid}/{@code commandExit} are -1 without a command. */
+    public record Result(long events, Map<Integer, Long> lostByCpu, long commandPid, int commandExit, String instance) {}
+
+    public static final int DEFAULT_BUFFER_KB = 8192;
+    static final boolean DEBUG = System.getenv("KMEMLAB_DEBUG") != null;
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private Path root;
+    private Path inst;
+    private final List<Path> enabled = new ArrayList<>();
+    private final List<Path> triggers = new ArrayList<>();
+    private final List<FileChannel> channels = new ArrayList<>();
+    private boolean cleaned;
+
+    /** Asks a running {@link #record} to stop, drain and close the file. */
+    public void requestStop() { stop.set(true); }
+
+    public Result record(Options o) throws IOException {
+        PrintStream log = o.log() == null ? System.err : o.log();
+        if (!Tracefs.isRoot()) {
+            throw new RecordingError("kmemlab record needs root (it writes to tracefs and reads trace_pipe_raw); run it with sudo");
+        }
+        root = Tracefs.find(log);
+        Path instances = root.resolve("instances");
+        if (!Files.isDirectory(instances)) throw new RecordingError("tracefs at " + root + " has no instances directory (kernel older than 3.16?)");
+        inst = instances.resolve("kmemlab-" + ProcessHandle.current().pid());
+        Thread hook = new Thread(() -> {
+            // Ctrl-C or kill: let the recording loop finish the file, then make sure the kernel is clean.
+            stop.set(true);
+            try {
+                finished.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            cleanup();
+        }, "kmemlab-record-cleanup");
+        try {
+            Files.createDirectory(inst);
+        } catch (IOException e) {
+            throw new RecordingError("cannot create tracing instance " + inst + ": " + e.getMessage(), e);
+        }
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return run(o, log);
+        } finally {
+            try {
+                cleanup();
+            } finally {
+                finished.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running; it finds the work done
+                }
+            }
+        }
+    }
+
+    /** Disables events, removes triggers, closes the pipes, removes the instance. Idempotent. */
+    synchronized void cleanup() {
+        if (cleaned || inst == null) return;
+        cleaned = true;
+        if (!Files.isDirectory(inst)) return;
+        tryWrite(inst.resolve("tracing_on"), "0");
+        for (Path p : enabled) tryWrite(p, "0");
+        tryWrite(inst.resolve("events/enable"), "0");
+        for (Path t : triggers) tryWrite(t, "!stacktrace");
+        for (FileChannel c : channels) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing is best effort; rmdir below reports what matters
+            }
+        }
+        for (int i = 0; i < 50; i++) {
+            try {
+                Files.delete(inst);
+                if (DEBUG) System.err.println("kmemlab: instance removed " + System.nanoTime() / 1_000_000);
+                return;
+            } catch (IOException e) {
+                // EBUSY while a closed reader is still being released: retry briefly.
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        if (DEBUG) System.err.println("kmemlab: cleanup failed " + System.nanoTime() / 1_000_000);
+        System.err.println("kmemlab: could not remove tracing instance " + inst + "; remove it with: rmdir " + inst);
+    }
+
+    private static void tryWrite(Path p, String v) {
+        try {
+            Files.writeString(p, v);
+        } catch (IOException | RuntimeException ignored) {
+            // best effort during cleanup
+        }
+    }
+
+    private Result run(Options o, PrintStream log) throws IOException {
+        Tracefs.write(inst.resolve("tracing_on"), "0");
+        // A bigger default than the kernel's 1.4 MB per CPU: bursts (a tree removal) fill that between reads.
+        Tracefs.write(inst.resolve("buffer_size_kb"), Integer.toString(o.bufferKb() > 0 ? o.bufferKb() : DEFAULT_BUFFER_KB));
+        Tracefs.write(inst.resolve("trace_clock"), "mono");
+        // Formats and enable files of the chosen events.
+        List<EventFormat> formats = new ArrayList<>();
+        List<Path> eventDirs = new ArrayList<>();
+        for (String spec : o.events()) resolve(spec, o.events() == DEFAULT_EVENTS || o.events().equals(DEFAULT_EVENTS), eventDirs, log);
+        if (eventDirs.isEmpty()) throw new RecordingError("none of the events " + o.events() + " exist in " + root.resolve("events"));
+        for (Path d : eventDirs) formats.add(parseFormat(d));
+        EventFormat stackFormat = null;
+        if (o.stacks()) {
+            stackFormat = parseFormat(root.resolve("events/ftrace/kernel_stack"));
+            formats.add(stackFormat);
+        }
+        String release = Tracefs.read(Path.of("/proc/sys/kernel/osrelease")).strip();
+        GfpCodec gfp = GfpCodec.forRelease(release);
+        Kallsyms ksyms = Files.isReadable(Path.of("/proc/kallsyms")) ? Kallsyms.load(Path.of("/proc/kallsyms")) : Kallsyms.empty();
+        if (DEBUG) log.println("kmemlab: formats read " + System.nanoTime() / 1_000_000);
+        RawEventDecoder decoder = new RawEventDecoder(formats, new EventNormalizer(gfp), ksyms);
+        RingBuffer rb = new RingBuffer(Tracefs.read(inst.resolve("events/header_page")),
+                Tracefs.read(inst.resolve("events/header_event")), ByteOrder.nativeOrder(), 8);
+        int pageSize = rb.pageSize();
+        String subbuf = Tracefs.readOrNull(inst.resolve("buffer_subbuf_size_kb"));
+        if (subbuf != null && !subbuf.isBlank()) pageSize = Integer.parseInt(subbuf.strip()) * 1024;
+
+        List<Integer> cpus = new ArrayList<>();
+        try (Stream<Path> s = Files.list(inst.resolve("per_cpu"))) {
+            s.forEach(p -> {
+                String n = p.getFileName().toString();
+                if (n.startsWith("cpu")) cpus.add(Integer.parseInt(n.substring(3)));
+            });
+        }
+        cpus.sort(null);
+
+        if (o.pid() > 0) {
+            Tracefs.write(inst.resolve("options/event-fork"), "1");
+            Tracefs.write(inst.resolve("set_event_pid"), Integer.toString(o.pid()));
+        } else if (!o.command().isEmpty()) {
+            // Until the command's shell lists itself, trace nobody: a pid that cannot exist (pid_max - 1
+            // is never handed out while pid_max stays) keeps the filter non-empty.
+            long pidMax = Long.parseLong(Tracefs.read(Path.of("/proc/sys/kernel/pid_max")).strip());
+            Tracefs.write(inst.resolve("set_event_pid"), Long.toString(pidMax - 1));
+        }
+        if (o.stacks()) {
+            for (Path d : eventDirs) {
+                // Each trigger costs the kernel an RCU grace period to add and remove: only the
+                // allocation events (kmem, percpu) get stacks, not every vmscan/compaction event.
+                String sys = d.getParent().getFileName().toString();
+                if (!sys.equals("kmem") && !sys.equals("percpu")) continue;
+                Path t = d.resolve("trigger");
+                Tracefs.write(t, "stacktrace");
+                triggers.add(t);
+            }
+        }
+        for (Path d : eventDirs) {
+            Path en = d.resolve("enable");
+            Tracefs.write(en, "1");
+            enabled.add(en);
+        }
+        int maxCpu = cpus.isEmpty() ? 0 : cpus.get(cpus.size() - 1);
+        CpuReader[] readers = new CpuReader[maxCpu + 1];
+        for (int c : cpus) {
+            FileChannel ch = FileChannel.open(inst.resolve("per_cpu/cpu" + c + "/trace_pipe_raw"), StandardOpenOption.READ);
+            channels.add(ch);
+            readers[c] = new CpuReader(c, ch, inst.resolve("per_cpu/cpu" + c + "/stats"), pageSize);
+        }
+
+        Map<String, String> header = new LinkedHashMap<>();
+        header.put(TraceSchema.META_SOURCE_FORMAT, "tracefs");
+        header.put(TraceSchema.META_SOURCE, inst.toString());
+        header.put(TraceSchema.META_KERNEL_RELEASE, release);
+        header.put(TraceSchema.META_NR_CPUS, Integer.toString(cpus.size()));
+        header.put(TraceSchema.META_GFP_LAYOUT, gfp.layout().name());
+        Result result;
+        try (TraceWriter w = new TraceWriter(o.output(), header)) {
+            Snapshot.take(w, cpus.size(), release);
+            w.meta("events_enabled", eventDirs.stream().map(d -> d.getParent().getFileName() + ":" + d.getFileName()).reduce((a, b) -> a + "," + b).orElse(""));
+            w.meta("buffer_size_kb", Tracefs.read(inst.resolve("buffer_size_kb")).strip());
+            w.meta("kallsyms", ksyms.size() > 0 ? "/proc/kallsyms" : "none");
+            if (DEBUG) log.println("kmemlab: snapshot taken " + System.nanoTime() / 1_000_000);
+            Merger merger = new Merger(w, decoder, stackFormat, ksyms);
+            merger.savedCmdlinesFile = root.resolve("saved_cmdlines");
+            Tracefs.write(inst.resolve("tracing_on"), "1");
+            long t0 = System.nanoTime();
+            long deadline = o.durationS() > 0 ? t0 + (long) (o.durationS() * 1e9) : Long.MAX_VALUE;
+            Process proc = null;
+            if (!o.command().isEmpty()) proc = Spawner.start(o.command(), inst, o.pid() <= 0);
+            long lastFlush = t0;
+            while (!stop.get()) {
+                long cycle = System.nanoTime();
+                int got = 0;
+                for (CpuReader r : readers) if (r != null) got += r.drain(rb, merger);
+                merger.emitBefore(cycle - 20_000_000L);
+                long now = System.nanoTime();
+                if (now - lastFlush > 1_000_000_000L) {
+                    w.flush();
+                    lastFlush = now;
+                }
+                if (now >= deadline) break;
+                if (proc != null && !proc.isAlive()) break;
+                if (got == 0) sleep(10);
+            }
+            if (DEBUG) log.println("kmemlab: stopping " + System.nanoTime() / 1_000_000);
+            // Stop the events, then read what is left in the buffers.
+            Tracefs.write(inst.resolve("tracing_on"), "0");
+            for (CpuReader r : readers) if (r != null) r.drain(rb, merger);
+            merger.emitBefore(Long.MAX_VALUE);
+            if (DEBUG) log.println("kmemlab: drained " + System.nanoTime() / 1_000_000);
+            Map<Integer, Long> lost = new TreeMap<>();
+            for (CpuReader r : readers) {
+                if (r == null) continue;
+                long fromStats = r.statsLost();
+                long n = Math.max(fromStats, r.missed);
+                if (DEBUG) log.println("kmemlab: cpu" + r.cpu + " lost: stats " + fromStats + ", page flags " + r.missed);
+                if (n > 0) {
+                    w.lost(r.cpu, n);
+                    lost.put(r.cpu, n);
+                }
+            }
+            if (merger.unparsed > 0) w.meta("raw_records_unparsed", Long.toString(merger.unparsed));
+            long cpid = -1;
+            int exit = -1;
+            if (proc != null) {
+                cpid = proc.pid();
+                if (proc.isAlive()) proc.destroy();
+                try {
+                    exit = proc.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                w.meta("command", String.join(" ", o.command()));
+                w.meta("command_pid", Long.toString(cpid));
+                w.meta("command_exit", Integer.toString(exit));
+            }
+            w.meta("duration_ns", Long.toString(System.nanoTime() - t0));
+            result = new Result(w.events(), lost, cpid, exit, inst.getFileName().toString());
+            if (DEBUG) log.println("kmemlab: closing " + System.nanoTime() / 1_000_000);
+        }
+        if (DEBUG) log.println("kmemlab: closed " + System.nanoTime() / 1_000_000);
+        return result;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void resolve(String spec, boolean defaults, List<Path> out, PrintStream log) throws IOException {
+        for (String s : spec.split(",")) {
+            s = s.strip();
+            if (s.isEmpty()) continue;
+            String[] parts = s.split("[:/]", 2);
+            Path d = inst.resolve("events").resolve(parts[0]);
+            if (parts.length == 2 && !parts[1].equals("*")) d = d.resolve(parts[1]);
+            if (!Files.isDirectory(d)) {
+                if (defaults) {
+                    log.println("kmemlab: this kernel has no " + s + " events; recording without them");
+                    continue;
+                }
+                throw new RecordingError("no such trace event: " + s + " (no " + d + ")");
+            }
+            if (Files.exists(d.resolve("format"))) {
+                out.add(d);
+            } else {
+                try (Stream<Path> ls = Files.list(d)) {
+                    ls.filter(p -> Files.exists(p.resolve("format"))).sorted().forEach(out::add);
+                }
+            }
+        }
+    }
+
+    private static EventFormat parseFormat(Path dir) {
+        String sys = dir.getParent().getFileName().toString();
+        try {
+            return EventFormat.parse(sys, Tracefs.read(dir.resolve("format")));
+        } catch (IllegalArgumentException e) {
+            throw new RecordingError("cannot parse " + dir.resolve("format") + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One CPU's trace_pipe_raw: reads whole pages, only as many as the stats say are waiting. */
+    static final class CpuReader {
+        final int cpu;
+        final FileChannel ch;
+        final Path stats;
+        final ByteBuffer page;
+        long missed;
+        long missedUnknown;
+
+        CpuReader(int cpu, FileChannel ch, Path stats, int pageSize) {
+            this.cpu = cpu;
+            this.ch = ch;
+            this.stats = stats;
+            this.page = ByteBuffer.allocateDirect(pageSize).order(ByteOrder.nativeOrder());
+        }
+
+        long stat(String text, String key) {
+            for (String line : text.split("\n")) {
+                if (line.startsWith(key)) {
+                    try {
+                        return Long.parseLong(line.substring(key.length()).strip());
+                    } catch (NumberFormatException e) {
+                        return 0;
+                    }
+                }
+            }
+            return 0;
+        }
+
+        long entries() {
+            String s = Tracefs.readOrNull(stats);
+            return s == null ? 0 : stat(s, "entries:");
+        }
+
+        long statsLost() {
+            String s = Tracefs.readOrNull(stats);
+            return s == null ? 0 : stat(s, "overrun:") + stat(s, "dropped events:");
+        }
+
+        /** Reads until the entries counted at the start have been consumed; returns events read. */
+        int drain(RingBuffer rb, Merger m) throws IOException {
+            long want = entries();
+            int got = 0;
+            while (got < want) {
+                page.clear();
+                int n = ch.read(page);
+                if (n <= 0) break;
+                m.cpu = cpu;
+                int before = m.seen;
+                String err = rb.page(page, 0, n, m.visitor(this));
+                if (err != null) m.unparsed++;
+                int k = m.seen - before;
+                if (k == 0) break;
+                got += k;
+            }
+            return got;
+        }
+    }
+
+    /** Decodes events per CPU and writes them in time order behind a watermark. */
+    static final class Merger {
+        final TraceWriter w;
+        final RawEventDecoder dec;
+        final EventFormat stackFormat;
+        final Kallsyms ksyms;
+        final ArrayList<TraceEvent> pending = new ArrayList<>();
+        final ArrayList<TraceEvent> pool = new ArrayList<>();
+        final IntObjectHashMap<TraceEvent> lastOnCpu = new IntObjectHashMap<>();
+        final IntObjectHashMap<String> comms = new IntObjectHashMap<>();
+        final IntIntHashMap tgids = new IntIntHashMap();
+        final ArrayList<String> frames = new ArrayList<>();
+        int cpu;
+        int seen;
+        long unparsed;
+        long lastCacheClear = System.nanoTime();
+        CpuReader reader;
+
+        Merger(TraceWriter w, RawEventDecoder dec, EventFormat stackFormat, Kallsyms ksyms) {
+            this.w = w;
+            this.dec = dec;
+            this.stackFormat = stackFormat;
+            this.ksyms = ksyms;
+        }
+
+        private final RingBuffer.Visitor visitor = new RingBuffer.Visitor() {
+            @Override
+            public void event(ByteBuffer b, int off, int len, long ts) { onEvent(b, off, len, ts); }
+
+            @Override
+            public void missed(long count) {
+                if (count > 0) reader.missed += count;
+                else reader.missed += 1; // the kernel did not store the count: at least one
+            }
+        };
+
+        RingBuffer.Visitor visitor(CpuReader r) {
+            reader = r;
+            return visitor;
+        }
+
+        void onEvent(ByteBuffer b, int off, int len, long ts) {
+            seen++;
+            int id = dec.typeId(b, off, len);
+            if (stackFormat != null && id == stackFormat.id) {
+                stack(b, off, len);
+                return;
+            }
+            TraceEvent e = pool.isEmpty() ? new TraceEvent() : pool.remove(pool.size() - 1);
+            e.clear();
+            e.ts(ts);
+            e.cpu(cpu);
+            int tid = dec.commonPid(b, off);
+            e.tid(tid);
+            e.pid(tgid(tid));
+            e.comm = comm(tid);
+            String err = dec.decode(b, off, len, e);
+            if (err != null) {
+                unparsed++;
+                pool.add(e);
+                return;
+            }
+            pending.add(e);
+            lastOnCpu.put(cpu, e);
+        }
+
+        /** The kernel_stack record follows its event on the same CPU: attach it there. */
+        void stack(ByteBuffer b, int off, int len) {
+            TraceEvent prev = lastOnCpu.get(cpu);
+            EventFormat.Field size = stackFormat.field("size"), caller = stackFormat.field("caller");
+            if (prev == null || size == null || caller == null) return;
+            int n = b.getInt(off + size.offset);
+            int max = (len - caller.offset) / 8;
+            n = Math.max(0, Math.min(n, max));
+            frames.clear();
+            for (int i = 0; i < n; i++) {
+                long ip = b.getLong(off + caller.offset + 8 * i);
+                if (ip == 0 || ip == -1L) continue;
+                String fn = ksyms.function(ip);
+                // perf's callchains start at the allocator; drop the tracing machinery's own frames.
+                if (frames.isEmpty() && fn != null && (fn.startsWith("trace_event_raw_event_") || fn.startsWith("perf_trace_")
+                        || fn.startsWith("trace_") || fn.startsWith("event_triggers_"))) continue;
+                frames.add(fn == null ? "0x" + Long.toHexString(ip) : fn);
+            }
+            if (!frames.isEmpty()) prev.stackId(w.stack(frames));
+            lastOnCpu.remove(cpu);
+        }
+
+        int tgid(int tid) {
+            if (tid <= 0) return tid;
+            int g = tgids.getOrDefault(tid, -1);
+            if (g >= 0) return g;
+            g = tid;
+            String s = Tracefs.readOrNull(Path.of("/proc/" + tid + "/status"));
+            if (s != null) {
+                for (String line : s.split("\n")) {
+                    if (line.startsWith("Tgid:")) {
+                        g = Integer.parseInt(line.substring(5).strip());
+                        break;
+                    }
+                }
+            }
+            tgids.put(tid, g);
+            return g;
+        }
+
+        String comm(int tid) {
+            long now = System.nanoTime();
+            if (now - lastCacheClear > 1_000_000_000L) {
+                // Commands change on exec: look them up again every second.
+                comms.clear();
+                lastCacheClear = now;
+            }
+            String c = comms.get(tid);
+            if (c != null) return c;
+            if (tid == 0) c = "swapper";
+            else {
+                String s = Tracefs.readOrNull(Path.of("/proc/" + tid + "/comm"));
+                if (s != null) c = s.strip();
+                else {
+                    // Gone already: the kernel's saved_cmdlines (recorded at sched switch) may still know it.
+                    if (saved == null || now - savedAt > 100_000_000L) {
+                        saved = savedCmdlines();
+                        savedAt = now;
+                    }
+                    c = saved.getOrDefault(tid, "<...>");
+                }
+            }
+            comms.put(tid, c);
+            return c;
+        }
+
+        com.carrotsearch.hppc.IntObjectHashMap<String> saved;
+        long savedAt;
+        Path savedCmdlinesFile;
+
+        com.carrotsearch.hppc.IntObjectHashMap<String> savedCmdlines() {
+            com.carrotsearch.hppc.IntObjectHashMap<String> m = new com.carrotsearch.hppc.IntObjectHashMap<>();
+            String s = savedCmdlinesFile == null ? null : Tracefs.readOrNull(savedCmdlinesFile);
+            if (s == null) return m;
+            for (String line : s.split("\n")) {
+                int sp = line.indexOf(' ');
+                if (sp <= 0) continue;
+                try {
+                    m.put(Integer.parseInt(line.substring(0, sp)), line.substring(sp + 1));
+                } catch (NumberFormatException e) {
+                    // skip
+                }
+            }
+            return m;
+        }
+
+        /** Writes, in time order, the pending events older than {@code watermark}. */
+        void emitBefore(long watermark) {
+            if (pending.isEmpty()) return;
+            pending.sort((x, y) -> Long.compare(x.tsNs, y.tsNs));
+            int k = 0;
+            while (k < pending.size() && pending.get(k).tsNs < watermark) {
+                TraceEvent e = pending.get(k++);
+                w.accept(e);
+            }
+            if (k == 0) return;
+            for (int i = 0; i < k; i++) {
+                TraceEvent e = pending.get(i);
+                // Keep lastOnCpu valid: an event still awaiting its stack is not recycled.
+                if (lastOnCpu.get(e.cpu) != e) pool.add(e);
+                else lastOnCpu.remove(e.cpu);
+            }
+            pending.subList(0, k).clear();
+        }
+    }
+}
