@@ -87,6 +87,7 @@ public final class TracefsRecorder {
         root = Tracefs.find(log);
         Path instances = root.resolve("instances");
         if (!Files.isDirectory(instances)) throw new RecordingError("tracefs at " + root + " has no instances directory (kernel older than 3.16?)");
+        removeStaleInstances(root, log);
         inst = instances.resolve("kmemlab-" + ProcessHandle.current().pid());
         Thread hook = new Thread(() -> {
             // Ctrl-C or kill: let the recording loop finish the file, then make sure the kernel is clean.
@@ -118,6 +119,39 @@ public final class TracefsRecorder {
                 }
             }
         }
+    }
+
+    /**
+     * Removes instances left by kmemlab recorders that died without cleaning up (SIGKILL, power loss of
+     * the JVM): {@code instances/kmemlab-<pid>} whose process no longer exists. Returns how many.
+     */
+    public static int removeStaleInstances(Path root, PrintStream log) {
+        int n = 0;
+        try (Stream<Path> s = Files.list(root.resolve("instances"))) {
+            for (Path d : (Iterable<Path>) s::iterator) {
+                String name = d.getFileName().toString();
+                if (!name.startsWith("kmemlab-")) continue;
+                long pid;
+                try {
+                    pid = Long.parseLong(name.substring(8));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).isPresent()) continue;
+                tryWrite(d.resolve("tracing_on"), "0");
+                tryWrite(d.resolve("events/enable"), "0");
+                try {
+                    Files.delete(d);
+                    n++;
+                    if (log != null) log.println("kmemlab: removed tracing instance " + d + " left by a recorder that died");
+                } catch (IOException e) {
+                    if (log != null) log.println("kmemlab: could not remove stale tracing instance " + d + ": " + e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            // no instances directory: nothing to clean
+        }
+        return n;
     }
 
     /** Disables events, removes triggers, closes the pipes, removes the instance. Idempotent. */
