@@ -20,6 +20,11 @@ import com.carrotsearch.hppc.IntObjectHashMap;
  */
 public final class RawEventDecoder {
     private final IntObjectHashMap<EventFormat> byId = new IntObjectHashMap<>();
+    /** Per event id, what to do with each field: worked out once, not per record. */
+    private final IntObjectHashMap<byte[]> kindsById = new IntObjectHashMap<>();
+    private static final byte K_SKIP = 0, K_LOC = 1, K_ARRAY = 2, K_CALL_SITE = 3, K_POINTER = 4, K_GFP = 5, K_NUM = 6;
+    /** gfp values repeat: format each once (the same text EventNormalizer.numField would give). */
+    private final com.carrotsearch.hppc.LongObjectHashMap<String> gfpText = new com.carrotsearch.hppc.LongObjectHashMap<>();
     private final EventNormalizer norm;
     private final Kallsyms ksyms;
     private final StringCache strings = new StringCache();
@@ -34,6 +39,19 @@ public final class RawEventDecoder {
         int to = 0, ts = 2, po = 4;
         for (EventFormat f : formats) {
             byId.put(f.id, f);
+            byte[] k = new byte[f.fields.size()];
+            for (int i = 0; i < k.length; i++) {
+                EventFormat.Field fd = f.fields.get(i);
+                if (fd.common) k[i] = K_SKIP;
+                else if (fd.dataLoc || fd.relLoc) k[i] = K_LOC;
+                else if (fd.array) k[i] = K_ARRAY;
+                else if (fd.size != 1 && fd.size != 2 && fd.size != 4 && fd.size != 8) k[i] = K_SKIP;
+                else if (fd.name.equals("call_site")) k[i] = K_CALL_SITE;
+                else if (fd.pointer && !fd.name.equals("ptr")) k[i] = K_POINTER;
+                else if (fd.name.equals("gfp_flags")) k[i] = K_GFP;
+                else k[i] = K_NUM;
+            }
+            kindsById.put(f.id, k);
             EventFormat.Field t = f.field("common_type");
             EventFormat.Field p = f.field("common_pid");
             if (t != null) { to = t.offset; ts = t.size; }
@@ -68,9 +86,13 @@ public final class RawEventDecoder {
         e.event = f.canonical;
         norm.begin();
         long gfp = -1;
-        for (EventFormat.Field fd : f.fields) {
-            if (fd.common) continue;
-            if (fd.dataLoc || fd.relLoc) {
+        byte[] kinds = kindsById.get(id);
+        java.util.List<EventFormat.Field> fields = f.fields;
+        for (int fi = 0, nf = kinds.length; fi < nf; fi++) {
+            byte kind = kinds[fi];
+            if (kind == K_SKIP) continue;
+            EventFormat.Field fd = fields.get(fi);
+            if (kind == K_LOC) {
                 if (fd.offset + 4 > len) return "field " + fd.name + " of " + f.canonical + " beyond the record (" + len + " bytes)";
                 int loc = b.getInt(off + fd.offset);
                 int start = (loc & 0xffff) + (fd.relLoc ? fd.offset + fd.size : 0);
@@ -80,7 +102,7 @@ public final class RawEventDecoder {
                 continue;
             }
             if (fd.offset + fd.size > len) return "field " + fd.name + " of " + f.canonical + " beyond the record (" + len + " bytes)";
-            if (fd.array) {
+            if (kind == K_ARRAY) {
                 if (fd.string) norm.strField(e, fd.name, string(b, off + fd.offset, fd.size));
                 continue;
             }
@@ -90,17 +112,24 @@ public final class RawEventDecoder {
                 case 1 -> v = fd.signed ? b.get(at) : b.get(at) & 0xffL;
                 case 2 -> v = fd.signed ? b.getShort(at) : b.getShort(at) & 0xffffL;
                 case 4 -> v = fd.signed ? b.getInt(at) : b.getInt(at) & 0xffffffffL;
-                case 8 -> v = b.getLong(at);
-                default -> { continue; }
+                default -> v = b.getLong(at);
             }
-            if (fd.name.equals("call_site")) {
-                norm.strField(e, "call_site", ksyms.symbolize(v));
-            } else if (fd.pointer && !fd.name.equals("ptr")) {
+            switch (kind) {
+                case K_CALL_SITE -> norm.strField(e, "call_site", ksyms.symbolize(v));
                 // perf and ftrace print other pointers with %p: keep the same text.
-                norm.strField(e, fd.name, "0x" + Long.toHexString(v));
-            } else {
-                if (fd.name.equals("gfp_flags")) gfp = v;
-                norm.numField(e, fd.name, v);
+                case K_POINTER -> norm.strField(e, fd.name, "0x" + Long.toHexString(v));
+                case K_GFP -> {
+                    gfp = v;
+                    // As EventNormalizer.numField("gfp_flags"), with the text cached per value.
+                    e.gfpFlags(v);
+                    String t = gfpText.get(v);
+                    if (t == null) {
+                        t = norm.gfpCodec().format(v);
+                        gfpText.put(v, t);
+                    }
+                    e.gfp = t;
+                }
+                default -> norm.numField(e, fd.name, v);
             }
         }
         if (!f.printedConstants.isEmpty()) f.printedConstants.forEach((k, v) -> norm.numField(e, k, v));

@@ -90,9 +90,16 @@ public final class PerfDataImporter implements Importer {
 
     @Override
     public void importTo(Input in, TraceWriter out, ImportOptions opts) throws IOException {
-        Path file = in.asFile();
+        read(in.asFile(), in.name(), out, out, opts);
+    }
+
+    /**
+     * Reads an uncompressed perf.data file: events go to {@code sink}; metadata, lost counts and
+     * malformed records to {@code out} when it is not null (benchmarks pass a counting sink alone).
+     */
+    public void read(Path file, String name, org.kmemlab.trace.EventSink sink, TraceWriter out, ImportOptions opts) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            new Reader(in.name(), ch, out, opts).run();
+            new Reader(name, ch, sink, out, opts).run();
         }
     }
 
@@ -100,7 +107,8 @@ public final class PerfDataImporter implements Importer {
     static final class Reader {
         final String name;
         final FileChannel ch;
-        final TraceWriter out;
+        final Meta out;
+        final org.kmemlab.trace.EventSink sink;
         final ImportOptions opts;
         final long fileSize;
         ByteOrder order;
@@ -119,10 +127,11 @@ public final class PerfDataImporter implements Importer {
         final ArrayList<String> frames = new ArrayList<>();
         long samples;
 
-        Reader(String name, FileChannel ch, TraceWriter out, ImportOptions opts) throws IOException {
+        Reader(String name, FileChannel ch, org.kmemlab.trace.EventSink sink, TraceWriter w, ImportOptions opts) throws IOException {
             this.name = name;
             this.ch = ch;
-            this.out = out;
+            this.sink = sink;
+            this.out = new Meta(w);
             this.opts = opts;
             this.fileSize = ch.size();
         }
@@ -526,7 +535,7 @@ public final class PerfDataImporter implements Importer {
                         frames.add(fn == null ? "[unknown]" : fn);
                     }
                     p += 8 * (int) nr;
-                    if (!frames.isEmpty()) stackId = out.stack(frames);
+                    if (!frames.isEmpty()) stackId = sink.stack(frames);
                 }
                 if ((st & S_RAW) == 0 || a.type != TYPE_TRACEPOINT) return; // not a tracepoint sample (dummy, …)
                 check(p, 4, end);
@@ -539,7 +548,7 @@ public final class PerfDataImporter implements Importer {
                 if (err != null) throw new Bad(err);
                 if (stackId >= 0) e.stackId(stackId);
                 samples++;
-                out.accept(e);
+                sink.accept(e);
             } catch (Bad b) {
                 bad(rel, b.getMessage());
             }
@@ -563,6 +572,17 @@ public final class PerfDataImporter implements Importer {
             check(p, 0, end);
             return p;
         }
+    }
+
+    /** The non-event outputs, dropped when there is no writer (benchmarks). */
+    static final class Meta {
+        final TraceWriter w;
+
+        Meta(TraceWriter w) { this.w = w; }
+
+        void meta(String k, String v) { if (w != null) w.meta(k, v); }
+        void lost(int cpu, long n) { if (w != null) w.lost(cpu, n); }
+        void unparsed(String s) { if (w != null) w.unparsed(s); }
     }
 
     /** A malformed sample: the message says what was expected. */
