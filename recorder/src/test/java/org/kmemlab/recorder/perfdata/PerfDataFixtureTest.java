@@ -125,6 +125,36 @@ class PerfDataFixtureTest {
         assertTrue(e.getMessage().contains("record size"), e.getMessage());
     }
 
+    /**
+     * A PERF_RECORD_LOST written over an MMAP2 record (ignored by the reader) of the fixture, keeping that
+     * record's sample_id trailer (pid/tid, time, cpu, identifier for this file's sample_type): the lost
+     * count must land on the trailer's cpu and every event must still be read.
+     */
+    @Test
+    void lostRecordsAreCountedOnTheirCpu() throws Exception {
+        byte[] b = raw();
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        long dataOff = h.getLong(40), dataSize = h.getLong(48);
+        int at = -1;
+        for (long p = dataOff; p < dataOff + dataSize; p += h.getShort((int) p + 6) & 0xffff) {
+            if (h.getInt((int) p) == 10 && (h.getShort((int) p + 6) & 0xffff) >= 56) {
+                at = (int) p;
+                break;
+            }
+        }
+        assertTrue(at > 0, "the fixture has an MMAP2 record");
+        int size = h.getShort(at + 6) & 0xffff;
+        int cpu = h.getInt(at + size - 16); // trailer: tid(8) time(8) cpu(8) identifier(8)
+        h.putInt(at, 2).putShort(at + 4, (short) 0).putLong(at + 8, 0).putLong(at + 16, 123);
+        Path f = tmp.resolve("lost.data");
+        Files.write(f, b);
+        Path out = ImportSupport.importFile(new PerfDataImporter(), f, tmp, ImportOptions.defaults());
+        long[] n = {0};
+        TraceInfo info = ImportSupport.read(out, e -> n[0]++);
+        assertEquals(Map.of(cpu, 123L), info.lostByCpu);
+        assertEquals(1622, n[0]);
+    }
+
     @Test
     void wrongMagicIsNotPerfData() throws Exception {
         byte[] b = "PERFILE1 and then some bytes".getBytes();
