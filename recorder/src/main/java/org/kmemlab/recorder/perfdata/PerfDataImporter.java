@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.io.InputStream;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -342,40 +344,131 @@ public final class PerfDataImporter implements Importer {
 
         // ---- data section ----
 
-        /** The data section as 1 GiB windows that overlap by 64 KiB, so any record (size is a u16) fits one. */
-        ByteBuffer[] windows;
-        static final long WIN = 1L << 30;
+        /**
+         * Records, as 1 GiB windows that overlap by 64 KiB so that any record (its size is a u16) fits in
+         * one: the data section, or the decompressed content of -z records.
+         */
+        final class Source {
+            final ByteBuffer[] windows;
+            final long size;
+            final long base;
+            final String label;
 
-        ByteBuffer window(long rel) { return windows[(int) (rel / WIN)]; }
+            Source(FileChannel c, long off, long size, long base, String label) throws IOException {
+                this.size = size;
+                this.base = base;
+                this.label = label;
+                int nw = (int) ((size + WIN - 1) / WIN);
+                windows = new ByteBuffer[Math.max(nw, 1)];
+                for (int i = 0; i < windows.length; i++) {
+                    long start = i * WIN;
+                    long len = Math.min(size - start, WIN + 65536);
+                    windows[i] = c.map(FileChannel.MapMode.READ_ONLY, off + start, Math.max(len, 0)).order(order);
+                }
+            }
+
+            ByteBuffer window(long rel) { return windows[(int) (rel / WIN)]; }
+
+            InputError error(long rel, String expected) {
+                return label == null ? InputError.atOffset(name, base + rel, expected)
+                        : InputError.atOffset(name, base + rel, expected + " (" + label + ")");
+            }
+        }
+
+        static final long WIN = 1L << 30;
+        /** Marks an index entry as an offset into the decompressed records. */
+        static final long SPOOL = 1L << 62;
+        long[] times = new long[1 << 16];
+        long[] offs = new long[1 << 16];
+        int n;
+        long lastTime;
+        boolean sorted = true;
+        final List<long[]> compressed = new ArrayList<>();
 
         void readData() throws IOException {
-            int nw = (int) ((dataSize + WIN - 1) / WIN);
-            windows = new ByteBuffer[Math.max(nw, 1)];
-            for (int i = 0; i < windows.length; i++) {
-                long start = i * WIN;
-                long len = Math.min(dataSize - start, WIN + 65536);
-                windows[i] = ch.map(FileChannel.MapMode.READ_ONLY, dataOffset + start, Math.max(len, 0)).order(order);
-            }
+            Source main = new Source(ch, dataOffset, dataSize, dataOffset, null);
             // Pass 1: index the records we deliver, with their time, then sort by time (stable) the way
             // perf's ordered events deliver them: comm changes then apply to the right samples.
-            long[] times = new long[1 << 16];
-            long[] offs = new long[1 << 16];
-            int n = 0;
+            scan(main, 0);
+            Source dec = null;
+            Path spool = null;
+            FileChannel sch = null;
+            try {
+                if (!compressed.isEmpty()) {
+                    // perf record -z: one zstd stream, cut into PERF_RECORD_COMPRESSED records, whose
+                    // decompressed bytes are records again, possibly split across two of them
+                    // (session.c, perf_session__process_compressed_event). Decompress it all to a spool file.
+                    spool = Files.createTempFile("kmemlab-perf-", ".records");
+                    // perf flushes but never ends the zstd frame: read it in continuous mode.
+                    try (InputStream zin = new ZstdInputStreamNoFinalizer(new PayloadStream()).setContinuous(true);
+                         java.io.OutputStream os = Files.newOutputStream(spool)) {
+                        zin.transferTo(os);
+                    } catch (IOException e) {
+                        throw InputError.atOffset(name, compressed.get(0)[0], "valid zstd data in the -z records (" + e.getMessage() + ")");
+                    }
+                    sch = FileChannel.open(spool, StandardOpenOption.READ);
+                    dec = new Source(sch, 0, sch.size(), 0, "offset inside the decompressed -z records");
+                    out.meta("perf_compressed", "zstd, " + compressed.size() + " records, " + sch.size() + " bytes decompressed");
+                    scan(dec, SPOOL);
+                }
+                if (!sorted) MergeSort.sort(times, offs, n);
+                opts.progress().accept(0);
+                for (int i = 0; i < n; i++) {
+                    long r = offs[i];
+                    Source s = (r & SPOOL) != 0 ? dec : main;
+                    r &= ~SPOOL;
+                    deliver(s.window(r), (int) (r % WIN), r);
+                    if ((i & 0xffff) == 0 && s == main) opts.progress().accept(dataOffset + r);
+                }
+            } finally {
+                if (sch != null) sch.close();
+                if (spool != null) Files.deleteIfExists(spool);
+            }
+            out.meta("perf_samples", Long.toString(samples));
+        }
+
+        /** Reads the payloads of the -z records in file order, as one stream. */
+        final class PayloadStream extends InputStream {
+            int k;
+            long pos, end = -1;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                while (end < 0 || pos >= end) {
+                    if (k >= compressed.size()) return -1;
+                    long[] c = compressed.get(k++);
+                    pos = c[0];
+                    end = c[0] + c[1];
+                }
+                int want = (int) Math.min(len, end - pos);
+                int got = ch.read(ByteBuffer.wrap(b, off, want), pos);
+                if (got <= 0) throw new IOException("unexpected end of file in a -z record");
+                pos += got;
+                return got;
+            }
+        }
+
+        void scan(Source src, long tag) {
+            long size = src.size;
             long rel = 0;
-            long lastTime = 0;
-            boolean sorted = true;
-            while (rel < dataSize) {
-                if (dataSize - rel < 8) throw InputError.atOffset(name, dataOffset + rel, "a perf_event_header (8 bytes), " + (dataSize - rel) + " left in the data section");
-                ByteBuffer w = window(rel);
+            while (rel < size) {
+                if (size - rel < 8) throw src.error(rel, "a perf_event_header (8 bytes), " + (size - rel) + " left in the records");
+                ByteBuffer w = src.window(rel);
                 int lo = (int) (rel % WIN);
                 int type = w.getInt(lo);
-                int size = w.getShort(lo + 6) & 0xffff;
-                if (size < 8 || size > dataSize - rel) {
-                    throw InputError.atOffset(name, dataOffset + rel, "a record size between 8 and the " + (dataSize - rel) + " bytes left, found " + size);
+                int rsize = w.getShort(lo + 6) & 0xffff;
+                if (rsize < 8 || rsize > size - rel) {
+                    throw src.error(rel, "a record size between 8 and the " + (size - rel) + " bytes left, found " + rsize);
                 }
                 switch (type) {
                     case R_SAMPLE, R_COMM, R_FORK, R_LOST, R_LOST_SAMPLES -> {
-                        long t = recordTime(w, lo, type, size);
+                        long t = recordTime(w, lo, type, rsize);
                         if (t == Long.MIN_VALUE) t = lastTime;
                         if (n == times.length) {
                             times = java.util.Arrays.copyOf(times, n * 2);
@@ -384,30 +477,24 @@ public final class PerfDataImporter implements Importer {
                         if (t < lastTime) sorted = false;
                         lastTime = t;
                         times[n] = t;
-                        offs[n] = rel;
+                        offs[n] = rel | tag;
                         n++;
                     }
-                    case R_COMPRESSED -> throw InputError.atOffset(name, dataOffset + rel,
-                            "uncompressed records; this perf.data was recorded with -z (zstd), not supported yet: run 'perf inject -i IN -o OUT' to decompress");
+                    case R_COMPRESSED -> {
+                        if (tag != 0) throw src.error(rel, "no compressed record inside compressed records");
+                        compressed.add(new long[] {src.base + rel + 8, rsize - 8});
+                    }
                     case R_AUXTRACE -> {
                         // An auxtrace record is followed by its payload, not counted in header.size.
-                        if (size < 16) throw InputError.atOffset(name, dataOffset + rel, "an auxtrace record of at least 16 bytes");
+                        if (rsize < 16) throw src.error(rel, "an auxtrace record of at least 16 bytes");
                         long extra = w.getLong(lo + 8);
-                        if (extra < 0 || extra > dataSize - rel - size) throw InputError.atOffset(name, dataOffset + rel, "auxtrace payload inside the data section");
+                        if (extra < 0 || extra > size - rel - rsize) throw src.error(rel, "auxtrace payload inside the records");
                         rel += extra;
                     }
                     default -> { }
                 }
-                rel += size;
+                rel += rsize;
             }
-            if (!sorted) MergeSort.sort(times, offs, n);
-            opts.progress().accept(0);
-            for (int i = 0; i < n; i++) {
-                long r = offs[i];
-                deliver(window(r), (int) (r % WIN), r);
-                if ((i & 0xffff) == 0) opts.progress().accept(dataOffset + r);
-            }
-            out.meta("perf_samples", Long.toString(samples));
         }
 
         /** The record's time: from the sample, or from the sample_id trailer; MIN_VALUE when absent. */
