@@ -93,6 +93,7 @@ public final class RecordCommand implements Callable<Integer> {
                 }
                 sb.append("): raise --buffer-kb");
             }
+            sb.append(String.format("; %.1f s, recorder CPU %.1f s", r.recordingNs() / 1e9, r.recorderCpuNs() / 1e9));
             if (r.commandPid() > 0) sb.append("; command pid ").append(r.commandPid()).append(" exited ").append(r.commandExit());
             err.println(sb);
             return 0;

@@ -63,7 +63,14 @@ public final class TracefsRecorder {
     }
 
     /** What was recorded. {@code commandPid}/{@code commandExit} are -1 without a command. */
-    public record Result(long events, Map<Integer, Long> lostByCpu, long commandPid, int commandExit, String instance) {}
+    public record Result(long events, Map<Integer, Long> lostByCpu, long commandPid, int commandExit, String instance,
+                         long recordingNs, long recorderCpuNs) {}
+
+    /** CPU time of this JVM (all threads), for the recorder's own cost while it records. */
+    static long processCpuNs() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : -1;
+    }
 
     public static final int DEFAULT_BUFFER_KB = 8192;
     static final boolean DEBUG = System.getenv("KMEMLAB_DEBUG") != null;
@@ -281,37 +288,64 @@ public final class TracefsRecorder {
             if (DEBUG) log.println("kmemlab: snapshot taken " + System.nanoTime() / 1_000_000);
             Merger merger = new Merger(w, decoder, stackFormat, ksyms);
             merger.savedCmdlinesFile = root.resolve("saved_cmdlines");
+            long cpu0 = processCpuNs();
             Tracefs.write(inst.resolve("tracing_on"), "1");
             long t0 = System.nanoTime();
             long deadline = o.durationS() > 0 ? t0 + (long) (o.durationS() * 1e9) : Long.MAX_VALUE;
             Process proc = null;
             if (!o.command().isEmpty()) proc = Spawner.start(o.command(), inst, o.pid() <= 0);
+            // A reader thread only copies pages out of the kernel, so the ring buffers keep draining
+            // while this thread decodes and the writer compresses (a slow batch must not cost events).
+            PageReader pr = new PageReader(readers, rb);
+            Thread readerThread = new Thread(pr, "kmemlab-trace-pipe-raw");
+            readerThread.setDaemon(true);
+            readerThread.start();
             long lastFlush = t0;
-            while (!stop.get()) {
-                long cycle = System.nanoTime();
-                int got = 0;
-                for (CpuReader r : readers) if (r != null) got += r.drain(rb, merger);
-                merger.emitBefore(cycle - 20_000_000L);
+            boolean stopping = false;
+            while (true) {
+                if (!stopping && (stop.get() || System.nanoTime() >= deadline || (proc != null && !proc.isAlive()))) {
+                    stopping = true;
+                    if (DEBUG) log.println("kmemlab: stopping " + System.nanoTime() / 1_000_000);
+                    // Stop the events; the reader drains what is left and ends.
+                    Tracefs.write(inst.resolve("tracing_on"), "0");
+                    pr.stop = true;
+                }
+                // Everything read before this time is queued: events older than it minus a margin
+                // (events still being committed when their page was read) can be written in order.
+                long readUpTo = pr.readUpTo;
+                boolean done = !readerThread.isAlive();
+                int pages = 0;
+                for (CpuReader r : readers) {
+                    if (r == null) continue;
+                    byte[] pg;
+                    while ((pg = r.queue.poll()) != null) {
+                        pages++;
+                        merger.cpu = r.cpu;
+                        ByteBuffer b = ByteBuffer.wrap(pg, 0, pg.length - 4).order(ByteOrder.nativeOrder());
+                        int len = ByteBuffer.wrap(pg).order(ByteOrder.nativeOrder()).getInt(pg.length - 4);
+                        if (rb.page(b, 0, len, merger.visitor(r)) != null) merger.unparsed++;
+                        pr.queued.addAndGet(-pg.length);
+                        r.free.offer(pg);
+                    }
+                }
+                if (done && pr.failure != null) throw pr.failure;
+                if (done) break;
+                merger.emitBefore(readUpTo - 20_000_000L);
                 long now = System.nanoTime();
                 if (now - lastFlush > 1_000_000_000L) {
                     w.flush();
                     lastFlush = now;
                 }
-                if (now >= deadline) break;
-                if (proc != null && !proc.isAlive()) break;
-                if (got == 0) sleep(10);
+                if (pages == 0) sleep(5);
             }
-            if (DEBUG) log.println("kmemlab: stopping " + System.nanoTime() / 1_000_000);
-            // Stop the events, then read what is left in the buffers.
-            Tracefs.write(inst.resolve("tracing_on"), "0");
-            for (CpuReader r : readers) if (r != null) r.drain(rb, merger);
             merger.emitBefore(Long.MAX_VALUE);
             if (DEBUG) log.println("kmemlab: drained " + System.nanoTime() / 1_000_000);
+            if (pr.droppedEvents > 0) w.meta("lost_in_kmemlab_queue", Long.toString(pr.droppedEvents));
             Map<Integer, Long> lost = new TreeMap<>();
             for (CpuReader r : readers) {
                 if (r == null) continue;
                 long fromStats = r.statsLost();
-                long n = Math.max(fromStats, r.missed);
+                long n = Math.max(fromStats, r.missed) + r.dropped;
                 if (DEBUG) log.println("kmemlab: cpu" + r.cpu + " lost: stats " + fromStats + ", page flags " + r.missed);
                 if (n > 0) {
                     w.lost(r.cpu, n);
@@ -333,8 +367,11 @@ public final class TracefsRecorder {
                 w.meta("command_pid", Long.toString(cpid));
                 w.meta("command_exit", Integer.toString(exit));
             }
-            w.meta("duration_ns", Long.toString(System.nanoTime() - t0));
-            result = new Result(w.events(), lost, cpid, exit, inst.getFileName().toString());
+            long wall = System.nanoTime() - t0;
+            long cpuUsed = processCpuNs() - cpu0;
+            w.meta("duration_ns", Long.toString(wall));
+            w.meta("recorder_cpu_ns", Long.toString(cpuUsed));
+            result = new Result(w.events(), lost, cpid, exit, inst.getFileName().toString(), wall, cpuUsed);
             if (DEBUG) log.println("kmemlab: closing " + System.nanoTime() / 1_000_000);
         }
         if (DEBUG) log.println("kmemlab: closed " + System.nanoTime() / 1_000_000);
@@ -421,23 +458,83 @@ public final class TracefsRecorder {
             return s == null ? 0 : stat(s, "overrun:") + stat(s, "dropped events:");
         }
 
-        /** Reads until the entries counted at the start have been consumed; returns events read. */
-        int drain(RingBuffer rb, Merger m) throws IOException {
+        final java.util.concurrent.ConcurrentLinkedQueue<byte[]> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final java.util.concurrent.ConcurrentLinkedQueue<byte[]> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        /** Events in pages dropped because kmemlab's own queue was full (counted as lost on this CPU). */
+        volatile long dropped;
+        private final Counter counter = new Counter();
+
+        /** Counts a page's events without decoding them. */
+        static final class Counter implements RingBuffer.Visitor {
+            int n;
+            @Override public void event(ByteBuffer b, int off, int len, long ts) { n++; }
+            @Override public void missed(long count) { }
+        }
+
+        /**
+         * Copies pages until the entries counted at the start have been consumed (so the read never
+         * blocks); each copy carries its length in its last 4 bytes. Returns events read.
+         */
+        int drain(RingBuffer rb, PageReader pr) throws IOException {
             long want = entries();
             int got = 0;
             while (got < want) {
                 page.clear();
                 int n = ch.read(page);
                 if (n <= 0) break;
-                m.cpu = cpu;
-                int before = m.seen;
-                String err = rb.page(page, 0, n, m.visitor(this));
-                if (err != null) m.unparsed++;
-                int k = m.seen - before;
-                if (k == 0) break;
-                got += k;
+                counter.n = 0;
+                rb.page(page, 0, n, counter);
+                if (counter.n == 0) break;
+                got += counter.n;
+                if (pr.queued.get() > PageReader.MAX_QUEUED) {
+                    // The decoder is too far behind: drop the page, and say so as lost events.
+                    dropped += counter.n;
+                    pr.droppedEvents += counter.n;
+                    continue;
+                }
+                byte[] copy = free.poll();
+                if (copy == null || copy.length != page.capacity() + 4) copy = new byte[page.capacity() + 4];
+                page.get(0, copy, 0, n);
+                ByteBuffer.wrap(copy).order(ByteOrder.nativeOrder()).putInt(copy.length - 4, n);
+                pr.queued.addAndGet(copy.length);
+                queue.offer(copy);
             }
             return got;
+        }
+    }
+
+    /** The thread that empties the per-CPU ring buffers into in-memory queues. */
+    static final class PageReader implements Runnable {
+        /** Bytes of pages waiting for the decoder before new pages are dropped (and counted as lost). */
+        static final long MAX_QUEUED = 512L << 20;
+        final CpuReader[] readers;
+        final RingBuffer rb;
+        final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
+        volatile boolean stop;
+        volatile long readUpTo = Long.MIN_VALUE;
+        volatile long droppedEvents;
+        volatile IOException failure;
+
+        PageReader(CpuReader[] readers, RingBuffer rb) {
+            this.readers = readers;
+            this.rb = rb;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (true) {
+                    boolean last = stop; // tracing is off once stop is seen: one more pass drains everything
+                    long cycle = System.nanoTime();
+                    int got = 0;
+                    for (CpuReader r : readers) if (r != null) got += r.drain(rb, this);
+                    readUpTo = cycle;
+                    if (last) return;
+                    if (got == 0) sleep(2);
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
         }
     }
 
@@ -447,7 +544,9 @@ public final class TracefsRecorder {
         final RawEventDecoder dec;
         final EventFormat stackFormat;
         final Kallsyms ksyms;
-        final ArrayList<TraceEvent> pending = new ArrayList<>();
+        /** Decoded events per CPU, each queue in time order (one CPU's ring buffer is). */
+        final IntObjectHashMap<java.util.ArrayDeque<TraceEvent>> perCpu = new IntObjectHashMap<>();
+        final ArrayList<java.util.ArrayDeque<TraceEvent>> queues = new ArrayList<>();
         final ArrayList<TraceEvent> pool = new ArrayList<>();
         final IntObjectHashMap<TraceEvent> lastOnCpu = new IntObjectHashMap<>();
         final IntObjectHashMap<String> comms = new IntObjectHashMap<>();
@@ -503,7 +602,13 @@ public final class TracefsRecorder {
                 pool.add(e);
                 return;
             }
-            pending.add(e);
+            java.util.ArrayDeque<TraceEvent> q = perCpu.get(cpu);
+            if (q == null) {
+                q = new java.util.ArrayDeque<>();
+                perCpu.put(cpu, q);
+                queues.add(q);
+            }
+            q.addLast(e);
             lastOnCpu.put(cpu, e);
         }
 
@@ -593,23 +698,25 @@ public final class TracefsRecorder {
             return m;
         }
 
-        /** Writes, in time order, the pending events older than {@code watermark}. */
+        /** Writes, in time order (a merge of the per-CPU queues), the events older than {@code watermark}. */
         void emitBefore(long watermark) {
-            if (pending.isEmpty()) return;
-            pending.sort((x, y) -> Long.compare(x.tsNs, y.tsNs));
-            int k = 0;
-            while (k < pending.size() && pending.get(k).tsNs < watermark) {
-                TraceEvent e = pending.get(k++);
+            while (true) {
+                java.util.ArrayDeque<TraceEvent> best = null;
+                long bestTs = Long.MAX_VALUE;
+                for (int i = 0, n = queues.size(); i < n; i++) {
+                    TraceEvent h = queues.get(i).peekFirst();
+                    if (h != null && h.tsNs < bestTs) {
+                        bestTs = h.tsNs;
+                        best = queues.get(i);
+                    }
+                }
+                if (best == null || bestTs >= watermark) return;
+                TraceEvent e = best.pollFirst();
                 w.accept(e);
+                // Keep lastOnCpu valid: an event that may still get its stack is not recycled.
+                if (lastOnCpu.get(e.cpu) == e) lastOnCpu.remove(e.cpu);
+                pool.add(e);
             }
-            if (k == 0) return;
-            for (int i = 0; i < k; i++) {
-                TraceEvent e = pending.get(i);
-                // Keep lastOnCpu valid: an event still awaiting its stack is not recycled.
-                if (lastOnCpu.get(e.cpu) != e) pool.add(e);
-                else lastOnCpu.remove(e.cpu);
-            }
-            pending.subList(0, k).clear();
         }
     }
 }
