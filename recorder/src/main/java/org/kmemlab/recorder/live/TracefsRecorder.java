@@ -100,7 +100,7 @@ public final class TracefsRecorder {
             // Ctrl-C or kill: let the recording loop finish the file, then make sure the kernel is clean.
             stop.set(true);
             try {
-                finished.await(10, TimeUnit.SECONDS);
+                finished.await(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

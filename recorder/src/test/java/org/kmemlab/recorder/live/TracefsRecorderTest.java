@@ -161,6 +161,36 @@ class TracefsRecorderTest {
         }
     }
 
+    /** SIGTERM (as Ctrl-C's SIGINT) runs the shutdown hook: the file is finished and the instance removed. */
+    @Test
+    void terminatedRecordingFinishesItsFileAndCleansUp() throws Exception {
+        Path out = tmp.resolve("term.arrow");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                RecordMain.class.getName(), out.toString(), "60").redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("term.log").toFile()).start();
+        Path inst = root.resolve("instances/kmemlab-" + p.pid());
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && !(Files.exists(inst) && Files.exists(out) && Files.size(out) > 0)) Thread.sleep(50);
+            assertTrue(Files.exists(inst), "recording started: " + Files.readString(tmp.resolve("term.log")));
+            Thread.sleep(1500);
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "the recorder exits after SIGTERM");
+            assertFalse(Files.exists(inst), "instance removed by the shutdown hook");
+            TraceInfo info;
+            try (TraceReader rd = new TraceReader(out)) {
+                rd.countAll();
+                info = rd.info();
+            }
+            assertTrue(info.complete(), "the file got its trailer: " + info.truncationReason());
+            assertTrue(info.snapshot.containsKey("meminfo"));
+        } finally {
+            p.destroyForcibly();
+            TracefsRecorder.removeStaleInstances(root, null);
+        }
+    }
+
     @Test
     void unknownEventIsAOneLineError() throws Exception {
         RecordingError e = org.junit.jupiter.api.Assertions.assertThrows(RecordingError.class, () -> new TracefsRecorder().record(
