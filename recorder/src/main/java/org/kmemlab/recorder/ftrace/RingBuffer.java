@@ -52,6 +52,10 @@ public final class RingBuffer {
                 default -> { }
             }
         }
+        if (cs != 4 && cs != 8) throw new IllegalArgumentException("header_page commit of 4 or 8 bytes, found " + cs);
+        if (tso < 0 || co < 0 || tso + 8 > dOff || co + cs > dOff || dOff < 16 || dSize < 64 || dOff + dSize > (1 << 24)) {
+            throw new IllegalArgumentException("header_page with a plausible layout (data at " + dOff + ", " + dSize + " bytes)");
+        }
         tsOffset = tso;
         commitOffset = co;
         commitSize = cs;

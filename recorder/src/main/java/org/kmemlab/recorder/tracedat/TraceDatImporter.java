@@ -123,7 +123,12 @@ public final class TraceDatImporter implements Importer {
             if (cpus > 0) out.meta("nr_cpus", Integer.toString(cpus));
             Kallsyms ksyms = opts.kallsyms() != null ? Kallsyms.load(opts.kallsyms()) : Kallsyms.parse(td.kallsyms);
             RawEventDecoder dec = new RawEventDecoder(td.formats, new EventNormalizer(gfp), ksyms);
-            RingBuffer rb = new RingBuffer(td.headerPage, td.headerEvent, td.order, td.longSize);
+            RingBuffer rb;
+            try {
+                rb = new RingBuffer(td.headerPage, td.headerEvent, td.order, td.longSize);
+            } catch (IllegalArgumentException e) {
+                throw InputError.of(name, "a valid header_page: " + e.getMessage());
+            }
             merge(dec, rb);
         }
 
@@ -318,7 +323,11 @@ public final class TraceDatImporter implements Importer {
             byte[] dst = new byte[(int) usize];
             long n;
             if (compression.equals("zstd")) {
-                n = Zstd.decompressByteArray(dst, 0, dst.length, src, 0, src.length);
+                try {
+                    n = Zstd.decompressByteArray(dst, 0, dst.length, src, 0, src.length);
+                } catch (RuntimeException e) {
+                    throw InputError.atOffset(name, at, what + ": valid zstd data (" + e.getMessage() + ")");
+                }
                 if (Zstd.isError(n)) throw InputError.atOffset(name, at, what + ": valid zstd data (" + Zstd.getErrorName(n) + ")");
             } else if (compression.equals("zlib")) {
                 Inflater inf = new Inflater();
