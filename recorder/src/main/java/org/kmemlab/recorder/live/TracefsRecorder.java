@@ -73,6 +73,8 @@ public final class TracefsRecorder {
     }
 
     public static final int DEFAULT_BUFFER_KB = 8192;
+    /** After Ctrl-C, how long the decoder may keep working through pages already read. */
+    static final long SIGNAL_DRAIN_NS = 10_000_000_000L;
     static final boolean DEBUG = System.getenv("KMEMLAB_DEBUG") != null;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -302,34 +304,57 @@ public final class TracefsRecorder {
             readerThread.start();
             long lastFlush = t0;
             boolean stopping = false;
+            long drainDeadline = Long.MAX_VALUE;
             while (true) {
                 if (!stopping && (stop.get() || System.nanoTime() >= deadline || (proc != null && !proc.isAlive()))) {
                     stopping = true;
+                    // On a signal the user waits: finish the file within a bound, and count what is
+                    // left unread as lost rather than keep the terminal (and the shutdown hook) waiting.
+                    if (stop.get()) drainDeadline = System.nanoTime() + SIGNAL_DRAIN_NS;
                     if (DEBUG) log.println("kmemlab: stopping " + System.nanoTime() / 1_000_000);
                     // Stop the events; the reader drains what is left and ends.
                     Tracefs.write(inst.resolve("tracing_on"), "0");
                     pr.stop = true;
                 }
                 // Everything read before this time is queued: events older than it minus a margin
-                // (events still being committed when their page was read) can be written in order.
+                // (events still being committed when their page was read) can be written in order,
+                // unless a page still queued may hold older ones (its stamp says how old, see drain).
                 long readUpTo = pr.readUpTo;
                 boolean done = !readerThread.isAlive();
+                boolean giveUp = false;
                 int pages = 0;
+                boolean left = false;
                 for (CpuReader r : readers) {
                     if (r == null) continue;
                     byte[] pg;
-                    while ((pg = r.queue.poll()) != null) {
+                    // A bounded share per CPU per round, so that writing and flushing keep going.
+                    for (int k = 0; k < 256 && (pg = r.queue.poll()) != null; k++) {
                         pages++;
-                        merger.cpu = r.cpu;
-                        ByteBuffer b = ByteBuffer.wrap(pg, 0, pg.length - 4).order(ByteOrder.nativeOrder());
-                        int len = ByteBuffer.wrap(pg).order(ByteOrder.nativeOrder()).getInt(pg.length - 4);
-                        if (rb.page(b, 0, len, merger.visitor(r)) != null) merger.unparsed++;
                         pr.queued.addAndGet(-pg.length);
+                        ByteBuffer meta = ByteBuffer.wrap(pg).order(ByteOrder.nativeOrder());
+                        int len = meta.getInt(pg.length - 12);
+                        ByteBuffer b = ByteBuffer.wrap(pg, 0, pg.length - 12).order(ByteOrder.nativeOrder());
+                        if (!giveUp && stopping && (pages & 15) == 0 && System.nanoTime() > drainDeadline) giveUp = true;
+                        if (giveUp) {
+                            r.counter.n = 0;
+                            rb.page(b, 0, len, r.counter);
+                            r.dropped += r.counter.n;
+                            pr.droppedEvents += r.counter.n;
+                        } else {
+                            merger.cpu = r.cpu;
+                            if (rb.page(b, 0, len, merger.visitor(r)) != null) merger.unparsed++;
+                        }
                         r.free.offer(pg);
+                    }
+                    byte[] head = r.queue.peek();
+                    if (head != null) {
+                        left = true;
+                        long stamp = ByteBuffer.wrap(head).order(ByteOrder.nativeOrder()).getLong(head.length - 8);
+                        readUpTo = Math.min(readUpTo, stamp);
                     }
                 }
                 if (done && pr.failure != null) throw pr.failure;
-                if (done) break;
+                if (done && !left) break;
                 merger.emitBefore(readUpTo - 20_000_000L);
                 long now = System.nanoTime();
                 if (now - lastFlush > 1_000_000_000L) {
@@ -462,7 +487,7 @@ public final class TracefsRecorder {
         final java.util.concurrent.ConcurrentLinkedQueue<byte[]> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
         /** Events in pages dropped because kmemlab's own queue was full (counted as lost on this CPU). */
         volatile long dropped;
-        private final Counter counter = new Counter();
+        final Counter counter = new Counter();
 
         /** Counts a page's events without decoding them. */
         static final class Counter implements RingBuffer.Visitor {
@@ -493,9 +518,11 @@ public final class TracefsRecorder {
                     continue;
                 }
                 byte[] copy = free.poll();
-                if (copy == null || copy.length != page.capacity() + 4) copy = new byte[page.capacity() + 4];
+                if (copy == null || copy.length != page.capacity() + 12) copy = new byte[page.capacity() + 12];
                 page.get(0, copy, 0, n);
-                ByteBuffer.wrap(copy).order(ByteOrder.nativeOrder()).putInt(copy.length - 4, n);
+                // Length, and the start of the previous read cycle: every event older than that was
+                // read in an earlier cycle, so this page holds none older (the decoder's watermark).
+                ByteBuffer.wrap(copy).order(ByteOrder.nativeOrder()).putInt(copy.length - 12, n).putLong(copy.length - 8, pr.prevCycle);
                 pr.queued.addAndGet(copy.length);
                 queue.offer(copy);
             }
@@ -512,6 +539,7 @@ public final class TracefsRecorder {
         final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
         volatile boolean stop;
         volatile long readUpTo = Long.MIN_VALUE;
+        long prevCycle = Long.MIN_VALUE;
         volatile long droppedEvents;
         volatile IOException failure;
 
@@ -529,6 +557,7 @@ public final class TracefsRecorder {
                     int got = 0;
                     for (CpuReader r : readers) if (r != null) got += r.drain(rb, this);
                     readUpTo = cycle;
+                    prevCycle = cycle;
                     if (last) return;
                     if (got == 0) sleep(2);
                 }

@@ -161,13 +161,17 @@ class TracefsRecorderTest {
         }
     }
 
-    /** SIGTERM (as Ctrl-C's SIGINT) runs the shutdown hook: the file is finished and the instance removed. */
+    /**
+     * SIGTERM (as Ctrl-C's SIGINT) runs the shutdown hook: the file is finished and the instance removed.
+     * It records a command (sleep) rather than the whole machine, whose event rate depends on what else
+     * runs on this kernel.
+     */
     @Test
     void terminatedRecordingFinishesItsFileAndCleansUp() throws Exception {
         Path out = tmp.resolve("term.arrow");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                RecordMain.class.getName(), out.toString(), "60").redirectErrorStream(true)
+                RecordMain.class.getName(), out.toString(), "60", "-", "--", "sleep", "60").redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("term.log").toFile()).start();
         Path inst = root.resolve("instances/kmemlab-" + p.pid());
         try {
