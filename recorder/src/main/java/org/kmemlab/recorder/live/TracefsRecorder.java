@@ -302,6 +302,11 @@ public final class TracefsRecorder {
             Thread readerThread = new Thread(pr, "kmemlab-trace-pipe-raw");
             readerThread.setDaemon(true);
             readerThread.start();
+            boolean excludeSelf = o.command().isEmpty() && Files.exists(inst.resolve("set_event_notrace_pid"));
+            // Reading trace_pipe_raw allocates and frees pages in the reader's own context: without this
+            // the recorder would record mostly itself on an idle machine (trace-cmd has the same loop).
+            if (excludeSelf) excludeOwnThreads();
+            long selfExcludedAgain = t0 + 1_000_000_000L;
             long lastFlush = t0;
             boolean stopping = false;
             long drainDeadline = Long.MAX_VALUE;
@@ -357,6 +362,10 @@ public final class TracefsRecorder {
                 if (done && !left) break;
                 merger.emitBefore(readUpTo - 20_000_000L);
                 long now = System.nanoTime();
+                if (excludeSelf && now > selfExcludedAgain) {
+                    excludeOwnThreads(); // threads started since (the writer's encoder, GC workers)
+                    selfExcludedAgain = Long.MAX_VALUE;
+                }
                 if (now - lastFlush > 1_000_000_000L) {
                     w.flush();
                     lastFlush = now;
@@ -401,6 +410,17 @@ public final class TracefsRecorder {
         }
         if (DEBUG) log.println("kmemlab: closed " + System.nanoTime() / 1_000_000);
         return result;
+    }
+
+    /** Adds this JVM's threads to the instance's set_event_notrace_pid. */
+    private void excludeOwnThreads() {
+        StringBuilder sb = new StringBuilder();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            tasks.forEach(t -> sb.append(t.getFileName()).append(' '));
+        } catch (IOException e) {
+            return;
+        }
+        if (sb.length() > 0) Tracefs.append(inst.resolve("set_event_notrace_pid"), sb.toString().strip() + "\n");
     }
 
     private static void sleep(long ms) {
