@@ -47,7 +47,7 @@ import com.carrotsearch.hppc.IntObjectHashMap;
  * {@code stats} (overrun, dropped events), whichever is larger. With {@code -g} each event gets the
  * kernel stack of a {@code stacktrace} trigger (kernel/trace/trace_events_trigger.c), which the kernel
  * writes right after the event on the same CPU. Stops on {@link #requestStop()} (Ctrl-C through the
- * shutdown hook), at the duration, or when the command exits; every exit path disables the events,
+ * shutdown hook), at the duration, or when the command (or the -p process) exits; every exit path disables the events,
  * removes the triggers and removes the instance.
  */
 public final class TracefsRecorder {
@@ -242,7 +242,10 @@ public final class TracefsRecorder {
         }
         cpus.sort(null);
 
+        java.util.Optional<ProcessHandle> target = java.util.Optional.empty();
         if (o.pid() > 0) {
+            target = ProcessHandle.of(o.pid());
+            if (target.isEmpty()) throw new RecordingError("no process with pid " + o.pid());
             Tracefs.write(inst.resolve("options/event-fork"), "1");
             Tracefs.write(inst.resolve("set_event_pid"), Integer.toString(o.pid()));
         } else if (!o.command().isEmpty()) {
@@ -311,7 +314,8 @@ public final class TracefsRecorder {
             boolean stopping = false;
             long drainDeadline = Long.MAX_VALUE;
             while (true) {
-                if (!stopping && (stop.get() || System.nanoTime() >= deadline || (proc != null && !proc.isAlive()))) {
+                if (!stopping && (stop.get() || System.nanoTime() >= deadline || (proc != null && !proc.isAlive())
+                        || (target.isPresent() && !target.get().isAlive()))) {
                     stopping = true;
                     // On a signal the user waits: finish the file within a bound, and count what is
                     // left unread as lost rather than keep the terminal (and the shutdown hook) waiting.

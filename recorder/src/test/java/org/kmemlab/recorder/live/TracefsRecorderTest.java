@@ -195,6 +195,29 @@ class TracefsRecorderTest {
         }
     }
 
+    /** -p PID: the process and what it forks are recorded, and recording ends when it exits. */
+    @Test
+    void recordsAnExistingProcessUntilItExits() throws Exception {
+        Path work = Files.createDirectory(tmp.resolve("pwork"));
+        Process target = new ProcessBuilder("sh", "-c", "sleep 6; for i in $(seq 50); do echo x > " + work + "/f$i; done; sleep 1").start();
+        Path out = tmp.resolve("pid.arrow");
+        long t0 = System.nanoTime();
+        TracefsRecorder.Result r = new TracefsRecorder().record(new TracefsRecorder.Options(
+                List.of("kmem"), (int) target.pid(), List.of(), 60, false, 0, out, null));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(40), "stopped when the process exited");
+        assertFalse(target.isAlive());
+        long[] fromTarget = {0}, other = {0};
+        try (TraceReader rd = new TraceReader(out)) {
+            rd.forEach(e -> {
+                if (e.pid == target.pid()) fromTarget[0]++;
+                else if (!"sleep".equals(e.comm) && !"seq".equals(e.comm)) other[0]++;
+            });
+        }
+        assertTrue(fromTarget[0] >= 50, "events of the target: " + fromTarget[0]);
+        assertEquals(0, other[0], "only the target and its children (sleep, seq)");
+        assertTrue(r.events() >= fromTarget[0]);
+    }
+
     @Test
     void unknownEventIsAOneLineError() throws Exception {
         RecordingError e = org.junit.jupiter.api.Assertions.assertThrows(RecordingError.class, () -> new TracefsRecorder().record(
