@@ -447,7 +447,7 @@ public final class TracefsRecorder {
                     log.println("kmemlab: this kernel has no " + s + " events; recording without them");
                     continue;
                 }
-                throw new RecordingError("no such trace event: " + s + " (no " + d + ")");
+                throw new RecordingError("no such trace event: " + s + " (not in " + root.resolve("events") + "; see available_events)");
             }
             if (Files.exists(d.resolve("format"))) {
                 out.add(d);
