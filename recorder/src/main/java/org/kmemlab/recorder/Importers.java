@@ -14,6 +14,8 @@ public final class Importers {
 
     static {
         // Binary formats first: their magic bytes are unambiguous.
+        ALL.add(new org.kmemlab.recorder.perfdata.PerfDataImporter());
+        ALL.add(new org.kmemlab.recorder.tracedat.TraceDatImporter());
         ALL.add(new FtraceTextImporter());
         ALL.add(new PerfScriptImporter());
     }

@@ -8,13 +8,13 @@ import java.util.Arrays;
  * names and gfp strings of a trace cost one String each instead of one per line. Bounded: when full it
  * starts over, which keeps memory flat on hostile input with unbounded distinct values.
  */
-final class StringCache {
+public final class StringCache {
     private static final int SIZE = 1 << 14;
     private final byte[][] keys = new byte[SIZE][];
     private final String[] values = new String[SIZE];
     private int used;
 
-    String get(byte[] buf, int off, int len) {
+    public String get(byte[] buf, int off, int len) {
         int h = 1;
         for (int i = off, e = off + len; i < e; i++) h = 31 * h + buf[i];
         h ^= h >>> 16;

@@ -119,6 +119,7 @@ public final class EventNormalizer {
     /** Pointers print as hex with or without 0x (ftrace's hashed %p has none). */
     public static long parseHex(String v) {
         String s = v.startsWith("0x") || v.startsWith("0X") ? v.substring(2) : v;
+        // %p of NULL: the kernel prints (null), perf (libtraceevent) prints (nil).
         if (s.equals("(null)") || s.equals("(nil)")) return 0;
         return Long.parseUnsignedLong(s, 16);
     }
