@@ -90,17 +90,7 @@ public final class TraceDatImporter implements Importer {
         }
 
         ByteBuffer read(long off, long len, String what) throws IOException {
-            if (off < 0 || len < 0 || off > fileSize || len > fileSize - off) {
-                throw InputError.atOffset(name, off, what + " of " + len + " bytes inside the file of " + fileSize + " bytes");
-            }
-            if (len > Integer.MAX_VALUE - 8) throw InputError.atOffset(name, off, what + " smaller than 2 GiB");
-            ByteBuffer b = ByteBuffer.allocate((int) len);
-            while (b.hasRemaining()) {
-                int n = ch.read(b, off + b.position());
-                if (n < 0) throw InputError.atOffset(name, off + b.position(), what + ": unexpected end of file");
-            }
-            b.flip();
-            return b.order(td == null || td.order == null ? ByteOrder.LITTLE_ENDIAN : td.order);
+            return org.kmemlab.recorder.FileWindow.read(ch, name, fileSize, off, len, what, td == null ? null : td.order);
         }
 
         void run() throws IOException {
