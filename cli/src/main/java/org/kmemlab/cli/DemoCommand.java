@@ -62,7 +62,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println();
         Path report = out.resolve("report.html");
         try {
-            ReportCommand.write(List.of(trace), null, report, "kmemlab demo report");
+            ReportCommand.write(List.of(trace), replay, report, "kmemlab demo report");
             System.out.println("Report: " + report.toAbsolutePath());
         } catch (Exception e) {
             throw new IOException("writing the demo report: " + e.getMessage(), e);

@@ -43,6 +43,14 @@ class CliTest {
         assertTrue(r.out.contains("imported 21,035 events"), r.out);
         assertTrue(r.out.contains("SUMMARY (SLAB allocator)"));
         assertTrue(r.out.contains("getname_flags.part.0+0x24"));
+        // Replayed under every policy, and the report carries the replay sections instead of their placeholders.
+        for (var p : org.kmemlab.alloc.policy.PolicyRegistry.all()) {
+            assertTrue(Files.isRegularFile(tmp.resolve("replay").resolve(p.id).resolve("summary.json")), p.id);
+        }
+        String html = Files.readString(tmp.resolve("report.html"));
+        assertTrue(html.contains("ratios are policy / baseline"), "policy comparison filled in");
+        assertTrue(html.contains("modelled allocator time: xfs-kvmalloc-failfast"), "a flame graph per policy");
+        assertTrue(html.contains("No replay deadlocked"));
         Run info = run("info", tmp.resolve("demo.arrow").toString());
         assertEquals(0, info.status);
         assertTrue(info.out.contains("slabinfo"), "the machine snapshot is stored in the trace: " + info.out);

@@ -1,0 +1,128 @@
+package org.kmemlab.analysis.report;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.kmemlab.analysis.hot.FlameGraph;
+import org.kmemlab.analysis.hot.Folded;
+import org.kmemlab.analysis.hot.HotTree;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The report's replay sections, read from a replay output folder ({@code out/<policy>/summary.json} and
+ * {@code profile.folded}, as {@code kmemlab replay} writes them): the policy comparison against baseline
+ * with ratios, each policy's hot-path tree and flame graph, and the deadlock report when there is one.
+ * It reads files only, so analysis-sql stays independent of the replayer's classes.
+ */
+public final class ReplaySections implements ReportSectionProvider {
+    @Override
+    public List<ReportSection> sections(ReportContext ctx) throws Exception {
+        if (ctx.replayDir() == null || !Files.isDirectory(ctx.replayDir())) return List.of();
+        Map<String, Map<String, Object>> summaries = new TreeMap<>();
+        try (var s = Files.list(ctx.replayDir())) {
+            for (Path d : s.sorted().toList()) {
+                Path j = d.resolve("summary.json");
+                if (Files.isRegularFile(j)) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> m = new ObjectMapper().readValue(j.toFile(), Map.class);
+                    summaries.put(d.getFileName().toString(), m);
+                }
+            }
+        }
+        if (summaries.isEmpty()) return List.of();
+        List<ReportSection> out = new ArrayList<>();
+        out.add(new Comparison(summaries));
+        out.add(new HotPaths(ctx.replayDir(), summaries.keySet()));
+        out.add(new Deadlocks(summaries));
+        return out;
+    }
+
+    static long num(Map<String, Object> s, String k) {
+        Object v = s.get(k);
+        return v instanceof Number n ? n.longValue() : 0;
+    }
+
+    static final String[][] METRICS = {
+        {"requests", "requests"}, {"failures", "failures"}, {"modeled_ns", "allocator CPU (ns)"},
+        {"spin_ns", "spinlock spin (ns)"}, {"sleep_ns", "sleep (ns)"}, {"delay_ns", "delay vs trace (ns)"},
+        {"max_delay_ns", "max delay (ns)"}, {"kvmalloc_vmalloc_fallbacks", "kvmalloc → vmalloc"},
+        {"mempool_reserve_used", "mempool reserve used"}, {"parked_requests", "parked requests"}};
+
+    /** Each metric per policy, and its ratio to baseline (the policy_diff of the report). */
+    record Comparison(Map<String, Map<String, Object>> summaries) implements ReportSection {
+        public String id() { return "policy-comparison"; }
+        public String title() { return "Policy comparison"; }
+
+        public void render(ReportContext ctx, Html out) {
+            Map<String, Object> base = summaries.getOrDefault("baseline", summaries.values().iterator().next());
+            out.p("Each policy replayed the same trace through the allocator model; ratios are policy / baseline.");
+            out.raw("<table class=\"sortable\"><thead><tr><th>metric</th>");
+            for (String p : summaries.keySet()) out.raw("<th>").text(p).raw("</th><th>").text(p + " / baseline").raw("</th>");
+            out.raw("</tr></thead><tbody>\n");
+            for (String[] m : METRICS) {
+                out.raw("<tr><td>").text(m[1]).raw("</td>");
+                long b = num(base, m[0]);
+                for (Map<String, Object> s : summaries.values()) {
+                    long v = num(s, m[0]);
+                    out.raw("<td class=\"num\">").text(String.format("%,d", v)).raw("</td><td class=\"num\">")
+                            .text(b == 0 ? (v == 0 ? "1.00" : "—") : String.format("%.2f", (double) v / b)).raw("</td>");
+                }
+                out.raw("</tr>\n");
+            }
+            out.raw("</tbody></table>\n");
+        }
+    }
+
+    /** perf report-style trees and flame graphs of each policy's modelled profile. */
+    record HotPaths(Path dir, java.util.Set<String> policies) implements ReportSection {
+        public String id() { return "policy-hot-paths"; }
+        public String title() { return "Hot paths and flame graphs per policy"; }
+
+        public void render(ReportContext ctx, Html out) throws Exception {
+            for (String p : policies) {
+                Path f = dir.resolve(p).resolve("profile.folded");
+                if (!Files.isRegularFile(f)) continue;
+                Map<String, Long> folded = Folded.parse(f);
+                out.raw("<h3>").text(p).raw("</h3>\n");
+                HotTree.Options o = new HotTree.Options();
+                o.limit = 25;
+                o.percentLimit = 0.5;
+                out.raw("<details><summary>perf report-style tree (Children / Self, modelled ns)</summary><pre>")
+                        .text(new HotTree(folded).render(o, "ns")).raw("</pre></details>\n");
+                out.raw(FlameGraph.svg(folded, "modelled allocator time: " + p, "ns")).raw("\n");
+            }
+        }
+    }
+
+    /** The wait-for cycle a replay stopped on, per policy; says so when no replay deadlocked. */
+    record Deadlocks(Map<String, Map<String, Object>> summaries) implements ReportSection {
+        public String id() { return "deadlocks"; }
+        public String title() { return "Deadlock report"; }
+
+        @SuppressWarnings("unchecked")
+        public void render(ReportContext ctx, Html out) {
+            boolean any = false;
+            for (Map.Entry<String, Map<String, Object>> e : summaries.entrySet()) {
+                Object d = e.getValue().get("deadlock");
+                if (!(d instanceof Map<?, ?> dm)) continue;
+                any = true;
+                out.raw("<h3>").text(e.getKey()).raw("</h3>\n<table><thead><tr><th>task</th><th>comm</th><th>holds</th>"
+                        + "<th>waits for</th><th>since (s)</th><th>request</th></tr></thead><tbody>\n");
+                for (Object o : (List<Object>) dm.get("cycle")) {
+                    Map<String, Object> t = (Map<String, Object>) o;
+                    out.raw("<tr><td>").text(String.valueOf(t.get("task"))).raw("</td><td>").text(String.valueOf(t.get("comm")))
+                            .raw("</td><td>").text(String.valueOf(t.get("holds"))).raw("</td><td>").text(String.valueOf(t.get("waits_for")))
+                            .raw("</td><td>").text(String.format("%.6f", ((Number) t.get("since_ns")).longValue() / 1e9))
+                            .raw("</td><td>").text(String.valueOf(t.get("request"))).raw("</td></tr>\n");
+                }
+                out.raw("</tbody></table>\n");
+            }
+            if (!any) out.p("No replay deadlocked: every parked task was woken or timed out.");
+        }
+    }
+}
