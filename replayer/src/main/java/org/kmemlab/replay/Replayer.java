@@ -48,7 +48,7 @@ import com.carrotsearch.hppc.LongLongHashMap;
  */
 public final class Replayer {
     static final int ROUTE_KMALLOC = 1, ROUTE_KVMALLOC = 2, ROUTE_CACHE = 3, ROUTE_MEMPOOL = 4, ROUTE_SPL = 5;
-    private final Map<Long, org.kmemlab.alloc.spl.SplCache> splOf = new HashMap<>();
+    private final com.carrotsearch.hppc.LongObjectHashMap<org.kmemlab.alloc.spl.SplCache> splOf = new com.carrotsearch.hppc.LongObjectHashMap<>();
     private static final String INITIAL = "[initial state]";
 
     private final Path trace;
@@ -63,7 +63,7 @@ public final class Replayer {
     private long t0;
     private final LongLongHashMap objAddr = new LongLongHashMap();
     private final LongLongHashMap objMeta = new LongLongHashMap();
-    private final Map<Long, SlubCache> objCache = new HashMap<>();
+    private final com.carrotsearch.hppc.LongObjectHashMap<SlubCache> objCache = new com.carrotsearch.hppc.LongObjectHashMap<>();
     private final LongLongHashMap pageMap = new LongLongHashMap();
     private final Map<String, Mempool> pools = new TreeMap<>();
     private final Map<String, Integer> poolIndex = new HashMap<>();
@@ -79,6 +79,7 @@ public final class Replayer {
     private final Summary sum = new Summary();
     private long nextSample;
     private long lastT;
+    private long lastTask = Long.MIN_VALUE;
     private final Map<String, Long> slabPagesAtStart = new HashMap<>();
     private TableWriter timeline;
     private LongHashSet derivedRows = new LongHashSet();
@@ -241,7 +242,10 @@ public final class Replayer {
         if (t >= nextSample) sample(t);
         engine.runDueUntil(t, () -> false, null);
         long task = taskOf(e);
-        engine.taskNames.putIfAbsent(task, e.comm);
+        if (task != lastTask) {
+            engine.taskNames.putIfAbsent(task, e.comm);
+            lastTask = task;
+        }
         Engine.Parked p = engine.parked.get(task);
         if (p != null) {
             TraceEvent c = new TraceEvent();
@@ -305,13 +309,13 @@ public final class Replayer {
         sum.spinNs += ctx.spinNs;
         sum.sleepNs += ctx.sleepNs;
         sum.maxDelayNs = Math.max(sum.maxDelayNs, delay);
-        long[] k = sum.byKind.computeIfAbsent(kind.name().toLowerCase(), x -> new long[3]);
+        long[] k = sum.byKind.computeIfAbsent(kind.label, x -> new long[3]);
         k[0]++;
         k[1] += modeled;
         if (outcome.equals("fail")) k[2]++;
         if (end - t > opts.allocStallNs()) engine.watchdog.add(String.format("allocation stall: task %d (%s) %s took %.3f s",
                 task, e.comm, e.event, (end - t) / 1e9));
-        requests.add(e.tsNs).add(start).add(e.cpu).add(e.pid).add(e.comm).add(kind.name().toLowerCase())
+        requests.add(e.tsNs).add(start).add(e.cpu).add(e.pid).add(e.comm).add(kind.label)
                 .add(e.callSiteFn).add(e.cache).add(e.has(TraceEvent.F_BYTES_REQ) ? e.bytesReq : 0)
                 .add(e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : 0).add(modelBytes).add(e.gfp).add(order)
                 .add(outcome).add(modeled).add(delay).add(ctx.spinNs).add(ctx.sleepNs).add(ctx.pathHash)

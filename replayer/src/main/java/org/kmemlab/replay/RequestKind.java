@@ -17,6 +17,9 @@ enum RequestKind {
     OBSERVED,
     IGNORED;
 
+    /** The name as written in requests.arrow and summary.json. */
+    final String label = name().toLowerCase(java.util.Locale.ROOT);
+
     static RequestKind of(String event) {
         if (event == null) return IGNORED;
         return switch (event) {
