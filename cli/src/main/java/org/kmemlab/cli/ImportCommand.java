@@ -45,12 +45,17 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No summary line.")
     boolean quiet;
 
+    @Option(names = "--kallsyms", paramLabel = "FILE",
+            description = "The recording machine's /proc/kallsyms (same boot), to symbolise call sites of perf.data/trace.dat files that carry none.")
+    Path kallsyms;
+
     @Option(names = "--snapshot", paramLabel = "DIR", description = "A folder of /proc snapshots (slabinfo, buddyinfo, pagetypeinfo, zoneinfo, meminfo, vmstat) to store in the trace.")
     Path snapshot;
 
     @Override
     public Integer call() throws IOException {
-        Result r = run(inputs, output, strict, kernel, format, compression, snapshotFiles(snapshot));
+        if (kallsyms != null && !Files.isRegularFile(kallsyms)) throw new UserError(kallsyms + ": --kallsyms expects a file (a copy of /proc/kallsyms)");
+        Result r = run(inputs, output, strict, kernel, format, compression, snapshotFiles(snapshot), kallsyms);
         if (!quiet) {
             System.out.println(r.summary());
             for (String s : r.malformed) System.err.println("kmemlab: malformed: " + s);
@@ -83,6 +88,11 @@ public final class ImportCommand implements Callable<Integer> {
 
     static Result run(List<String> inputs, Path output, boolean strict, String kernel, String format,
                       TraceWriter.Compression compression, Map<String, String> snapshot) throws IOException {
+        return run(inputs, output, strict, kernel, format, compression, snapshot, null);
+    }
+
+    static Result run(List<String> inputs, Path output, boolean strict, String kernel, String format,
+                      TraceWriter.Compression compression, Map<String, String> snapshot, Path kallsyms) throws IOException {
         long t0 = System.nanoTime();
         Path parent = output.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) throw new UserError(output + ": folder " + parent + " does not exist");
@@ -110,6 +120,7 @@ public final class ImportCommand implements Callable<Integer> {
                     final long base = done;
                     ImportOptions opts = ImportOptions.defaults().withStrict(strict).withKernelRelease(kernel)
                             .withProgress(b -> bar.stepTo(base + b));
+                    if (kallsyms != null) opts = opts.withKallsyms(kallsyms);
                     imp.importTo(input, w, opts);
                     done += Math.max(0, input.compressedSize());
                 }
