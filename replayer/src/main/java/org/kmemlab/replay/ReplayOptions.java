@@ -10,12 +10,12 @@ import java.util.Map;
  */
 public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long timelineIntervalNs, String lockFrameStyle,
                             long hungTaskNs, long allocStallNs, String mempoolCaches, String splCaches, String kvmallocSites,
-                            long memoryBytes, double fragmentation, double used, long seed) {
+                            long memoryBytes, double fragmentation, double used, boolean populateSlabs, long seed) {
 
     public static ReplayOptions defaults() {
         return new ReplayOptions(20_000_000L, 50_000L, 10_000_000L, "NATIVE", 120_000_000_000L, 10_000_000_000L,
                 "", "", "kvmalloc_node,kvmalloc_node_noprof,__kvmalloc_node,__kvmalloc_node_noprof,xlog_cil_kvmalloc,xlog_kvmalloc",
-                0, 0.0, -1, 1);
+                0, 0.0, -1, true, 1);
     }
 
     /** Takes {@code replay.*} keys out of {@code set} (leaving the rest for the policy). */
@@ -41,11 +41,12 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
                     num(m.remove("memoryBytes"), d.memoryBytes),
                     m.containsKey("fragmentation") ? Double.parseDouble(m.remove("fragmentation")) : d.fragmentation,
                     m.containsKey("used") ? Double.parseDouble(m.remove("used")) : d.used,
+                    m.containsKey("populateSlabs") ? Boolean.parseBoolean(m.remove("populateSlabs")) : d.populateSlabs,
                     num(m.remove("seed"), d.seed));
             if (!m.isEmpty()) {
                 throw new IllegalArgumentException("unknown replay knob(s) " + m.keySet() + "; known: gracePeriodNs, kworkerLatencyNs, "
                         + "timelineIntervalNs, lockFrameStyle (NATIVE|PV|PV_DEBUG), hungTaskNs, allocStallNs, mempoolCaches, splCaches, "
-                        + "kvmallocSites, memoryBytes, fragmentation, used (fraction of memory in reclaimable use at start), seed");
+                        + "kvmallocSites, memoryBytes, fragmentation, used (fraction of memory in reclaimable use at start), populateSlabs (true|false), seed");
             }
             r.lockFrames();
             return r;

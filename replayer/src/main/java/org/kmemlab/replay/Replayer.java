@@ -73,6 +73,7 @@ public final class Replayer {
     private final Map<String, Integer> splSizes = new HashMap<>();
     private final Map<String, org.kmemlab.alloc.spl.SplCache> splCaches = new TreeMap<>();
     private CacheNameResolver resolver;
+    private List<SlabInfo.Line> slabLines;
     private TableWriter requests;
     private TraceWriter events;
     private ReplayContext current;
@@ -87,7 +88,7 @@ public final class Replayer {
 
     /** Counters that go into summary.json. */
     static final class Summary {
-        long untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
+        long populatedObjects, untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
                 preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve;
         final Map<String, long[]> byKind = new TreeMap<>();
     }
@@ -147,8 +148,9 @@ public final class Replayer {
             requests = req;
             timeline = tl;
             events = evw;
-            pages.setEvents(new ModelEvents());
+            // The initial state's page traffic is not the trace's: the model's events start after it.
             initialState(pre);
+            pages.setEvents(new ModelEvents());
             try (TraceReader r = new TraceReader(trace)) {
                 long row = 0;
                 outer:
@@ -219,7 +221,10 @@ public final class Replayer {
         }
         upper = UpperModel.build(cfg, pages, Math.max(nrCpus, pages.nrCpus()), costs);
         String slabinfo = info.snapshot.get("slabinfo");
-        if (slabinfo != null) SlabInfo.createCaches(upper.slab, SlabInfo.parse(new StringReader(slabinfo)));
+        if (slabinfo != null) {
+            slabLines = SlabInfo.parse(new StringReader(slabinfo));
+            SlabInfo.createCaches(upper.slab, slabLines);
+        }
         resolver = new CacheNameResolver(upper.slab.caches().values());
     }
 
@@ -556,6 +561,7 @@ public final class Replayer {
     private void initialState(PrePass pre) {
         ReplayContext ctx = engine.context(0);
         CallTree.Node root = engine.profile.root.child(INITIAL);
+        if (slabLines != null && opts.populateSlabs()) populateSlabs(ctx, root, pre);
         for (PrePass.Obj o : pre.objects) {
             ctx.begin(0, 0, root);
             TraceEvent e = new TraceEvent();
@@ -582,6 +588,42 @@ public final class Replayer {
         for (int c = 0; c < engine.nrCpus(); c++) engine.cpuFree[c] = 0;
         // Slabs made for the initial state are not the trace's: the fidelity report counts from here.
         for (SlubCache c : upper.slab.caches().values()) slabPagesAtStart.put(c.name, c.statAllocSlab * c.pagesPerSlab());
+    }
+
+    /**
+     * The snapshot's slabs as the kernel had them: num_objs slots per cache, of which active_objs in use
+     * (less the objects the trace itself frees, created next). The free slots are chosen at random with
+     * the replay's seed, so that slabs are partially filled as on a running machine and new slabs are
+     * needed when those holes run out, not at the first allocation. The pages come from the snapshot's
+     * free memory, which therefore shrinks by the slab footprint (the model cannot turn the snapshot's
+     * used pages into slabs).
+     */
+    private void populateSlabs(ReplayContext ctx, CallTree.Node root, PrePass pre) {
+        Map<String, Long> traceOwned = new HashMap<>();
+        for (PrePass.Obj o : pre.objects) if (o.cache() != null) traceOwned.merge(o.cache(), 1L, Long::sum);
+        java.util.Random rng = new java.util.Random(opts.seed());
+        for (SlabInfo.Line l : slabLines) {
+            SlubCache c = upper.slab.cache(l.name());
+            if (c == null || l.numObjs() == 0) continue;
+            int total = (int) Math.min(l.numObjs(), 1_000_000);
+            long active = Math.max(0, Math.min(total, l.activeObjs() - traceOwned.getOrDefault(l.name(), 0L)));
+            long[] a = new long[total];
+            int k = 0;
+            ctx.begin(0, 0, root);
+            for (int i = 0; i < total; i++) {
+                long x = c.alloc(ctx, Gfp.GFP_KERNEL);
+                if (x == 0) break;
+                a[k++] = x;
+            }
+            for (int i = k - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                long t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+            }
+            for (int i = 0; i < k - active; i++) c.free(ctx, a[i]);
+            sum.populatedObjects += Math.min(active, k);
+        }
     }
 
     // ---- model-produced events and the timeline ----
@@ -675,6 +717,7 @@ public final class Replayer {
         m.put("ignored_events", sum.ignored);
         m.put("preexisting_objects", sum.preexistingObjects);
         m.put("preexisting_pages", sum.preexistingPages);
+        m.put("snapshot_slab_objects", sum.populatedObjects);
         m.put("failures", sum.failures);
         m.put("frees_without_object", sum.freesUnknown);
         m.put("untraced_allocations", sum.untracedAllocs);
