@@ -29,6 +29,15 @@ public final class FidelityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (!set.containsKey("era")) {
+            // Fidelity compares with the recording kernel, so the model runs that kernel's era by default.
+            String era;
+            try (org.kmemlab.trace.TraceReader r = new org.kmemlab.trace.TraceReader(trace)) {
+                era = eraOf(r.info());
+            }
+            if (era != null) set.put("era", era);
+        }
+        System.out.println("baseline replay in era " + set.getOrDefault("era", "of the preset"));
         try {
             MultiReplay.run(trace, List.of("baseline"), set, out, 1);
         } catch (IllegalArgumentException e) {
@@ -36,5 +45,24 @@ public final class FidelityCommand implements Callable<Integer> {
         }
         Fidelity.of(trace, out.resolve("baseline")).print(System.out);
         return 0;
+    }
+
+    /** The model era of a trace's kernel release (allocator-model.md §0.2), or null when unknown. */
+    static String eraOf(org.kmemlab.trace.TraceInfo info) {
+        String rel = info.kernelRelease() != null ? info.kernelRelease() : info.meta.get("kernel_release");
+        if (rel == null && info.snapshot.containsKey("kernel-release")) rel = info.snapshot.get("kernel-release").trim();
+        if (rel == null) return null;
+        String[] p = rel.trim().split("[.\\-+]");
+        try {
+            int v = Integer.parseInt(p[0]) * 1000 + Integer.parseInt(p[1].replaceAll("\\D.*", ""));
+            if (v < 3003) return "E2011";
+            if (v < 4011) return "E2012";
+            if (v < 5008) return "E2017";
+            if (v < 5016) return "E2020";
+            if (v < 6000) return "E2022";
+            return "ENOW";
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 }
