@@ -3,33 +3,43 @@ package org.kmemlab.alloc.core;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * A deterministic, single-threaded context for unit tests and for callers that need no contention:
- * locks never wait, queued work and RCU callbacks run when {@link #runPending()} is called (or
- * immediately with {@code eagerWork}), and a timed wait whose condition is false advances the clock by
- * its timeout. It records every frame's self-time in a {@link FrameProfile} and every lock taken.
+ * locks never wait, queued work runs when {@link #runPending()} is called (or immediately with
+ * {@code eagerWork}, or never before a wait's timeout with {@code stallWork} — the "grow worker cannot
+ * finish in time" case), RCU callbacks run at the next grace period under {@code rcu_do_batch}, and a
+ * timed wait whose condition stays false advances the clock by its timeout. It records every frame's
+ * self-time in a {@link FrameProfile} and every lock taken; with {@link #recordFrames} it also keeps every
+ * frame entered and the stack under which each lock was taken (off by default: benchmarks use this class).
  */
-public final class SimpleExecContext implements ExecContext, Blocker {
-    private final int cpu;
+public class SimpleExecContext implements ExecContext, Blocker {
+    private int cpu;
     private final long task;
     private final CostTable costs;
     private final Deque<String> stack = new ArrayDeque<>();
     private final StringBuilder folded = new StringBuilder();
     private final FrameProfile profile = new FrameProfile();
-    private final List<String> locksTaken = new ArrayList<>();
+    public final List<String> locksTaken = new ArrayList<>();
+    /** With {@link #recordFrames}: every frame entered. */
+    public final Set<String> framesEntered = new LinkedHashSet<>();
+    /** With {@link #recordFrames}: the folded stack at each lock acquisition, {@code a;b;c|zone->lock}. */
+    public final List<String> lockStacks = new ArrayList<>();
     private final List<Runnable> pending = new ArrayList<>();
     private final List<Consumer<ExecContext>> rcuCallbacks = new ArrayList<>();
     private long now;
     private long scopeClearMask;
     private boolean atomic;
     private boolean eagerWork;
+    private boolean stallWork;
+    private boolean recordFrames;
     private long gracePeriodNs = 20_000_000L;
-    private int rcuBarriers;
-    private int graceperiods;
+    public int rcuBarriers, gracePeriods, waits, timeouts, workQueued;
 
     public SimpleExecContext(int cpu, long task, CostTable costs) {
         this.cpu = cpu;
@@ -39,7 +49,10 @@ public final class SimpleExecContext implements ExecContext, Blocker {
 
     public SimpleExecContext() { this(0, 1, new CostTable()); }
 
+    public SimpleExecContext cpu(int c) { cpu = c; return this; }
     public SimpleExecContext eagerWork(boolean v) { eagerWork = v; return this; }
+    public SimpleExecContext stallWork(boolean v) { stallWork = v; return this; }
+    public SimpleExecContext recordFrames(boolean v) { recordFrames = v; return this; }
     public SimpleExecContext scope(long clearMask) { scopeClearMask = clearMask; return this; }
     public SimpleExecContext atomic(boolean v) { atomic = v; return this; }
     public SimpleExecContext gracePeriodNs(long v) { gracePeriodNs = v; return this; }
@@ -57,6 +70,7 @@ public final class SimpleExecContext implements ExecContext, Blocker {
         stack.push(frame);
         if (folded.length() > 0) folded.append(';');
         folded.append(frame);
+        if (recordFrames) framesEntered.add(frame);
     }
 
     @Override
@@ -72,7 +86,10 @@ public final class SimpleExecContext implements ExecContext, Blocker {
     }
 
     @Override
-    public void lock(KLock lock) { locksTaken.add(lock.name()); }
+    public void lock(KLock lock) {
+        locksTaken.add(lock.name());
+        if (recordFrames) lockStacks.add(folded + "|" + lock.name());
+    }
 
     @Override
     public void unlock(KLock lock) {}
@@ -80,49 +97,69 @@ public final class SimpleExecContext implements ExecContext, Blocker {
     public FrameProfile profile() { return profile; }
     public List<String> locksTaken() { return locksTaken; }
     public int rcuBarriers() { return rcuBarriers; }
-    public int gracePeriods() { return graceperiods; }
+    public int gracePeriods() { return gracePeriods; }
     public void advance(long ns) { now += ns; }
+    public int depth() { return stack.size(); }
+    public boolean entered(String frame) { return framesEntered.contains(frame); }
+    public int pendingWork() { return pending.size(); }
+    public int pendingRcuCallbacks() { return rcuCallbacks.size(); }
+
+    public boolean tookLock(String name) { return locksTaken.contains(name); }
+
+    public void resetRecording() {
+        framesEntered.clear();
+        locksTaken.clear();
+        lockStacks.clear();
+        profile.clear();
+    }
 
     /** Runs queued work items (and the work they queue) until none is left. */
     public void runPending() {
-        while (!pending.isEmpty()) {
-            Runnable r = pending.remove(0);
-            r.run();
-        }
+        while (!pending.isEmpty()) pending.remove(0).run();
     }
 
     @Override
     public WaitResult waitEvent(ExecContext ctx, Object waitQueue, BooleanSupplier condition, long timeoutNs) {
+        waits++;
         if (condition.getAsBoolean()) return WaitResult.WOKEN;
-        if (!pending.isEmpty()) {
+        if (!stallWork && !pending.isEmpty()) {
             runPending();
             if (condition.getAsBoolean()) return WaitResult.WOKEN;
         }
-        if (timeoutNs < 0) throw new IllegalStateException("wait without timeout would never end in SimpleExecContext");
+        if (timeoutNs < 0) throw new IllegalStateException("untimed wait on " + waitQueue + " would never end");
         now += timeoutNs;
-        return condition.getAsBoolean() ? WaitResult.WOKEN : WaitResult.TIMED_OUT;
+        if (condition.getAsBoolean()) return WaitResult.WOKEN;
+        timeouts++;
+        return WaitResult.TIMED_OUT;
     }
 
     @Override
     public void wakeUp(ExecContext ctx, Object waitQueue) {}
 
+    /** Runs {@code body} under its own root frames (a kworker, an RCU batch) and restores the caller's stack. */
+    private void onOwnStack(Runnable body) {
+        Deque<String> saved = new ArrayDeque<>(stack);
+        String savedFolded = folded.toString();
+        stack.clear();
+        folded.setLength(0);
+        body.run();
+        stack.clear();
+        stack.addAll(saved);
+        folded.setLength(0);
+        folded.append(savedFolded);
+    }
+
     @Override
     public void queueWork(ExecContext ctx, String workName, Consumer<ExecContext> work) {
-        Runnable r = () -> {
+        workQueued++;
+        Runnable r = () -> onOwnStack(() -> {
             // Work runs in a kworker: its own frames, on the same clock.
-            Deque<String> saved = new ArrayDeque<>(stack);
-            String savedFolded = folded.toString();
-            stack.clear();
-            folded.setLength(0);
             enter("worker_thread");
             enter(workName);
             work.accept(this);
             exit();
             exit();
-            stack.addAll(saved);
-            folded.setLength(0);
-            folded.append(savedFolded);
-        };
+        });
         if (eagerWork) r.run(); else pending.add(r);
     }
 
@@ -132,7 +169,7 @@ public final class SimpleExecContext implements ExecContext, Blocker {
     @Override
     public void synchronizeRcu(ExecContext ctx) {
         now += gracePeriodNs;
-        graceperiods++;
+        gracePeriods++;
         runRcuCallbacks();
     }
 
@@ -140,14 +177,28 @@ public final class SimpleExecContext implements ExecContext, Blocker {
     public void rcuBarrier(ExecContext ctx) {
         rcuBarriers++;
         now += gracePeriodNs;
-        graceperiods++;
+        gracePeriods++;
         runRcuCallbacks();
     }
 
+    /** Ends a grace period without anyone waiting for it (the RCU engine running on its own). */
+    public void gracePeriodElapses() {
+        synchronizeRcu(this);
+        gracePeriods--;
+    }
+
     private void runRcuCallbacks() {
-        List<Consumer<ExecContext>> cbs = new ArrayList<>(rcuCallbacks);
-        rcuCallbacks.clear();
-        for (Consumer<ExecContext> cb : cbs) cb.accept(this);
+        while (!rcuCallbacks.isEmpty()) {
+            List<Consumer<ExecContext>> cbs = new ArrayList<>(rcuCallbacks);
+            rcuCallbacks.clear();
+            for (Consumer<ExecContext> cb : cbs) {
+                onOwnStack(() -> {
+                    enter("rcu_do_batch");
+                    cb.accept(this);
+                    exit();
+                });
+            }
+        }
     }
 
     @Override
