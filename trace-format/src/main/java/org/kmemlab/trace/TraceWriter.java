@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import org.apache.arrow.compression.CommonsCompressionFactory;
@@ -46,6 +47,12 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     /** Ends every complete file: trailer offset (8 bytes LE) then this magic. */
     public static final byte[] TAIL_MAGIC = "KMLTRAIL".getBytes(StandardCharsets.US_ASCII);
 
+    /**
+     * zstd level of batch bodies. Level 1 encodes several times faster than Arrow's default (3) for files a
+     * little larger; readers decompress any level alike, so the format does not change.
+     */
+    static final int ZSTD_LEVEL = 1;
+
     /** Compression of record-batch bodies. */
     public enum Compression { NONE, ZSTD }
 
@@ -68,6 +75,15 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final Map<String, Long> unknown = new TreeMap<>();
     private final Map<String, String> extraMeta = new LinkedHashMap<>();
     private final List<String> malformedSamples = new ArrayList<>();
+    private final BigIntVector tsVec, ptrVec, bytesReqVec, bytesAllocVec, gfpFlagsVec, pfnVec;
+    private final IntVector cpuVec, pidVec, tidVec, nodeVec, orderVec, migratetypeVec, stackIdVec;
+    private final IntVector[] dictIndexVecs = new IntVector[TraceSchema.DICT_COLUMNS.length];
+    private final BitVector accVec;
+    private final VarCharVector extraVec;
+    private final String[] lastDictString = new String[TraceSchema.DICT_COLUMNS.length];
+    private final int[][] lastDictSlot = new int[TraceSchema.DICT_COLUMNS.length][];
+    private String lastExtra;
+    private byte[] lastExtraBytes;
     private int rows;
     private long events;
     private long batches;
@@ -101,9 +117,27 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
         for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
         root.allocateNew();
+        tsVec = (BigIntVector) vectors[TraceSchema.TS_NS];
+        ptrVec = (BigIntVector) vectors[TraceSchema.PTR];
+        bytesReqVec = (BigIntVector) vectors[TraceSchema.BYTES_REQ];
+        bytesAllocVec = (BigIntVector) vectors[TraceSchema.BYTES_ALLOC];
+        gfpFlagsVec = (BigIntVector) vectors[TraceSchema.GFP_FLAGS];
+        pfnVec = (BigIntVector) vectors[TraceSchema.PFN];
+        cpuVec = (IntVector) vectors[TraceSchema.CPU];
+        pidVec = (IntVector) vectors[TraceSchema.PID];
+        tidVec = (IntVector) vectors[TraceSchema.TID];
+        nodeVec = (IntVector) vectors[TraceSchema.NODE];
+        orderVec = (IntVector) vectors[TraceSchema.ORDER];
+        migratetypeVec = (IntVector) vectors[TraceSchema.MIGRATETYPE];
+        stackIdVec = (IntVector) vectors[TraceSchema.STACK_ID];
+        for (int i = 0; i < TraceSchema.DICT_COLUMNS.length; i++) {
+            dictIndexVecs[i] = (IntVector) vectors[TraceSchema.DICT_COLUMNS[i]];
+        }
+        accVec = (BitVector) vectors[TraceSchema.ACCOUNTED];
+        extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
-                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD)
+                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD, Optional.of(ZSTD_LEVEL))
                 : new ArrowStreamWriter(root, provider, new NonClosingChannel(channel));
         writer.start();
     }
@@ -198,31 +232,41 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     }
 
     private void encode(TraceEvent e) {
+        // Every fixed-width vector was allocated for BATCH_ROWS rows and reset() keeps that capacity, so the
+        // unchecked set() is safe here (a batch is flushed at BATCH_ROWS); only variable-width data can grow.
         int r = rows;
-        ((BigIntVector) vectors[TraceSchema.TS_NS]).setSafe(r, e.tsNs);
-        setInt(TraceSchema.CPU, r, e.has(TraceEvent.F_CPU), e.cpu);
-        setInt(TraceSchema.PID, r, e.has(TraceEvent.F_PID), e.pid);
-        setInt(TraceSchema.TID, r, e.has(TraceEvent.F_TID), e.tid);
-        setDict(TraceSchema.COMM, 0, r, e.comm);
-        setDict(TraceSchema.EVENT, 1, r, e.event);
-        setDict(TraceSchema.CALL_SITE, 2, r, e.callSite);
-        setDict(TraceSchema.CALL_SITE_FN, 3, r, e.callSiteFn);
-        setLong(TraceSchema.PTR, r, e.has(TraceEvent.F_PTR), e.ptr);
-        setLong(TraceSchema.BYTES_REQ, r, e.has(TraceEvent.F_BYTES_REQ), e.bytesReq);
-        setLong(TraceSchema.BYTES_ALLOC, r, e.has(TraceEvent.F_BYTES_ALLOC), e.bytesAlloc);
-        setLong(TraceSchema.GFP_FLAGS, r, e.has(TraceEvent.F_GFP_FLAGS), e.gfpFlags);
-        setDict(TraceSchema.GFP, 4, r, e.gfp);
-        setInt(TraceSchema.NODE, r, e.has(TraceEvent.F_NODE), e.node);
-        setDict(TraceSchema.CACHE, 5, r, e.cache);
-        BitVector acc = (BitVector) vectors[TraceSchema.ACCOUNTED];
-        if (e.has(TraceEvent.F_ACCOUNTED)) acc.setSafe(r, e.accounted ? 1 : 0); else acc.setNull(r);
-        setLong(TraceSchema.PFN, r, e.has(TraceEvent.F_PFN), e.pfn);
-        setInt(TraceSchema.ORDER, r, e.has(TraceEvent.F_ORDER), e.order);
-        setInt(TraceSchema.MIGRATETYPE, r, e.has(TraceEvent.F_MIGRATETYPE), e.migratetype);
-        setDict(TraceSchema.CONTEXT, 6, r, e.context);
-        setInt(TraceSchema.STACK_ID, r, e.has(TraceEvent.F_STACK_ID), e.stackId);
-        VarCharVector ex = (VarCharVector) vectors[TraceSchema.EXTRA];
-        if (e.extra != null) ex.setSafe(r, e.extra.getBytes(StandardCharsets.UTF_8)); else ex.setNull(r);
+        long f = e.present;
+        tsVec.set(r, e.tsNs);
+        setInt(cpuVec, r, (f & TraceEvent.F_CPU) != 0, e.cpu);
+        setInt(pidVec, r, (f & TraceEvent.F_PID) != 0, e.pid);
+        setInt(tidVec, r, (f & TraceEvent.F_TID) != 0, e.tid);
+        setDict(0, r, e.comm);
+        setDict(1, r, e.event);
+        setDict(2, r, e.callSite);
+        setDict(3, r, e.callSiteFn);
+        setLong(ptrVec, r, (f & TraceEvent.F_PTR) != 0, e.ptr);
+        setLong(bytesReqVec, r, (f & TraceEvent.F_BYTES_REQ) != 0, e.bytesReq);
+        setLong(bytesAllocVec, r, (f & TraceEvent.F_BYTES_ALLOC) != 0, e.bytesAlloc);
+        setLong(gfpFlagsVec, r, (f & TraceEvent.F_GFP_FLAGS) != 0, e.gfpFlags);
+        setDict(4, r, e.gfp);
+        setInt(nodeVec, r, (f & TraceEvent.F_NODE) != 0, e.node);
+        setDict(5, r, e.cache);
+        if ((f & TraceEvent.F_ACCOUNTED) != 0) accVec.set(r, e.accounted ? 1 : 0); else accVec.setNull(r);
+        setLong(pfnVec, r, (f & TraceEvent.F_PFN) != 0, e.pfn);
+        setInt(orderVec, r, (f & TraceEvent.F_ORDER) != 0, e.order);
+        setInt(migratetypeVec, r, (f & TraceEvent.F_MIGRATETYPE) != 0, e.migratetype);
+        setDict(6, r, e.context);
+        setInt(stackIdVec, r, (f & TraceEvent.F_STACK_ID) != 0, e.stackId);
+        String x = e.extra;
+        if (x != null) {
+            if (x != lastExtra) {
+                lastExtra = x;
+                lastExtraBytes = x.getBytes(StandardCharsets.UTF_8);
+            }
+            extraVec.setSafe(r, lastExtraBytes);
+        } else {
+            extraVec.setNull(r);
+        }
 
         if (e.tsNs < firstTs) firstTs = e.tsNs;
         if (e.tsNs > lastTs) lastTs = e.tsNs;
@@ -242,36 +286,43 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         return k;
     }
 
-    private void setInt(int col, int r, boolean present, int v) {
-        IntVector iv = (IntVector) vectors[col];
-        if (present) iv.setSafe(r, v); else iv.setNull(r);
+    private static void setInt(IntVector iv, int r, boolean present, int v) {
+        if (present) iv.set(r, v); else iv.setNull(r);
     }
 
-    private void setLong(int col, int r, boolean present, long v) {
-        BigIntVector bv = (BigIntVector) vectors[col];
-        if (present) bv.setSafe(r, v); else bv.setNull(r);
+    private static void setLong(BigIntVector bv, int r, boolean present, long v) {
+        if (present) bv.set(r, v); else bv.setNull(r);
     }
 
-    private void setDict(int col, int dict, int r, String s) {
-        IntVector iv = (IntVector) vectors[col];
+    private void setDict(int dict, int r, String s) {
+        IntVector iv = dictIndexVecs[dict];
         if (s == null) {
             iv.setNull(r);
             return;
         }
-        // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
-        HashMap<String, int[]> m = dictMaps[dict];
-        int[] slot = m.get(s);
-        if (slot == null) {
-            if (m.size() > 200_000) m.clear();
-            slot = new int[] {-1, 0};
-            m.put(s, slot);
+        // Importers intern their strings, so consecutive events mostly carry the very same String object:
+        // an identity check against the last one skips the map.
+        int[] slot;
+        if (s == lastDictString[dict]) {
+            slot = lastDictSlot[dict];
+        } else {
+            // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
+            HashMap<String, int[]> m = dictMaps[dict];
+            slot = m.get(s);
+            if (slot == null) {
+                if (m.size() > 200_000) m.clear();
+                slot = new int[] {-1, 0};
+                m.put(s, slot);
+            }
+            lastDictString[dict] = s;
+            lastDictSlot[dict] = slot;
         }
         if (slot[0] != batchStamp) {
             slot[0] = batchStamp;
             slot[1] = dictSizes[dict]++;
             dictVectors[dict].setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
         }
-        iv.setSafe(r, slot[1]);
+        iv.set(r, slot[1]);
     }
 
     @Override
