@@ -172,8 +172,25 @@ abstract class TextImporter implements Importer {
                 norm.textField(e, "text", strings.get(b, p, end - p));
                 break;
             }
-            String key = keys.get(b, p, eq - p);
-            int kind = numericKind(key);
+            int klen = eq - p;
+            // Field names are few: a table indexed by first byte, last byte and length finds them without
+            // hashing the bytes, and remembers how each one's value is parsed.
+            int ki = ((b[p] & 0xff) * 31 ^ klen * 131 ^ (b[eq - 1] & 0xff) * 7) & (KEY_SLOTS - 1);
+            byte[] kb = keyBytes[ki];
+            String key;
+            int kind;
+            if (kb != null && kb.length == klen && StringCache.equal(kb, b, p, klen)) {
+                key = keyStrings[ki];
+                kind = keyKinds[ki];
+            } else {
+                key = keys.get(b, p, klen);
+                kind = numericKind(key);
+                if (kb == null) {
+                    keyBytes[ki] = java.util.Arrays.copyOfRange(b, p, eq);
+                    keyStrings[ki] = key;
+                    keyKinds[ki] = kind;
+                }
+            }
             long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q) : parseSigned(b, eq + 1, q);
             if (kind != 0 && num != BAD) {
                 norm.numField(e, key, num);
@@ -187,6 +204,11 @@ abstract class TextImporter implements Importer {
         if (EventNames.isSlabAlloc(e.event) && !e.has(TraceEvent.F_PTR)) return "event " + e.event + " without ptr";
         return null;
     }
+
+    private static final int KEY_SLOTS = 256;
+    private final byte[][] keyBytes = new byte[KEY_SLOTS][];
+    private final String[] keyStrings = new String[KEY_SLOTS];
+    private final int[] keyKinds = new int[KEY_SLOTS];
 
     private static final int DEC = 1, HEX = 2;
     private static final int[] HEX_DIGIT = new int[256];
@@ -281,8 +303,14 @@ abstract class TextImporter implements Importer {
     /** The canonical event name for the raw name in [p, q). */
     protected String eventName(byte[] b, int p, int q) {
         String raw = strings.get(b, p, q - p);
-        return canonical.computeIfAbsent(raw, EventNames::canonical);
+        if (raw == lastRawEvent) return lastEvent;
+        String c = canonical.computeIfAbsent(raw, EventNames::canonical);
+        lastRawEvent = raw;
+        lastEvent = c;
+        return c;
     }
+
+    private String lastRawEvent, lastEvent;
 
     private final java.util.HashMap<String, String> canonical = new java.util.HashMap<>();
 }
