@@ -17,12 +17,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionUtil;
@@ -75,10 +73,15 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final Map<String, Long> unknown = new TreeMap<>();
     private final Map<String, String> extraMeta = new LinkedHashMap<>();
     private final List<String> malformedSamples = new ArrayList<>();
-    private final BigIntVector tsVec, ptrVec, bytesReqVec, bytesAllocVec, gfpFlagsVec, pfnVec;
-    private final IntVector cpuVec, pidVec, tidVec, nodeVec, orderVec, migratetypeVec, stackIdVec;
-    private final IntVector[] dictIndexVecs = new IntVector[TraceSchema.DICT_COLUMNS.length];
-    private final BitVector accVec;
+    /**
+     * Fixed-width columns are written straight into their vectors' memory through ByteBuffer views (one
+     * bounds-checked put per value instead of Arrow's set() with its reference-count, bounds and
+     * validity-bit bookkeeping); validity bits are gathered in long words and stored at the flush.
+     */
+    private static final int WORDS = BATCH_ROWS / 64;
+    private final ByteBuffer[] data = new ByteBuffer[TraceSchema.NAMES.length];
+    private final long[][] valid = new long[TraceSchema.NAMES.length][];
+    private final long[] accountedBits = new long[WORDS];
     private final VarCharVector extraVec;
     private final String[] lastDictString = new String[TraceSchema.DICT_COLUMNS.length];
     private final int[][] lastDictSlot = new int[TraceSchema.DICT_COLUMNS.length][];
@@ -117,23 +120,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
         for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
         root.allocateNew();
-        tsVec = (BigIntVector) vectors[TraceSchema.TS_NS];
-        ptrVec = (BigIntVector) vectors[TraceSchema.PTR];
-        bytesReqVec = (BigIntVector) vectors[TraceSchema.BYTES_REQ];
-        bytesAllocVec = (BigIntVector) vectors[TraceSchema.BYTES_ALLOC];
-        gfpFlagsVec = (BigIntVector) vectors[TraceSchema.GFP_FLAGS];
-        pfnVec = (BigIntVector) vectors[TraceSchema.PFN];
-        cpuVec = (IntVector) vectors[TraceSchema.CPU];
-        pidVec = (IntVector) vectors[TraceSchema.PID];
-        tidVec = (IntVector) vectors[TraceSchema.TID];
-        nodeVec = (IntVector) vectors[TraceSchema.NODE];
-        orderVec = (IntVector) vectors[TraceSchema.ORDER];
-        migratetypeVec = (IntVector) vectors[TraceSchema.MIGRATETYPE];
-        stackIdVec = (IntVector) vectors[TraceSchema.STACK_ID];
-        for (int i = 0; i < TraceSchema.DICT_COLUMNS.length; i++) {
-            dictIndexVecs[i] = (IntVector) vectors[TraceSchema.DICT_COLUMNS[i]];
-        }
-        accVec = (BitVector) vectors[TraceSchema.ACCOUNTED];
+        for (int c = 0; c < vectors.length; c++) if (c != TraceSchema.EXTRA) valid[c] = new long[WORDS];
+        bindBuffers();
         extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
@@ -231,32 +219,46 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         checkEncoder();
     }
 
+    /** (Re)creates the views over the vectors' data buffers; after every flush, in case Arrow replaced one. */
+    private void bindBuffers() {
+        for (int c = 0; c < vectors.length; c++) {
+            if (c == TraceSchema.EXTRA) continue;
+            FieldVector v = vectors[c];
+            if (v.getValueCapacity() < BATCH_ROWS) throw new IllegalStateException(TraceSchema.NAMES[c] + " holds fewer than a batch");
+            ArrowBuf d = v.getDataBuffer();
+            data[c] = d.nioBuffer(0, (int) d.capacity()).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
     private void encode(TraceEvent e) {
-        // Every fixed-width vector was allocated for BATCH_ROWS rows and reset() keeps that capacity, so the
-        // unchecked set() is safe here (a batch is flushed at BATCH_ROWS); only variable-width data can grow.
         int r = rows;
+        int w = r >>> 6;
+        long bit = 1L << r;
         long f = e.present;
-        tsVec.set(r, e.tsNs);
-        setInt(cpuVec, r, (f & TraceEvent.F_CPU) != 0, e.cpu);
-        setInt(pidVec, r, (f & TraceEvent.F_PID) != 0, e.pid);
-        setInt(tidVec, r, (f & TraceEvent.F_TID) != 0, e.tid);
-        setDict(0, r, e.comm);
-        setDict(1, r, e.event);
-        setDict(2, r, e.callSite);
-        setDict(3, r, e.callSiteFn);
-        setLong(ptrVec, r, (f & TraceEvent.F_PTR) != 0, e.ptr);
-        setLong(bytesReqVec, r, (f & TraceEvent.F_BYTES_REQ) != 0, e.bytesReq);
-        setLong(bytesAllocVec, r, (f & TraceEvent.F_BYTES_ALLOC) != 0, e.bytesAlloc);
-        setLong(gfpFlagsVec, r, (f & TraceEvent.F_GFP_FLAGS) != 0, e.gfpFlags);
-        setDict(4, r, e.gfp);
-        setInt(nodeVec, r, (f & TraceEvent.F_NODE) != 0, e.node);
-        setDict(5, r, e.cache);
-        if ((f & TraceEvent.F_ACCOUNTED) != 0) accVec.set(r, e.accounted ? 1 : 0); else accVec.setNull(r);
-        setLong(pfnVec, r, (f & TraceEvent.F_PFN) != 0, e.pfn);
-        setInt(orderVec, r, (f & TraceEvent.F_ORDER) != 0, e.order);
-        setInt(migratetypeVec, r, (f & TraceEvent.F_MIGRATETYPE) != 0, e.migratetype);
-        setDict(6, r, e.context);
-        setInt(stackIdVec, r, (f & TraceEvent.F_STACK_ID) != 0, e.stackId);
+        putLong(TraceSchema.TS_NS, r, w, bit, true, e.tsNs);
+        putInt(TraceSchema.CPU, r, w, bit, (f & TraceEvent.F_CPU) != 0, e.cpu);
+        putInt(TraceSchema.PID, r, w, bit, (f & TraceEvent.F_PID) != 0, e.pid);
+        putInt(TraceSchema.TID, r, w, bit, (f & TraceEvent.F_TID) != 0, e.tid);
+        setDict(0, r, w, bit, e.comm);
+        setDict(1, r, w, bit, e.event);
+        setDict(2, r, w, bit, e.callSite);
+        setDict(3, r, w, bit, e.callSiteFn);
+        putLong(TraceSchema.PTR, r, w, bit, (f & TraceEvent.F_PTR) != 0, e.ptr);
+        putLong(TraceSchema.BYTES_REQ, r, w, bit, (f & TraceEvent.F_BYTES_REQ) != 0, e.bytesReq);
+        putLong(TraceSchema.BYTES_ALLOC, r, w, bit, (f & TraceEvent.F_BYTES_ALLOC) != 0, e.bytesAlloc);
+        putLong(TraceSchema.GFP_FLAGS, r, w, bit, (f & TraceEvent.F_GFP_FLAGS) != 0, e.gfpFlags);
+        setDict(4, r, w, bit, e.gfp);
+        putInt(TraceSchema.NODE, r, w, bit, (f & TraceEvent.F_NODE) != 0, e.node);
+        setDict(5, r, w, bit, e.cache);
+        if ((f & TraceEvent.F_ACCOUNTED) != 0) {
+            valid[TraceSchema.ACCOUNTED][w] |= bit;
+            if (e.accounted) accountedBits[w] |= bit;
+        }
+        putLong(TraceSchema.PFN, r, w, bit, (f & TraceEvent.F_PFN) != 0, e.pfn);
+        putInt(TraceSchema.ORDER, r, w, bit, (f & TraceEvent.F_ORDER) != 0, e.order);
+        putInt(TraceSchema.MIGRATETYPE, r, w, bit, (f & TraceEvent.F_MIGRATETYPE) != 0, e.migratetype);
+        setDict(6, r, w, bit, e.context);
+        putInt(TraceSchema.STACK_ID, r, w, bit, (f & TraceEvent.F_STACK_ID) != 0, e.stackId);
         String x = e.extra;
         if (x != null) {
             if (x != lastExtra) {
@@ -286,20 +288,23 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         return k;
     }
 
-    private static void setInt(IntVector iv, int r, boolean present, int v) {
-        if (present) iv.set(r, v); else iv.setNull(r);
-    }
-
-    private static void setLong(BigIntVector bv, int r, boolean present, long v) {
-        if (present) bv.set(r, v); else bv.setNull(r);
-    }
-
-    private void setDict(int dict, int r, String s) {
-        IntVector iv = dictIndexVecs[dict];
-        if (s == null) {
-            iv.setNull(r);
-            return;
+    /** A null leaves the value 0 (the buffers are zeroed at each flush) and its validity bit clear, as setNull did. */
+    private void putInt(int col, int r, int w, long bit, boolean present, int v) {
+        if (present) {
+            data[col].putInt(r << 2, v);
+            valid[col][w] |= bit;
         }
+    }
+
+    private void putLong(int col, int r, int w, long bit, boolean present, long v) {
+        if (present) {
+            data[col].putLong(r << 3, v);
+            valid[col][w] |= bit;
+        }
+    }
+
+    private void setDict(int dict, int r, int w, long bit, String s) {
+        if (s == null) return;
         // Importers intern their strings, so consecutive events mostly carry the very same String object:
         // an identity check against the last one skips the map.
         int[] slot;
@@ -322,7 +327,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             slot[1] = dictSizes[dict]++;
             dictVectors[dict].setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
         }
-        iv.set(r, slot[1]);
+        putInt(TraceSchema.DICT_COLUMNS[dict], r, w, bit, true, slot[1]);
     }
 
     @Override
@@ -364,6 +369,15 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (rows == 0) return;
         try {
             for (int i = 0; i < dictVectors.length; i++) dictVectors[i].setValueCount(dictSizes[i]);
+            int words = (rows + 63) >>> 6;
+            for (int c = 0; c < vectors.length; c++) {
+                long[] vw = valid[c];
+                if (vw == null) continue;
+                ArrowBuf vb = vectors[c].getValidityBuffer();
+                for (int i = 0; i < words; i++) vb.setLong(8L * i, vw[i]);
+            }
+            ArrowBuf ab = vectors[TraceSchema.ACCOUNTED].getDataBuffer();
+            for (int i = 0; i < words; i++) ab.setLong(8L * i, accountedBits[i]);
             root.setRowCount(rows);
             writer.writeBatch();
             batches++;
@@ -377,6 +391,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                 dictVectors[i].reset();
             }
             for (FieldVector v : vectors) v.reset();
+            for (long[] vw : valid) if (vw != null) java.util.Arrays.fill(vw, 0L);
+            java.util.Arrays.fill(accountedBits, 0L);
+            bindBuffers();
         }
     }
 
