@@ -292,8 +292,15 @@ abstract class TextImporter implements Importer {
                 case R_COMMENT -> { }
                 case R_EVENT -> {
                     flushPending();
-                    pending.copyFrom(bl.events[i]);
-                    hasPending = true;
+                    // Only a call-chain line (possibly after comments) can still add to this event; when the
+                    // next record flushes it anyway, hand it over now without the copy into pending.
+                    byte next = i + 1 < n ? kinds[i + 1] : R_COMMENT;
+                    if (next == R_EVENT || next == R_BLANK || next == R_MALFORMED) {
+                        out.accept(bl.events[i]);
+                    } else {
+                        pending.copyFrom(bl.events[i]);
+                        hasPending = true;
+                    }
                 }
                 default -> {
                     flushPending();
@@ -405,7 +412,8 @@ abstract class TextImporter implements Importer {
                     keyKinds[ki] = kind;
                 }
             }
-            long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q) : parseSigned(b, eq + 1, q);
+            long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q)
+                    : kind == BOOL ? parseBool(b, eq + 1, q) : parseSigned(b, eq + 1, q);
             if (kind != 0 && num != BAD) {
                 norm.numField(e, key, num);
             } else {
@@ -424,7 +432,7 @@ abstract class TextImporter implements Importer {
     private final String[] keyStrings = new String[KEY_SLOTS];
     private final int[] keyKinds = new int[KEY_SLOTS];
 
-    private static final int DEC = 1, HEX = 2;
+    private static final int DEC = 1, HEX = 2, BOOL = 3;
     private static final int[] HEX_DIGIT = new int[256];
 
     static {
@@ -441,6 +449,7 @@ abstract class TextImporter implements Importer {
             case "ptr" -> HEX;
             case "bytes_req", "bytes_alloc", "node", "order", "migratetype", "alloc_order", "alloc_migratetype" -> DEC;
             case "pfn", "page" -> HEX;
+            case "accounted" -> BOOL;
             default -> 0;
         };
     }
@@ -460,6 +469,18 @@ abstract class TextImporter implements Importer {
             v = (v << 4) | (d & 0xf);
         }
         return bad < 0 ? BAD : v;
+    }
+
+    /**
+     * accounted=true|false (or 1|0) without interning the value: 1 or 0 as the text path would decide;
+     * anything else is BAD and goes the text path.
+     */
+    private static long parseBool(byte[] b, int p, int q) {
+        int n = q - p;
+        if (n == 4 && b[p] == 't' && b[p + 1] == 'r' && b[p + 2] == 'u' && b[p + 3] == 'e') return 1;
+        if (n == 5 && b[p] == 'f' && b[p + 1] == 'a' && b[p + 2] == 'l' && b[p + 3] == 's' && b[p + 4] == 'e') return 0;
+        if (n == 1 && (b[p] == '1' || b[p] == '0')) return b[p] - '0';
+        return BAD;
     }
 
     /** pfn without 0x is decimal (old kernels); ptr without 0x is ftrace's hashed hex. */
