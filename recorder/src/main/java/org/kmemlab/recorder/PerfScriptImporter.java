@@ -17,6 +17,10 @@ public final class PerfScriptImporter extends TextImporter {
         return LineShape.firstEventLine(head, len) == LineShape.PERF_SCRIPT;
     }
 
+    /** perf script lines have no side effects of their own (no comment or special lines): parse on two threads. */
+    @Override
+    protected TextImporter forkParser() { return new PerfScriptImporter(); }
+
     @Override
     protected String header(byte[] b, int p, int end, TraceEvent e) {
         int br = findCpuBracket(b, p, end);

@@ -1,5 +1,8 @@
 package org.kmemlab.recorder;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -10,14 +13,14 @@ import java.util.Arrays;
  */
 public final class StringCache {
     private static final int SIZE = 1 << 14;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long M = 0x9E3779B97F4A7C15L;
     private final byte[][] keys = new byte[SIZE][];
     private final String[] values = new String[SIZE];
     private int used;
 
     public String get(byte[] buf, int off, int len) {
-        int h = 1;
-        for (int i = off, e = off + len; i < e; i++) h = 31 * h + buf[i];
-        h ^= h >>> 16;
+        int h = hash(buf, off, len);
         int mask = SIZE - 1;
         for (int i = h & mask, probes = 0; probes < 8; i = (i + 1) & mask, probes++) {
             byte[] k = keys[i];
@@ -34,8 +37,26 @@ public final class StringCache {
                 used++;
                 return s;
             }
-            if (k.length == len && Arrays.equals(k, 0, len, buf, off, off + len)) return values[i];
+            if (k.length == len && equal(k, buf, off, len)) return values[i];
         }
         return new String(buf, off, len, StandardCharsets.UTF_8);
+    }
+
+    /** Eight bytes at a time: these strings are short, and this is the importer's hottest loop. */
+    private static int hash(byte[] b, int off, int len) {
+        long h = len;
+        int i = off, e = off + len;
+        for (; i + 8 <= e; i += 8) h = (h ^ (long) LONGS.get(b, i)) * M;
+        long t = 0;
+        for (int s = 0; i < e; i++, s += 8) t |= (b[i] & 0xffL) << s;
+        h = (h ^ t) * M;
+        return (int) (h >>> 32) ^ (int) h;
+    }
+
+    static boolean equal(byte[] k, byte[] b, int off, int len) {
+        int i = 0;
+        for (; i + 8 <= len; i += 8) if ((long) LONGS.get(k, i) != (long) LONGS.get(b, off + i)) return false;
+        for (; i < len; i++) if (k[i] != b[off + i]) return false;
+        return true;
     }
 }

@@ -39,6 +39,14 @@ abstract class TextImporter implements Importer {
         this.inputName = in.name();
         out.meta("gfp_layout", norm.gfpCodec().layout().name());
         InputStream s = in.stream();
+        TextImporter helper = twoThreads ? forkParser() : null;
+        if (helper != null) {
+            helper.opts = opts;
+            helper.inputName = inputName;
+            helper.norm = new EventNormalizer(opts.gfpCodec());
+            importInBlocks(in, s, helper);
+            return;
+        }
         byte[] buf = new byte[1 << 20];
         int len = 0;
         lineNo = 0;
@@ -129,13 +137,226 @@ abstract class TextImporter implements Importer {
     protected boolean special(byte[] b, int p, int end) { return false; }
 
     private void frame(byte[] b, int p, int end) {
+        String sym = frameSymbol(b, p, end);
+        if (sym != null) frames.add(sym);
+    }
+
+    private String frameSymbol(byte[] b, int p, int end) {
         // "ffffffff81636e0d __kmalloc_cache_node_noprof+0x20d ([kernel.kallsyms])": keep the symbol.
         int q = p;
         while (q < end && b[q] != ' ') q++;
         while (q < end && b[q] == ' ') q++;
         int symEnd = q;
         while (symEnd < end && b[symEnd] != ' ' && b[symEnd] != '+') symEnd++;
-        if (q < symEnd) frames.add(strings.get(b, q, symEnd - q));
+        return q < symEnd ? strings.get(b, q, symEnd - q) : null;
+    }
+
+    // ---- Parsing on two threads ----------------------------------------------------------------------
+    //
+    // The input is cut into blocks at line boundaries. Even blocks are parsed on the calling thread, odd
+    // ones on a helper, each by its own importer instance (own string caches and normaliser). Parsing a
+    // block turns every line into a record (blank, call-chain frame, comment, event, or malformed with its
+    // reason) without touching the writer; the calling thread then replays the records in input order
+    // through the same state machine as line(): pending event, its call chain, stack ids, malformed
+    // counting with exact line numbers, strict mode. So the output is the one-thread output, whatever the
+    // cut points (a call chain may span two blocks).
+
+    /**
+     * A second instance of this importer to parse blocks on another thread, or null to parse in one pass
+     * (formats whose comment or special lines have side effects, which records cannot replay).
+     */
+    protected TextImporter forkParser() { return null; }
+
+    /** Tests turn the two-thread parse off to compare it with the one-pass loop. */
+    static boolean twoThreads = true;
+
+    /** Block size of the two-thread parse; tests lower it to cut inputs at many points. */
+    static int blockSize = 1 << 20;
+
+    private static final byte R_BLANK = 0, R_FRAME = 1, R_COMMENT = 2, R_EVENT = 3, R_MALFORMED = 4;
+
+    private static final class Block {
+        byte[] buf = new byte[blockSize];
+        /** Bytes [0, len) hold whole lines; only the input's last line may lack its newline. */
+        int len;
+        int n;
+        byte[] kinds = new byte[4096];
+        TraceEvent[] events = new TraceEvent[4096];
+        String[] texts = new String[4096];
+
+        void ensure(int i) {
+            if (i < kinds.length) return;
+            int c = kinds.length * 2;
+            kinds = java.util.Arrays.copyOf(kinds, c);
+            events = java.util.Arrays.copyOf(events, c);
+            texts = java.util.Arrays.copyOf(texts, c);
+        }
+
+        TraceEvent event(int i) {
+            TraceEvent e = events[i];
+            if (e == null) events[i] = e = new TraceEvent();
+            return e;
+        }
+    }
+
+    private byte[] carry = new byte[0];
+    private int carryLen;
+    private boolean eof;
+
+    /** Fills {@code bl} with the bytes left over from the previous block and then whole lines. False at the end. */
+    private boolean fill(InputStream s, Block bl) throws IOException {
+        if (eof && carryLen == 0) return false;
+        if (bl.buf.length < Math.max(blockSize, carryLen * 2)) bl.buf = new byte[Math.max(blockSize, carryLen * 2)];
+        byte[] buf = bl.buf;
+        System.arraycopy(carry, 0, buf, 0, carryLen);
+        int len = carryLen;
+        carryLen = 0;
+        while (true) {
+            while (!eof && len < buf.length) {
+                int n = s.read(buf, len, buf.length - len);
+                if (n < 0) eof = true; else len += n;
+            }
+            if (eof) {
+                bl.len = len;
+                return len > 0;
+            }
+            int nl = len - 1;
+            while (nl >= 0 && buf[nl] != '\n') nl--;
+            if (nl >= 0) {
+                int rest = len - nl - 1;
+                if (carry.length < rest) carry = new byte[Math.max(rest, carry.length * 2)];
+                System.arraycopy(buf, nl + 1, carry, 0, rest);
+                carryLen = rest;
+                bl.len = nl + 1;
+                return true;
+            }
+            // One line longer than the buffer: grow rather than split it.
+            buf = bl.buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+        }
+    }
+
+    /** Turns every line of the block into a record; touches nothing but this instance's caches. */
+    private void parseBlock(Block bl) {
+        byte[] b = bl.buf;
+        int len = bl.len, start = 0, n = 0;
+        while (start < len) {
+            int i = indexOf(b, start, len);
+            int end, next;
+            if (i < 0) {
+                end = len;
+                next = len;
+            } else {
+                end = i > start && b[i - 1] == '\r' ? i - 1 : i;
+                next = i + 1;
+            }
+            bl.ensure(n);
+            bl.texts[n] = null;
+            bl.kinds[n] = record(b, start, end, bl, n);
+            n++;
+            start = next;
+        }
+        bl.n = n;
+    }
+
+    /** The record of one line: the parsing half of line(). */
+    private byte record(byte[] b, int start, int end, Block bl, int n) {
+        int p = start;
+        while (p < end && (b[p] == ' ' || b[p] == '\t')) p++;
+        if (p == end) return R_BLANK;
+        if (b[start] == '\t') {
+            bl.texts[n] = frameSymbol(b, p, end);
+            return R_FRAME;
+        }
+        if (b[p] == '#') return R_COMMENT;
+        TraceEvent e = bl.event(n);
+        e.clear();
+        String err = header(b, p, end, e);
+        if (err == null) err = fields(b, fieldsStart, end, e);
+        if (err != null) {
+            bl.texts[n] = err;
+            return R_MALFORMED;
+        }
+        return R_EVENT;
+    }
+
+    /** The state-machine half of line(), over a parsed block, in input order. */
+    private void replay(Block bl) {
+        byte[] kinds = bl.kinds;
+        for (int i = 0, n = bl.n; i < n; i++) {
+            lineNo++;
+            switch (kinds[i]) {
+                case R_BLANK -> flushPending();
+                case R_FRAME -> {
+                    if (hasPending && bl.texts[i] != null) frames.add(bl.texts[i]);
+                }
+                case R_COMMENT -> { }
+                case R_EVENT -> {
+                    flushPending();
+                    // Only a call-chain line (possibly after comments) can still add to this event; when the
+                    // next record flushes it anyway, hand it over now without the copy into pending.
+                    byte next = i + 1 < n ? kinds[i + 1] : R_COMMENT;
+                    if (next == R_EVENT || next == R_BLANK || next == R_MALFORMED) {
+                        out.accept(bl.events[i]);
+                    } else {
+                        pending.copyFrom(bl.events[i]);
+                        hasPending = true;
+                    }
+                }
+                default -> {
+                    flushPending();
+                    malformed(bl.texts[i]);
+                }
+            }
+        }
+    }
+
+    private void importInBlocks(Input in, InputStream s, TextImporter helper) throws IOException {
+        lineNo = 0;
+        eof = false;
+        carryLen = 0;
+        Block a = new Block(), b = new Block();
+        java.util.concurrent.ExecutorService pool = null;
+        try {
+            while (fill(s, a)) {
+                java.util.concurrent.Future<?> other = null;
+                if (fill(s, b)) {
+                    if (pool == null) {
+                        pool = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                            Thread t = new Thread(r, "kmemlab-text-parser");
+                            t.setDaemon(true);
+                            return t;
+                        });
+                    }
+                    Block hb = b;
+                    other = pool.submit(() -> helper.parseBlock(hb));
+                }
+                parseBlock(a);
+                replay(a);
+                if (other != null) {
+                    await(other);
+                    replay(b);
+                }
+                opts.progress().accept(in.consumed());
+            }
+        } finally {
+            if (pool != null) pool.shutdownNow();
+        }
+        flushPending();
+        opts.progress().accept(in.consumed());
+    }
+
+    private static void await(java.util.concurrent.Future<?> f) throws IOException {
+        try {
+            f.get();
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while parsing");
+        } catch (java.util.concurrent.ExecutionException ex) {
+            Throwable c = ex.getCause();
+            if (c instanceof RuntimeException r) throw r;
+            if (c instanceof Error err) throw err;
+            throw new IOException(c);
+        }
     }
 
     private void flushPending() {
@@ -172,9 +393,27 @@ abstract class TextImporter implements Importer {
                 norm.textField(e, "text", strings.get(b, p, end - p));
                 break;
             }
-            String key = keys.get(b, p, eq - p);
-            int kind = numericKind(key);
-            long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q) : parseSigned(b, eq + 1, q);
+            int klen = eq - p;
+            // Field names are few: a table indexed by first byte, last byte and length finds them without
+            // hashing the bytes, and remembers how each one's value is parsed.
+            int ki = ((b[p] & 0xff) * 31 ^ klen * 131 ^ (b[eq - 1] & 0xff) * 7) & (KEY_SLOTS - 1);
+            byte[] kb = keyBytes[ki];
+            String key;
+            int kind;
+            if (kb != null && kb.length == klen && StringCache.equal(kb, b, p, klen)) {
+                key = keyStrings[ki];
+                kind = keyKinds[ki];
+            } else {
+                key = keys.get(b, p, klen);
+                kind = numericKind(key);
+                if (kb == null) {
+                    keyBytes[ki] = java.util.Arrays.copyOfRange(b, p, eq);
+                    keyStrings[ki] = key;
+                    keyKinds[ki] = kind;
+                }
+            }
+            long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q)
+                    : kind == BOOL ? parseBool(b, eq + 1, q) : parseSigned(b, eq + 1, q);
             if (kind != 0 && num != BAD) {
                 norm.numField(e, key, num);
             } else {
@@ -188,7 +427,12 @@ abstract class TextImporter implements Importer {
         return null;
     }
 
-    private static final int DEC = 1, HEX = 2;
+    private static final int KEY_SLOTS = 256;
+    private final byte[][] keyBytes = new byte[KEY_SLOTS][];
+    private final String[] keyStrings = new String[KEY_SLOTS];
+    private final int[] keyKinds = new int[KEY_SLOTS];
+
+    private static final int DEC = 1, HEX = 2, BOOL = 3;
     private static final int[] HEX_DIGIT = new int[256];
 
     static {
@@ -205,6 +449,7 @@ abstract class TextImporter implements Importer {
             case "ptr" -> HEX;
             case "bytes_req", "bytes_alloc", "node", "order", "migratetype", "alloc_order", "alloc_migratetype" -> DEC;
             case "pfn", "page" -> HEX;
+            case "accounted" -> BOOL;
             default -> 0;
         };
     }
@@ -224,6 +469,18 @@ abstract class TextImporter implements Importer {
             v = (v << 4) | (d & 0xf);
         }
         return bad < 0 ? BAD : v;
+    }
+
+    /**
+     * accounted=true|false (or 1|0) without interning the value: 1 or 0 as the text path would decide;
+     * anything else is BAD and goes the text path.
+     */
+    private static long parseBool(byte[] b, int p, int q) {
+        int n = q - p;
+        if (n == 4 && b[p] == 't' && b[p + 1] == 'r' && b[p + 2] == 'u' && b[p + 3] == 'e') return 1;
+        if (n == 5 && b[p] == 'f' && b[p + 1] == 'a' && b[p + 2] == 'l' && b[p + 3] == 's' && b[p + 4] == 'e') return 0;
+        if (n == 1 && (b[p] == '1' || b[p] == '0')) return b[p] - '0';
+        return BAD;
     }
 
     /** pfn without 0x is decimal (old kernels); ptr without 0x is ftrace's hashed hex. */
@@ -281,8 +538,14 @@ abstract class TextImporter implements Importer {
     /** The canonical event name for the raw name in [p, q). */
     protected String eventName(byte[] b, int p, int q) {
         String raw = strings.get(b, p, q - p);
-        return canonical.computeIfAbsent(raw, EventNames::canonical);
+        if (raw == lastRawEvent) return lastEvent;
+        String c = canonical.computeIfAbsent(raw, EventNames::canonical);
+        lastRawEvent = raw;
+        lastEvent = c;
+        return c;
     }
+
+    private String lastRawEvent, lastEvent;
 
     private final java.util.HashMap<String, String> canonical = new java.util.HashMap<>();
 }

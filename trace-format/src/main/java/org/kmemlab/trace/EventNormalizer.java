@@ -103,13 +103,27 @@ public final class EventNormalizer {
     }
 
     private void callSite(TraceEvent e, String value) {
-        int slash = value.indexOf('/');
-        // ftrace prints sym+off/size; perf prints sym+off. Keep one spelling so both sources group alike.
-        String cs = slash > 0 && value.indexOf('+') > 0 ? value.substring(0, slash) : value;
-        e.callSite = cs;
-        int plus = cs.indexOf('+');
-        e.callSiteFn = plus > 0 ? cs.substring(0, plus) : cs;
+        // Call sites repeat: reuse one (callSite, callSiteFn) pair per distinct value instead of two new
+        // substrings per event, which also lets the writer's dictionaries hit on identity and cached hashes.
+        String[] split = value == lastCallSiteIn ? lastCallSite : callSites.get(value);
+        if (split == null) {
+            int slash = value.indexOf('/');
+            // ftrace prints sym+off/size; perf prints sym+off. Keep one spelling so both sources group alike.
+            String cs = slash > 0 && value.indexOf('+') > 0 ? value.substring(0, slash) : value;
+            int plus = cs.indexOf('+');
+            split = new String[] {cs, plus > 0 ? cs.substring(0, plus) : cs};
+            if (callSites.size() >= 65_536) callSites.clear();
+            callSites.put(value, split);
+        }
+        lastCallSiteIn = value;
+        lastCallSite = split;
+        e.callSite = split[0];
+        e.callSiteFn = split[1];
     }
+
+    private final java.util.HashMap<String, String[]> callSites = new java.util.HashMap<>();
+    private String lastCallSiteIn;
+    private String[] lastCallSite;
 
     private void extra(String key, String value) {
         if (extra.length() > 0) extra.append(' ');

@@ -13,15 +13,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.compression.CompressionUtil;
@@ -46,6 +45,12 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     /** Ends every complete file: trailer offset (8 bytes LE) then this magic. */
     public static final byte[] TAIL_MAGIC = "KMLTRAIL".getBytes(StandardCharsets.US_ASCII);
 
+    /**
+     * zstd level of batch bodies. Level 1 encodes several times faster than Arrow's default (3) for files a
+     * little larger; readers decompress any level alike, so the format does not change.
+     */
+    static final int ZSTD_LEVEL = 1;
+
     /** Compression of record-batch bodies. */
     public enum Compression { NONE, ZSTD }
 
@@ -68,6 +73,20 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final Map<String, Long> unknown = new TreeMap<>();
     private final Map<String, String> extraMeta = new LinkedHashMap<>();
     private final List<String> malformedSamples = new ArrayList<>();
+    /**
+     * Fixed-width columns are written straight into their vectors' memory through ByteBuffer views (one
+     * bounds-checked put per value instead of Arrow's set() with its reference-count, bounds and
+     * validity-bit bookkeeping); validity bits are gathered in long words and stored at the flush.
+     */
+    private static final int WORDS = BATCH_ROWS / 64;
+    private final ByteBuffer[] data = new ByteBuffer[TraceSchema.NAMES.length];
+    private final long[][] valid = new long[TraceSchema.NAMES.length][];
+    private final long[] accountedBits = new long[WORDS];
+    private final VarCharVector extraVec;
+    private final String[] lastDictString = new String[TraceSchema.DICT_COLUMNS.length];
+    private final int[][] lastDictSlot = new int[TraceSchema.DICT_COLUMNS.length][];
+    private String lastExtra;
+    private byte[] lastExtraBytes;
     private int rows;
     private long events;
     private long batches;
@@ -101,9 +120,12 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
         for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
         root.allocateNew();
+        for (int c = 0; c < vectors.length; c++) if (c != TraceSchema.EXTRA) valid[c] = new long[WORDS];
+        bindBuffers();
+        extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
-                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD)
+                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD, Optional.of(ZSTD_LEVEL))
                 : new ArrowStreamWriter(root, provider, new NonClosingChannel(channel));
         writer.start();
     }
@@ -197,32 +219,56 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         checkEncoder();
     }
 
+    /** (Re)creates the views over the vectors' data buffers; after every flush, in case Arrow replaced one. */
+    private void bindBuffers() {
+        for (int c = 0; c < vectors.length; c++) {
+            if (c == TraceSchema.EXTRA) continue;
+            FieldVector v = vectors[c];
+            if (v.getValueCapacity() < BATCH_ROWS) throw new IllegalStateException(TraceSchema.NAMES[c] + " holds fewer than a batch");
+            ArrowBuf d = v.getDataBuffer();
+            data[c] = d.nioBuffer(0, (int) d.capacity()).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
     private void encode(TraceEvent e) {
         int r = rows;
-        ((BigIntVector) vectors[TraceSchema.TS_NS]).setSafe(r, e.tsNs);
-        setInt(TraceSchema.CPU, r, e.has(TraceEvent.F_CPU), e.cpu);
-        setInt(TraceSchema.PID, r, e.has(TraceEvent.F_PID), e.pid);
-        setInt(TraceSchema.TID, r, e.has(TraceEvent.F_TID), e.tid);
-        setDict(TraceSchema.COMM, 0, r, e.comm);
-        setDict(TraceSchema.EVENT, 1, r, e.event);
-        setDict(TraceSchema.CALL_SITE, 2, r, e.callSite);
-        setDict(TraceSchema.CALL_SITE_FN, 3, r, e.callSiteFn);
-        setLong(TraceSchema.PTR, r, e.has(TraceEvent.F_PTR), e.ptr);
-        setLong(TraceSchema.BYTES_REQ, r, e.has(TraceEvent.F_BYTES_REQ), e.bytesReq);
-        setLong(TraceSchema.BYTES_ALLOC, r, e.has(TraceEvent.F_BYTES_ALLOC), e.bytesAlloc);
-        setLong(TraceSchema.GFP_FLAGS, r, e.has(TraceEvent.F_GFP_FLAGS), e.gfpFlags);
-        setDict(TraceSchema.GFP, 4, r, e.gfp);
-        setInt(TraceSchema.NODE, r, e.has(TraceEvent.F_NODE), e.node);
-        setDict(TraceSchema.CACHE, 5, r, e.cache);
-        BitVector acc = (BitVector) vectors[TraceSchema.ACCOUNTED];
-        if (e.has(TraceEvent.F_ACCOUNTED)) acc.setSafe(r, e.accounted ? 1 : 0); else acc.setNull(r);
-        setLong(TraceSchema.PFN, r, e.has(TraceEvent.F_PFN), e.pfn);
-        setInt(TraceSchema.ORDER, r, e.has(TraceEvent.F_ORDER), e.order);
-        setInt(TraceSchema.MIGRATETYPE, r, e.has(TraceEvent.F_MIGRATETYPE), e.migratetype);
-        setDict(TraceSchema.CONTEXT, 6, r, e.context);
-        setInt(TraceSchema.STACK_ID, r, e.has(TraceEvent.F_STACK_ID), e.stackId);
-        VarCharVector ex = (VarCharVector) vectors[TraceSchema.EXTRA];
-        if (e.extra != null) ex.setSafe(r, e.extra.getBytes(StandardCharsets.UTF_8)); else ex.setNull(r);
+        int w = r >>> 6;
+        long bit = 1L << r;
+        long f = e.present;
+        putLong(TraceSchema.TS_NS, r, w, bit, true, e.tsNs);
+        putInt(TraceSchema.CPU, r, w, bit, (f & TraceEvent.F_CPU) != 0, e.cpu);
+        putInt(TraceSchema.PID, r, w, bit, (f & TraceEvent.F_PID) != 0, e.pid);
+        putInt(TraceSchema.TID, r, w, bit, (f & TraceEvent.F_TID) != 0, e.tid);
+        setDict(0, r, w, bit, e.comm);
+        setDict(1, r, w, bit, e.event);
+        setDict(2, r, w, bit, e.callSite);
+        setDict(3, r, w, bit, e.callSiteFn);
+        putLong(TraceSchema.PTR, r, w, bit, (f & TraceEvent.F_PTR) != 0, e.ptr);
+        putLong(TraceSchema.BYTES_REQ, r, w, bit, (f & TraceEvent.F_BYTES_REQ) != 0, e.bytesReq);
+        putLong(TraceSchema.BYTES_ALLOC, r, w, bit, (f & TraceEvent.F_BYTES_ALLOC) != 0, e.bytesAlloc);
+        putLong(TraceSchema.GFP_FLAGS, r, w, bit, (f & TraceEvent.F_GFP_FLAGS) != 0, e.gfpFlags);
+        setDict(4, r, w, bit, e.gfp);
+        putInt(TraceSchema.NODE, r, w, bit, (f & TraceEvent.F_NODE) != 0, e.node);
+        setDict(5, r, w, bit, e.cache);
+        if ((f & TraceEvent.F_ACCOUNTED) != 0) {
+            valid[TraceSchema.ACCOUNTED][w] |= bit;
+            if (e.accounted) accountedBits[w] |= bit;
+        }
+        putLong(TraceSchema.PFN, r, w, bit, (f & TraceEvent.F_PFN) != 0, e.pfn);
+        putInt(TraceSchema.ORDER, r, w, bit, (f & TraceEvent.F_ORDER) != 0, e.order);
+        putInt(TraceSchema.MIGRATETYPE, r, w, bit, (f & TraceEvent.F_MIGRATETYPE) != 0, e.migratetype);
+        setDict(6, r, w, bit, e.context);
+        putInt(TraceSchema.STACK_ID, r, w, bit, (f & TraceEvent.F_STACK_ID) != 0, e.stackId);
+        String x = e.extra;
+        if (x != null) {
+            if (x != lastExtra) {
+                lastExtra = x;
+                lastExtraBytes = x.getBytes(StandardCharsets.UTF_8);
+            }
+            extraVec.setSafe(r, lastExtraBytes);
+        } else {
+            extraVec.setNull(r);
+        }
 
         if (e.tsNs < firstTs) firstTs = e.tsNs;
         if (e.tsNs > lastTs) lastTs = e.tsNs;
@@ -242,36 +288,46 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         return k;
     }
 
-    private void setInt(int col, int r, boolean present, int v) {
-        IntVector iv = (IntVector) vectors[col];
-        if (present) iv.setSafe(r, v); else iv.setNull(r);
-    }
-
-    private void setLong(int col, int r, boolean present, long v) {
-        BigIntVector bv = (BigIntVector) vectors[col];
-        if (present) bv.setSafe(r, v); else bv.setNull(r);
-    }
-
-    private void setDict(int col, int dict, int r, String s) {
-        IntVector iv = (IntVector) vectors[col];
-        if (s == null) {
-            iv.setNull(r);
-            return;
+    /** A null leaves the value 0 (the buffers are zeroed at each flush) and its validity bit clear, as setNull did. */
+    private void putInt(int col, int r, int w, long bit, boolean present, int v) {
+        if (present) {
+            data[col].putInt(r << 2, v);
+            valid[col][w] |= bit;
         }
-        // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
-        HashMap<String, int[]> m = dictMaps[dict];
-        int[] slot = m.get(s);
-        if (slot == null) {
-            if (m.size() > 200_000) m.clear();
-            slot = new int[] {-1, 0};
-            m.put(s, slot);
+    }
+
+    private void putLong(int col, int r, int w, long bit, boolean present, long v) {
+        if (present) {
+            data[col].putLong(r << 3, v);
+            valid[col][w] |= bit;
+        }
+    }
+
+    private void setDict(int dict, int r, int w, long bit, String s) {
+        if (s == null) return;
+        // Importers intern their strings, so consecutive events mostly carry the very same String object:
+        // an identity check against the last one skips the map.
+        int[] slot;
+        if (s == lastDictString[dict]) {
+            slot = lastDictSlot[dict];
+        } else {
+            // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
+            HashMap<String, int[]> m = dictMaps[dict];
+            slot = m.get(s);
+            if (slot == null) {
+                if (m.size() > 200_000) m.clear();
+                slot = new int[] {-1, 0};
+                m.put(s, slot);
+            }
+            lastDictString[dict] = s;
+            lastDictSlot[dict] = slot;
         }
         if (slot[0] != batchStamp) {
             slot[0] = batchStamp;
             slot[1] = dictSizes[dict]++;
             dictVectors[dict].setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
         }
-        iv.setSafe(r, slot[1]);
+        putInt(TraceSchema.DICT_COLUMNS[dict], r, w, bit, true, slot[1]);
     }
 
     @Override
@@ -313,6 +369,15 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (rows == 0) return;
         try {
             for (int i = 0; i < dictVectors.length; i++) dictVectors[i].setValueCount(dictSizes[i]);
+            int words = (rows + 63) >>> 6;
+            for (int c = 0; c < vectors.length; c++) {
+                long[] vw = valid[c];
+                if (vw == null) continue;
+                ArrowBuf vb = vectors[c].getValidityBuffer();
+                for (int i = 0; i < words; i++) vb.setLong(8L * i, vw[i]);
+            }
+            ArrowBuf ab = vectors[TraceSchema.ACCOUNTED].getDataBuffer();
+            for (int i = 0; i < words; i++) ab.setLong(8L * i, accountedBits[i]);
             root.setRowCount(rows);
             writer.writeBatch();
             batches++;
@@ -326,6 +391,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                 dictVectors[i].reset();
             }
             for (FieldVector v : vectors) v.reset();
+            for (long[] vw : valid) if (vw != null) java.util.Arrays.fill(vw, 0L);
+            java.util.Arrays.fill(accountedBits, 0L);
+            bindBuffers();
         }
     }
 
