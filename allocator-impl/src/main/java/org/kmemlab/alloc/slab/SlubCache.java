@@ -321,12 +321,7 @@ public final class SlubCache {
             }
         }
         ctx.unlock(listLock);
-        while (discard != null) {
-            Slab s = discard;
-            discard = s.next;
-            s.next = null;
-            discardSlab(ctx, s);
-        }
+        discardAll(ctx, discard);
         ctx.exit();
     }
 
@@ -403,12 +398,7 @@ public final class SlubCache {
             s = n;
         }
         ctx.unlock(listLock);
-        while (discard != null) {
-            Slab s = discard;
-            discard = s.next;
-            s.next = null;
-            discardSlab(ctx, s);
-        }
+        discardAll(ctx, discard);
         ctx.exit();
     }
 
@@ -440,4 +430,14 @@ public final class SlubCache {
 
     @Override
     public String toString() { return "kmem_cache(" + name + ", size=" + size + ")"; }
+
+    /** Frees a chain of empty slabs gathered under list_lock, after dropping it (as __unfreeze_partials does). */
+    private void discardAll(ExecContext ctx, Slab discard) {
+        while (discard != null) {
+            Slab s = discard;
+            discard = s.next;
+            s.next = null;
+            discardSlab(ctx, s);
+        }
+    }
 }
