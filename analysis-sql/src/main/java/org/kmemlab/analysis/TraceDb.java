@@ -187,6 +187,8 @@ public final class TraceDb implements AutoCloseable {
      * Returns the view names.
      */
     public List<String> attachFolder(Path dir) throws IOException, SQLException {
+        List<String> replay = attachReplay(dir);
+        if (!replay.isEmpty()) return replay;
         List<String> names = new java.util.ArrayList<>();
         try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
             for (Path p : s.sorted().toList()) {
@@ -212,6 +214,79 @@ public final class TraceDb implements AutoCloseable {
             }
         }
         return names;
+    }
+
+    /** The replay tables kmemlab replay writes per policy, and the names they get here. */
+    private static final String[][] REPLAY_TABLES = {
+        {"requests.arrow", "requests"}, {"profile.arrow", "profile"}, {"timeline.arrow", "timeline"}, {"events.arrow", "model_events"}};
+
+    /**
+     * A {@code kmemlab replay} output folder ({@code out/<policy>/requests.arrow, profile.arrow,
+     * timeline.arrow, events.arrow}): each kind of file of every policy becomes one table with a
+     * {@code policy} column ({@code requests}, {@code profile}, {@code timeline}, {@code model_events}), and
+     * the view {@code policy_diff} sets each policy's per-request totals beside baseline's with their ratio.
+     * Returns the table names, or nothing when the folder is no replay output.
+     */
+    public List<String> attachReplay(Path dir) throws IOException, SQLException {
+        List<Path> policies = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                if (java.nio.file.Files.isRegularFile(p.resolve("summary.json")) && java.nio.file.Files.isRegularFile(p.resolve("requests.arrow"))) {
+                    policies.add(p);
+                }
+            }
+        }
+        if (policies.isEmpty()) return List.of();
+        List<String> names = new java.util.ArrayList<>();
+        for (String[] t : REPLAY_TABLES) {
+            boolean created = false;
+            for (Path p : policies) {
+                Path f = p.resolve(t[0]);
+                if (!java.nio.file.Files.isRegularFile(f)) continue;
+                String policy = p.getFileName().toString();
+                if (t[1].equals("model_events")) {
+                    // The model's events are a kmemlab trace: load them like one, into their own table.
+                    try (TraceReader r = new TraceReader(f);
+                         ArrowArrayStream stream = ArrowArrayStream.allocateNew(r.allocator())) {
+                        Data.exportArrayStream(r.allocator(), r.arrowReader(), stream);
+                        conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
+                        insertFromLoad(t[1], policy, created);
+                    }
+                } else {
+                    try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
+                         org.apache.arrow.vector.ipc.ArrowStreamReader r = new org.apache.arrow.vector.ipc.ArrowStreamReader(
+                                 java.nio.file.Files.newInputStream(f), a);
+                         ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
+                        Data.exportArrayStream(a, r, stream);
+                        conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
+                        insertFromLoad(t[1], policy, created);
+                    }
+                }
+                created = true;
+            }
+            if (created) names.add(t[1]);
+        }
+        if (names.contains("requests")) {
+            execute("CREATE OR REPLACE VIEW policy_diff AS WITH m AS (SELECT policy, count(*) AS requests,"
+                    + " sum(modeled_ns)::BIGINT AS modeled_ns, sum(spin_ns)::BIGINT AS spin_ns, sum(sleep_ns)::BIGINT AS sleep_ns,"
+                    + " sum(delay_ns)::BIGINT AS delay_ns, count(*) FILTER (WHERE outcome <> 'ok') AS failures,"
+                    + " count(fallback) AS fallbacks FROM requests GROUP BY policy),"
+                    + " u AS (UNPIVOT m ON requests, modeled_ns, spin_ns, sleep_ns, delay_ns, failures, fallbacks INTO NAME metric VALUE value)"
+                    + " SELECT u.metric, u.policy, b.value AS baseline, u.value AS value,"
+                    + " CASE WHEN b.value = 0 THEN NULL ELSE u.value::DOUBLE / b.value END AS ratio"
+                    + " FROM u LEFT JOIN u b ON b.metric = u.metric AND b.policy = 'baseline' ORDER BY u.metric, u.policy");
+            names.add("policy_diff");
+        }
+        return names;
+    }
+
+    private void insertFromLoad(String table, String policy, boolean exists) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(exists
+                ? "INSERT INTO \"" + table + "\" SELECT ?::VARCHAR AS policy, * FROM kmemlab_load"
+                : "CREATE TABLE \"" + table + "\" AS SELECT ?::VARCHAR AS policy, * FROM kmemlab_load")) {
+            ps.setString(1, policy);
+            ps.execute();
+        }
     }
 
     /**

@@ -8,6 +8,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +53,18 @@ class CliTest {
         assertTrue(html.contains("ratios are policy / baseline"), "policy comparison filled in");
         assertTrue(html.contains("modelled allocator time: xfs-kvmalloc-failfast"), "a flame graph per policy");
         assertTrue(html.contains("No replay deadlocked"));
+        // The replay folder joins the trace in one SQL session; policy_diff agrees with each summary.json.
+        Run diff = run("sql", tmp.resolve("demo.arrow").toString(), tmp.resolve("replay").toString(),
+                "SELECT policy, value, ratio FROM policy_diff WHERE metric = 'requests' ORDER BY policy", "--format", "csv");
+        assertEquals(0, diff.status, diff.err);
+        List<String> rows = diff.out.lines().skip(1).toList();
+        assertEquals(org.kmemlab.alloc.policy.PolicyRegistry.all().size(), rows.size(), diff.out);
+        for (String row : rows) {
+            String[] c = row.split(",");
+            Map<?, ?> summary = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readValue(tmp.resolve("replay").resolve(c[0]).resolve("summary.json").toFile(), Map.class);
+            assertEquals(((Number) summary.get("requests")).longValue(), Long.parseLong(c[1]), row);
+        }
         Run info = run("info", tmp.resolve("demo.arrow").toString());
         assertEquals(0, info.status);
         assertTrue(info.out.contains("slabinfo"), "the machine snapshot is stored in the trace: " + info.out);
