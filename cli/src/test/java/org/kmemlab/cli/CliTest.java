@@ -53,6 +53,8 @@ class CliTest {
         assertTrue(html.contains("ratios are policy / baseline"), "policy comparison filled in");
         assertTrue(html.contains("modelled allocator time: xfs-kvmalloc-failfast"), "a flame graph per policy");
         assertTrue(html.contains("No replay deadlocked"));
+        assertTrue(html.contains("id=\"chart-replay-latency-cdf\"") && html.contains("id=\"chart-replay-free-blocks\""));
+        assertFalse(html.contains("This section failed"), "every section rendered");
         // The replay folder joins the trace in one SQL session; policy_diff agrees with each summary.json.
         Run diff = run("sql", tmp.resolve("demo.arrow").toString(), tmp.resolve("replay").toString(),
                 "SELECT policy, value, ratio FROM policy_diff WHERE metric = 'requests' ORDER BY policy", "--format", "csv");

@@ -39,7 +39,50 @@ public final class ReplaySections implements ReportSectionProvider {
         out.add(new Comparison(summaries));
         out.add(new HotPaths(ctx.replayDir(), summaries.keySet()));
         out.add(new Deadlocks(summaries));
+        // The replay's own tables join the report's session, so its charts are SQL like the others.
+        List<String> tables = ctx.db().attachReplay(ctx.replayDir());
+        if (tables.contains("requests")) out.add(new ReplayChart(LATENCY_CDF));
+        if (tables.contains("timeline")) out.add(new ReplayChart(FREE_BLOCKS));
         return out;
+    }
+
+    /** The quantiles of the CDF as a constant list (DuckDB's quantile takes constant fractions only). */
+    static final String QS;
+
+    static {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i <= 100; i++) b.append(i == 0 ? "" : ", ").append(i / 100.0);
+        QS = b.append(']').toString();
+    }
+
+    /** Modelled latency per request: the CDF per policy, on a log10 axis (ns), from 101 quantiles. */
+    static final org.kmemlab.analysis.chart.ChartSpec LATENCY_CDF = new org.kmemlab.analysis.chart.ChartSpec(
+            "replay-latency-cdf", "Modelled allocation latency CDF per policy (log scale)",
+            org.kmemlab.analysis.chart.ChartSpec.Kind.LINE, "log10 of modelled latency per request (ns)",
+            "Fraction of requests", org.kmemlab.analysis.chart.ChartSpec.Unit.COUNT,
+            "WITH r AS (SELECT policy, quantile_cont(modeled_ns, " + QS + ") AS v FROM requests GROUP BY policy)\n"
+            + "SELECT log10(greatest(unnest(v), 1)) AS x, policy AS series, unnest(" + QS + ") AS y\n"
+            + "FROM r ORDER BY series, y");
+
+    /** Free blocks per order over the replay's virtual time, for baseline. */
+    static final org.kmemlab.analysis.chart.ChartSpec FREE_BLOCKS = new org.kmemlab.analysis.chart.ChartSpec(
+            "replay-free-blocks", "Free blocks per order over time (model, baseline)",
+            org.kmemlab.analysis.chart.ChartSpec.Kind.LINE, "Virtual time since trace start (s)", "Free blocks",
+            org.kmemlab.analysis.chart.ChartSpec.Unit.COUNT,
+            "SELECT t_ns / 1e9 AS x, replace(metric, 'free_blocks_', '') AS series, value AS y\n"
+            + "FROM timeline WHERE policy = 'baseline' AND metric LIKE 'free_blocks_order_%'\n"
+            + "ORDER BY series, x");
+
+    /** A chart over the replay tables. */
+    record ReplayChart(org.kmemlab.analysis.chart.ChartSpec spec) implements ReportSection {
+        public String id() { return "chart-" + spec.id(); }
+        public String title() { return spec.title(); }
+
+        public void render(ReportContext ctx, Html out) throws Exception {
+            var c = org.kmemlab.analysis.chart.Charts.build(spec, ctx.db(), Map.of());
+            out.raw("<figure class=\"chart\">").raw(org.kmemlab.analysis.chart.Charts.svg(c, spec.id() + "-")).raw("</figure>\n");
+            out.raw("<details><summary>SQL</summary><pre>").text(spec.sql()).raw("</pre></details>\n");
+        }
     }
 
     static long num(Map<String, Object> s, String k) {
