@@ -3,7 +3,6 @@ package org.kmemlab.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +62,4 @@ public final class ReplayCommand implements Callable<Integer> {
         Object v = s.get(k);
         return v instanceof Number n ? n.longValue() : 0;
     }
-
-    static List<String> list(String... s) { return new ArrayList<>(List.of(s)); }
 }

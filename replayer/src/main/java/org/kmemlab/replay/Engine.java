@@ -51,8 +51,6 @@ final class Engine {
     private final LongLongHashMap taskReady = new LongLongHashMap();
     private final PriorityQueue<Action> actions = new PriorityQueue<>();
     private long seq;
-    /** Wait queues that stand for counted resources; a sleeper on one of these is parked, not timed out. */
-    private final Set<Object> resources = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     /** For each resource wait queue, which tasks hold how many of its elements (the possible wakers). */
     final Map<Object, LongLongHashMap> holders = new IdentityHashMap<>();
     final Map<Object, String> resourceNames = new IdentityHashMap<>();
@@ -71,7 +69,7 @@ final class Engine {
         final long task;
         final TraceEvent request;
         final Object waitQueue;
-        final long since;
+        long since;
         final int cpu;
         final ArrayDeque<TraceEvent> pending = new ArrayDeque<>();
         long generation;
@@ -140,12 +138,12 @@ final class Engine {
     // ---- resources and the wait-for graph ----
 
     void registerResource(Object waitQueue, String name) {
-        resources.add(waitQueue);
         resourceNames.put(waitQueue, name);
         holders.computeIfAbsent(waitQueue, k -> new LongLongHashMap());
     }
 
-    boolean isResource(Object waitQueue) { return resources.contains(waitQueue); }
+    /** Wait queues of counted resources (registered with their holders); a sleeper on one is parked, not timed out. */
+    boolean isResource(Object waitQueue) { return holders.containsKey(waitQueue); }
 
     void hold(Object waitQueue, long task, long delta) {
         LongLongHashMap h = holders.get(waitQueue);
@@ -266,10 +264,6 @@ final class Engine {
     }
 
     // ---- locks ----
-
-    void lockAcquired(ReplayContext ctx, KLock l) { }
-
-    void lockReleased(ReplayContext ctx, KLock l) { }
 
     void lockWait(KLock l, long ns) {
         long[] w = lockWaits.computeIfAbsent(l.name(), k -> new long[2]);

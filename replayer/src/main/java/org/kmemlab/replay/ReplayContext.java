@@ -79,7 +79,6 @@ final class ReplayContext implements ExecContext, Blocker {
 
     @Override
     public void lock(KLock l) {
-        engine.lockAcquired(this, l);
         long free = l.freeAtNs;
         Object last = l.holder;
         if (free > now && last != null && !last.equals(cpu)) {
@@ -107,7 +106,6 @@ final class ReplayContext implements ExecContext, Blocker {
     @Override
     public void unlock(KLock l) {
         l.freeAtNs = now;
-        engine.lockReleased(this, l);
     }
 
     @Override

@@ -258,13 +258,13 @@ public final class Replayer {
             p.pending.add(c);
             return;
         }
-        execute(e, t, kind, false);
+        execute(e, t, kind);
     }
 
     private static long taskOf(TraceEvent e) { return e.has(TraceEvent.F_TID) ? e.tid : e.pid; }
 
     /** Runs one request; returns false when it parked. */
-    private boolean execute(TraceEvent e, long t, RequestKind kind, boolean timedOutRetry) {
+    private boolean execute(TraceEvent e, long t, RequestKind kind) {
         int cpu = Math.floorMod(e.cpu, engine.nrCpus());
         long task = taskOf(e);
         ReplayContext ctx = engine.context(cpu);
@@ -288,9 +288,8 @@ public final class Replayer {
             engine.cpuFree[cpu] = Math.max(engine.cpuFree[cpu], ctx.now);
             TraceEvent c = new TraceEvent();
             c.copyFrom(e);
-            Engine.Parked old = engine.parked.get(task);
-            Engine.Parked np = new Engine.Parked(task, c, pk.waitQueue, old != null ? old.since : ctx.now, cpu);
-            if (old != null) np.pending.addAll(old.pending);
+            // A task is never parked twice: its later events queue behind it and retry() unparks it first.
+            Engine.Parked np = new Engine.Parked(task, c, pk.waitQueue, ctx.now, cpu);
             engine.pendingTimeout = pk.timeoutAt;
             sum.parkedRequests++;
             DeadlockReport d = engine.park(np);
@@ -339,39 +338,26 @@ public final class Replayer {
     private void retry(long task, long at, boolean timedOut) {
         Engine.Parked p = engine.parked.remove(task);
         if (p == null) return;
-        ReplayContext ctx = engine.context(p.cpu);
-        engine.cpuFree[Math.floorMod(p.request.cpu, engine.nrCpus())] =
-                Math.max(engine.cpuFree[Math.floorMod(p.request.cpu, engine.nrCpus())], at);
+        engine.cpuFree[p.cpu] = Math.max(engine.cpuFree[p.cpu], at);
         engine.setTaskReady(task, Math.max(engine.taskReady(task), at));
-        ctx.resumeTimedOut = timedOut ? p.waitQueue : null;
         if (engine.watchdogHung(p, at, opts.hungTaskNs())) {
             engine.watchdog.add(String.format("hung task: %d (%s) blocked for more than %.0f s on %s", task,
                     engine.taskNames.get(task), opts.hungTaskNs() / 1e9, engine.resourceNames.get(p.waitQueue)));
         }
-        RequestKind k = RequestKind.of(p.request.event);
-        if (!executeWith(p, p.request, k, timedOut)) {
-            Engine.Parked again = engine.parked.get(task);
-            if (again != null) again.pending.addAll(p.pending);
-            return;
-        }
-        ArrayDeque<TraceEvent> q = new ArrayDeque<>(p.pending);
-        while (!q.isEmpty()) {
-            TraceEvent n = q.poll();
-            if (!execute(n, n.tsNs - t0, RequestKind.of(n.event), false)) {
-                Engine.Parked again = engine.parked.get(task);
-                if (again != null) again.pending.addAll(q);
-                return;
-            }
-        }
-    }
-
-    private boolean executeWith(Engine.Parked p, TraceEvent e, RequestKind k, boolean timedOut) {
-        ReplayContext ctx = engine.context(Math.floorMod(e.cpu, engine.nrCpus()));
-        Object resume = timedOut ? p.waitQueue : null;
-        ctx.resumeTimedOut = resume;
-        boolean ok = execute(e, e.tsNs - t0, k, timedOut);
+        // A retry after the timeout makes the same wait return TIMED_OUT once instead of parking again.
+        ReplayContext ctx = engine.context(p.cpu);
+        ctx.resumeTimedOut = timedOut ? p.waitQueue : null;
+        boolean done = execute(p.request, p.request.tsNs - t0, RequestKind.of(p.request.event));
         ctx.resumeTimedOut = null;
-        return ok;
+        // Parked again in the same request: it keeps the time it first blocked (for the hung-task watchdog).
+        if (!done && engine.parked.get(task) != null) engine.parked.get(task).since = p.since;
+        ArrayDeque<TraceEvent> q = new ArrayDeque<>(p.pending);
+        while (done && !q.isEmpty()) {
+            TraceEvent n = q.poll();
+            done = execute(n, n.tsNs - t0, RequestKind.of(n.event));
+        }
+        Engine.Parked again = engine.parked.get(task);
+        if (!done && again != null) again.pending.addAll(q);
     }
 
     private CallTree.Node rootFor(TraceEvent e) {
