@@ -125,12 +125,12 @@ public final class ImportCommand implements Callable<Integer> {
                     done += Math.max(0, input.compressedSize());
                 }
             }
-            Result r = new Result(w.events(), w.unparsedCount(), w.unknownEvents().values().stream().mapToLong(Long::longValue).sum(),
-                    w.lostTotal(), 0, formats.toString(), output, w.malformedSamples().stream().limit(5).toList());
             w.close();
             Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             ok = true;
-            return new Result(r.events, r.unparsed, r.unknown, r.lost, (System.nanoTime() - t0) / 1e9, r.formats, output, r.malformed);
+            return new Result(w.events(), w.unparsedCount(), w.unknownEvents().values().stream().mapToLong(Long::longValue).sum(),
+                    w.lostTotal(), (System.nanoTime() - t0) / 1e9, formats.toString(), output,
+                    w.malformedSamples().stream().limit(5).toList());
         } finally {
             if (!ok) {
                 if (w != null) try { w.close(); } catch (IOException | RuntimeException ignored) { }
