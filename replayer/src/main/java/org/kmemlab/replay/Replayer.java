@@ -54,6 +54,7 @@ public final class Replayer {
     private final Path trace;
     private final String policy;
     private final ReplayOptions opts;
+    private final Detectors.Options detectOpts;
     private final UpperConfig cfg;
     private final CostTable costs = new CostTable();
     private Engine engine;
@@ -97,6 +98,7 @@ public final class Replayer {
         this.trace = trace;
         this.policy = policy;
         Map<String, String> rest = new LinkedHashMap<>(set);
+        this.detectOpts = Detectors.Options.from(rest);
         this.opts = ReplayOptions.from(rest);
         rest.entrySet().removeIf(e -> {
             if (!e.getKey().startsWith("cost.")) return false;
@@ -130,6 +132,7 @@ public final class Replayer {
         buildModel(info, nrCpus);
         engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
         engine.retrier = this::retry;
+        engine.detect = new Detectors(detectOpts, cfg.kfreeRcuPreemptRt());
         try (TableWriter req = new TableWriter(outDir.resolve("requests.arrow"),
                 List.of("ts_ns", "start_ns", "cpu", "pid", "comm", "kind", "call_site_fn", "cache", "bytes_req",
                         "bytes_alloc_trace", "bytes_alloc_model", "gfp", "order", "outcome", "modeled_ns", "delay_ns",
@@ -150,6 +153,7 @@ public final class Replayer {
             events = evw;
             // The initial state's page traffic is not the trace's: the model's events start after it.
             initialState(pre);
+            engine.detect.setUp(engine, pages, engine.context(0), engine.profile.root.child(INITIAL));
             pages.setEvents(new ModelEvents());
             try (TraceReader r = new TraceReader(trace)) {
                 long row = 0;
@@ -249,6 +253,7 @@ public final class Replayer {
         long task = taskOf(e);
         if (task != lastTask) {
             engine.taskNames.putIfAbsent(task, e.comm);
+            engine.detect.taskSeen(engine, task, e.comm);
             lastTask = task;
         }
         Engine.Parked p = engine.parked.get(task);
@@ -290,6 +295,7 @@ public final class Replayer {
             c.copyFrom(e);
             // A task is never parked twice: its later events queue behind it and retry() unparks it first.
             Engine.Parked np = new Engine.Parked(task, c, pk.waitQueue, ctx.now, cpu);
+            np.frames = pk.frames;
             engine.pendingTimeout = pk.timeoutAt;
             sum.parkedRequests++;
             DeadlockReport d = engine.park(np);
@@ -299,6 +305,7 @@ public final class Replayer {
         long end = ctx.now;
         engine.cpuFree[cpu] = end;
         engine.setTaskReady(task, end);
+        engine.detect.requestDone(ctx);
         String fallback = null;
         if (upper.kvmalloc.statVmallocFallback > kvFallbackBefore) { fallback = "vmalloc"; sum.kvmallocVmalloc++; }
         if (totalReserveTaken() > reserveBefore) { fallback = "mempool_reserve"; sum.mempoolReserve++; }
@@ -375,6 +382,7 @@ public final class Replayer {
         if (!cfg.era().atLeast(org.kmemlab.alloc.core.KernelEra.ENOW) && (g & Gfp.HIGH) != 0 && (g & Gfp.DIRECT_RECLAIM) == 0) {
             g |= Gfp.ATOMIC;
         }
+        ctx.requestGfp(g);
         SlubAllocator slab = upper.slab;
         switch (kind) {
             case KMALLOC -> {
@@ -759,6 +767,7 @@ public final class Replayer {
         m.put("parked_at_end", stuck);
         m.put("watchdog", engine.watchdog);
         m.put("deadlock", engine.deadlock == null ? null : engine.deadlock.toJson());
+        engine.detect.summary(m);
         return m;
     }
 }
