@@ -245,6 +245,107 @@ class SeedRequestsTest {
         assertEquals("cpu_work", req.get(0).get("kind"));
     }
 
+    // ---- the model's own reclaim events, cache lifecycle probes, SPL over time ----
+
+    @Test
+    void theMempoolReserveIsUsedBeforeTheModelStartsDirectReclaim() throws IOException {
+        // As ReplayerTest's mempool scenarios: the pool is created full while memory is plentiful, a filler takes
+        // every free object and then the machine's pages with GFP_NOWAIT (no reclaim). A GFP_KERNEL element then
+        // comes from the reserve (the first pass has no __GFP_DIRECT_RECLAIM), and only a GFP_KERNEL|__GFP_NORETRY
+        // page allocation after it enters try_to_free_pages.
+        Path trace = tmp.resolve("reserve.arrow");
+        Traces t = new Traces(trace);
+        long ts = 0, ptr = 0xffff888200000000L;
+        int perSlab = new org.kmemlab.alloc.slab.SlubAllocator(ReplayerTest.NO_PAGES, 2, new CostTable())
+                .createCacheWithSize("probe", 4096, 0).objsPerSlab;
+        for (int i = 0; i < 5 * perSlab - 1; i++) t.cacheAlloc(ts += 1000, 0, 3, "cacheA", ptr += 4096, 4096, 0x800, "GFP_NOWAIT");
+        for (int i = 0; i < 600; i++) t.pageAlloc(ts += 1000, 0, 3, 0x10000 + 16L * i, 4, 0x2800, "GFP_NOWAIT");
+        for (int i = 0; i < 3000; i++) t.pageAlloc(ts += 1000, 0, 3, 0x90000 + i, 0, 0x2800, "GFP_NOWAIT");
+        t.cacheAlloc(ts += 1000, 1, 1, "cacheA", 0xaaa0, 4096, 0xcc0, "GFP_KERNEL");
+        t.pageAlloc(ts += 1000, 1, 1, 0x200000, 0, 0x10cc0, "GFP_KERNEL|__GFP_NORETRY");
+        t.close();
+        Path out = tmp.resolve("reserve-out");
+        new Replayer(trace, "baseline", Map.of("replay.mempoolCaches", "cacheA", "mempool.minNr", "1",
+                "replay.memoryBytes", "33554432", "replay.used", "0")).run(out);
+        long reserveAt = rows(out.resolve("requests.arrow")).stream().filter(r -> "mempool_reserve".equals(r.get("fallback")))
+                .mapToLong(r -> (Long) r.get("start_ns")).min().orElseThrow(() -> new AssertionError("no reserve element taken"));
+        long begin = Long.MAX_VALUE, end = Long.MAX_VALUE;
+        int order = -1;
+        long gfp = 0;
+        try (org.kmemlab.trace.TraceReader r = new org.kmemlab.trace.TraceReader(out.resolve("events.arrow"))) {
+            org.kmemlab.trace.TraceEvent e = new org.kmemlab.trace.TraceEvent();
+            while (r.next()) {
+                for (int i = 0; i < r.batch().size(); i++) {
+                    r.batch().read(i, e);
+                    if (org.kmemlab.trace.EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN.equals(e.event) && e.tsNs < begin) {
+                        begin = e.tsNs;
+                        order = e.order;
+                        gfp = e.gfpFlags;
+                    }
+                    if (org.kmemlab.trace.EventNames.VMSCAN_DIRECT_RECLAIM_END.equals(e.event)) {
+                        end = Math.min(end, e.tsNs);
+                        assertTrue(e.extra.startsWith("nr_reclaimed="), e.extra);
+                    }
+                }
+            }
+        }
+        assertTrue(begin != Long.MAX_VALUE, "direct reclaim began");
+        assertEquals(0, order);
+        assertTrue((gfp & org.kmemlab.alloc.core.Gfp.DIRECT_RECLAIM) != 0);
+        assertTrue(end >= begin);
+        // events.arrow is stamped t0 + model time and the trace starts at 1 µs.
+        assertTrue(reserveAt + 1000 < begin, "reserve at " + reserveAt + ", reclaim at " + begin);
+    }
+
+    @Test
+    void aProbedTypesafeCacheIsDestroyedAtModuleExitWithItsOwnBarrierAndNoCgroupMutex() throws IOException {
+        Path trace = tmp.resolve("module.arrow");
+        Traces t = new Traces(trace);
+        t.cacheCreate(0, 0, 5, "nf_conntrack", 256, "SLAB_TYPESAFE_BY_RCU|SLAB_HWCACHE_ALIGN");
+        t.cacheAlloc(1 * MS, 0, 5, "nf_conntrack", 0xffff888400000000L, 256, 0xa20, "GFP_ATOMIC");
+        t.cacheFree(2 * MS, 0, 5, "nf_conntrack", 0xffff888400000000L);
+        t.cacheDestroy(3 * MS, 0, 5, "nf_conntrack");
+        t.close();
+        Path out = tmp.resolve("module-out");
+        Map<String, Object> s = new Replayer(trace, "baseline", Map.of("replay.memoryBytes", MEM)).run(out);
+        Map<?, ?> life = section(s, "cache_lifecycle");
+        assertEquals(1, num(life, "kmem_cache_create"));
+        assertEquals(1, num(life, "caches_destroyed"));
+        assertEquals(1, num(life, "slab_rcu_barriers"), "the probe's flags made it TYPESAFE_BY_RCU");
+        assertEquals(0, num(section(s, "cgroup_mutex"), "operations"));
+        Map<String, Object> destroy = rows(out.resolve("requests.arrow")).stream()
+                .filter(r -> "cache_destroy".equals(r.get("kind"))).findFirst().orElseThrow();
+        // The barrier: the end of the grace period after the current one, from 3 ms: 2 GP - 3 ms of sleep.
+        assertTrue((Long) destroy.get("sleep_ns") >= 2 * GP - 3 * MS - 100_000, destroy.toString());
+        assertNull(destroy.get("mutex_wait_ns"));
+    }
+
+    @Test
+    void splEmergencyObjectsAreOnTheTimelinePerCache() throws IOException {
+        // ReplayerTest's SPL scenario: every grow wait times out, so each allocation takes an emergency object.
+        Path trace = tmp.resolve("spl.arrow");
+        Traces t = new Traces(trace);
+        long ts = 0;
+        for (int i = 0; i < 20; i++) t.cacheAlloc(ts += 10_000, i % 2, 7, "zio_buf_16384", 0x7000_0000L + 0x10000L * i, 16384, 0x810, "GFP_NOIO");
+        ts = 5 * MS;
+        for (int i = 0; i < 20; i++) t.cacheFree(ts += 10_000, i % 2, 7, "zio_buf_16384", 0x7000_0000L + 0x10000L * i);
+        t.kmalloc(8 * MS, 0, 8, 0x9000, 64, "late");
+        t.close();
+        Path out = tmp.resolve("spl-out");
+        Map<String, Object> s = new Replayer(trace, "spl-emergency", Map.of("replay.splCaches", "zio_buf_16384:16384",
+                "replay.kworkerLatencyNs", "100000000", "replay.timelineIntervalNs", String.valueOf(MS))).run(out);
+        long max = num((Map<?, ?>) section(s, "spl_caches").get("zio_buf_16384"), "emergency_max");
+        assertTrue(max > 0);
+        Map<Long, Double> cur = new HashMap<>(), hi = new HashMap<>();
+        for (Map<String, Object> r : rows(out.resolve("timeline.arrow"))) {
+            if ("spl_emergency:zio_buf_16384".equals(r.get("metric"))) cur.put((Long) r.get("t_ns"), (Double) r.get("value"));
+            if ("spl_emergency_max:zio_buf_16384".equals(r.get("metric"))) hi.put((Long) r.get("t_ns"), (Double) r.get("value"));
+        }
+        assertEquals(max, cur.get(4 * MS), 0.0, "all still in use between the allocations and the frees");
+        assertEquals(0, cur.get(7 * MS), 0.0, "all freed");
+        assertEquals(max, hi.get(7 * MS), 0.0, "the historical worst case stays");
+    }
+
     // ---- determinism ----
 
     @Test
