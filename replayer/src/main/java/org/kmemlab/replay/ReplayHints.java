@@ -37,6 +37,7 @@ final class ReplayHints {
             }
         }
         if (!hints.isEmpty()) {
+            PolicyRegistry.byName(policy); // an unknown policy is the command line's mistake, not the trace's
             // Checked alone, so that a bad hint is blamed on the trace and a bad --set on the command line.
             try {
                 Map<String, String> rest = new LinkedHashMap<>(hints);
