@@ -138,6 +138,7 @@ public final class Replayer {
         engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
         engine.retrier = this::retry;
         seed = new SeedRequests(upper, pages, costs);
+        seed.t0 = t0;
         stacks = info.stacks;
         rcuFreeRows = pre.rcuFreeRows;
         try (TableWriter req = new TableWriter(outDir.resolve("requests.arrow"),

@@ -49,16 +49,21 @@ final class SeedRequests {
 
     /** One hold of cgroup_mutex by a cgroup operation. */
     static final class Hold {
-        long tsNs, startNs, arrival, acquired, release;
+        /** Arrival is the trace's time: an operation on a CPU that the holder keeps busy waits there, not in mutex_lock. */
+        long tsNs, startNs, arrival, lockAt, acquired, release;
         int cpu, pid;
         String op, path;
         long cgroupId;
         int waiters;
-        long waitNs;
+        /** From arrival to acquisition; {@link #mutexWaitNs} is the part spent asleep in mutex_lock. */
+        long waitNs, mutexWaitNs;
         int cachesDestroyed, cachesLeft;
     }
 
     final List<Hold> holds = new ArrayList<>();
+
+    /** The trace's first timestamp: model time 0. */
+    long t0;
 
     SeedRequests(UpperModel upper, PageAllocator pages, CostTable costs) {
         TaskCosts.init();
@@ -219,6 +224,7 @@ final class SeedRequests {
         Hold h = new Hold();
         h.tsNs = e.tsNs;
         h.startNs = ctx.now;
+        h.arrival = Math.min(ctx.now, e.tsNs - t0);
         h.cpu = e.cpu;
         h.pid = e.pid;
         h.op = op;
@@ -233,9 +239,10 @@ final class SeedRequests {
     }
 
     private void lock(ReplayContext ctx, Hold h) {
-        h.arrival = ctx.now;
+        h.lockAt = ctx.now;
         ctx.lock(cgroupMutex);
         h.acquired = ctx.now;
+        h.mutexWaitNs = h.acquired - h.lockAt;
         h.waitNs = h.acquired - h.arrival;
         // Every earlier hold still in effect when this operation arrived kept it waiting (holds are serial).
         if (h.waitNs > 0) {
@@ -247,19 +254,20 @@ final class SeedRequests {
         ctx.unlock(cgroupMutex);
         h.release = ctx.now;
         holds.add(h);
-        lastMutexWait = h.waitNs;
+        lastMutexWait = h.mutexWaitNs;
         lastMutexHold = h.release - h.acquired;
     }
 
     Map<String, Object> cgroupMutexSummary() {
         Map<String, Object> m = new LinkedHashMap<>();
-        long longest = 0, totalHold = 0, totalWait = 0;
+        long longest = 0, totalHold = 0, totalWait = 0, totalMutexWait = 0;
         int waiting = 0, maxWaiters = 0;
         Hold top = null;
         for (Hold h : holds) {
             long held = h.release - h.acquired;
             totalHold += held;
             totalWait += h.waitNs;
+            totalMutexWait += h.mutexWaitNs;
             if (h.waitNs > 0) waiting++;
             maxWaiters = Math.max(maxWaiters, h.waiters);
             if (top == null || held > longest) {
@@ -275,6 +283,7 @@ final class SeedRequests {
         m.put("max_waiters", maxWaiters);
         m.put("waiting_operations", waiting);
         m.put("total_wait_ns", totalWait);
+        m.put("total_mutex_sleep_ns", totalMutexWait);
         m.put("caches_destroyed", cachesDestroyed);
         m.put("caches_left_busy", cachesBusy);
         return m;
@@ -283,16 +292,16 @@ final class SeedRequests {
     /** cgroup_mutex.arrow: one row per cgroup operation, with its wait, its hold and how many waited behind it. */
     void writeCgroupTable(Path file, String policy) throws IOException {
         try (TableWriter w = new TableWriter(file,
-                List.of("ts_ns", "start_ns", "cpu", "pid", "op", "cgroup_id", "path", "wait_ns", "acquired_ns", "hold_ns",
-                        "waiters", "caches_destroyed", "caches_left"),
+                List.of("ts_ns", "start_ns", "cpu", "pid", "op", "cgroup_id", "path", "wait_ns", "mutex_wait_ns", "acquired_ns",
+                        "hold_ns", "waiters", "caches_destroyed", "caches_left"),
                 List.of(TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.INT, TableWriter.Type.INT,
                         TableWriter.Type.STRING, TableWriter.Type.LONG, TableWriter.Type.STRING, TableWriter.Type.LONG,
-                        TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.INT, TableWriter.Type.INT,
-                        TableWriter.Type.INT),
+                        TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.INT,
+                        TableWriter.Type.INT, TableWriter.Type.INT),
                 Map.of("kmemlab.policy", policy))) {
             for (Hold h : holds) {
                 w.add(h.tsNs).add(h.startNs).add(h.cpu).add(h.pid).add(h.op).add(h.cgroupId).add(h.path).add(h.waitNs)
-                        .add(h.acquired).add(h.release - h.acquired).add(h.waiters).add(h.cachesDestroyed).add(h.cachesLeft);
+                        .add(h.mutexWaitNs).add(h.acquired).add(h.release - h.acquired).add(h.waiters).add(h.cachesDestroyed).add(h.cachesLeft);
                 w.endRow();
             }
         }

@@ -143,8 +143,11 @@ class SeedRequestsTest {
      * N cgroups, each with an (emptied) per-memcg copy of sighand_cache (SLAB_TYPESAFE_BY_RCU in
      * kernel/fork.c), all removed at the same instant T from N CPUs.
      */
-    private Path cgroupChurn(int n, long t) throws IOException {
-        Path trace = tmp.resolve("cg" + n + ".arrow");
+    private Path cgroupChurn(int n, long t) throws IOException { return cgroupChurn(n, t, n); }
+
+    /** As above with the rmdirs spread over {@code cpus} CPUs (rmdir i on CPU i % cpus). */
+    private Path cgroupChurn(int n, long t, int cpus) throws IOException {
+        Path trace = tmp.resolve("cg" + n + "-" + cpus + ".arrow");
         Traces tr = new Traces(trace);
         long ts = -100_000; // the first event at 0: trace and model times coincide
         for (int i = 0; i < n; i++) {
@@ -154,7 +157,7 @@ class SeedRequestsTest {
             tr.cacheAlloc(ts += 100_000, i, 200 + i, cache, 0xffff888300000000L + 0x10000L * i, 2112, 0xcc0, "GFP_KERNEL");
             tr.cacheFree(ts += 100_000, i, 200 + i, cache, 0xffff888300000000L + 0x10000L * i);
         }
-        for (int i = 0; i < n; i++) tr.cgroup(t, i, 300 + i, false, 40 + i, "/jobs/job-" + (40 + i));
+        for (int i = 0; i < n; i++) tr.cgroup(t, i % cpus, 300 + i, false, 40 + i, "/jobs/job-" + (40 + i));
         tr.close();
         return trace;
     }
@@ -198,6 +201,18 @@ class SeedRequestsTest {
         long reqHolds = req.stream().filter(r -> "cgroup_rmdir".equals(r.get("kind"))).mapToLong(r -> (Long) r.get("mutex_hold_ns")).sum();
         assertEquals(rm.stream().mapToLong(r -> (Long) r.get("hold_ns")).sum(), reqHolds);
         assertNull(req.stream().filter(r -> "cache_alloc".equals(r.get("kind"))).findFirst().orElseThrow().get("mutex_hold_ns"));
+    }
+
+    @Test
+    void anRmdirBehindAHolderOnItsOwnCpuStillCountsAsItsWaiter() throws IOException {
+        // The engine runs a request to its end on its CPU, so the second rmdir on CPU 0 starts only when the
+        // first released cgroup_mutex: it never sleeps in mutex_lock, yet it waited the first's 2 GP hold.
+        Path out = tmp.resolve("cg-onecpu");
+        new Replayer(cgroupChurn(2, 5 * GP, 1), "baseline", Map.of("replay.memoryBytes", MEM)).run(out);
+        List<Map<String, Object>> rm = rmdirs(out);
+        assertEquals(1, ((Integer) rm.get(0).get("waiters")).intValue());
+        assertEquals(0L, rm.get(1).get("mutex_wait_ns"));
+        assertTrue(Math.abs((Long) rm.get(1).get("wait_ns") - 2 * GP) <= 200_000, rm.get(1).toString());
     }
 
     @Test
