@@ -27,6 +27,8 @@ final class ReplayContext implements ExecContext, Blocker {
     Object resumeTimedOut;
     long spinNs;
     long sleepNs;
+    /** A kworker context running a work item or RCU callback (the engine must not reuse it meanwhile). */
+    boolean inAction;
     /** Which frames the request went through, as one number, so requests can be grouped by path. */
     long pathHash;
 
