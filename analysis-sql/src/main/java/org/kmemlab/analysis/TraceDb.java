@@ -218,7 +218,8 @@ public final class TraceDb implements AutoCloseable {
 
     /** The replay tables kmemlab replay writes per policy, and the names they get here. */
     private static final String[][] REPLAY_TABLES = {
-        {"requests.arrow", "requests"}, {"profile.arrow", "profile"}, {"timeline.arrow", "timeline"}, {"events.arrow", "model_events"}};
+        {"requests.arrow", "requests"}, {"profile.arrow", "profile"}, {"timeline.arrow", "timeline"}, {"events.arrow", "model_events"},
+        {"cgroup_mutex.arrow", "cgroup_mutex"}};
 
     /**
      * A {@code kmemlab replay} output folder ({@code out/<policy>/requests.arrow, profile.arrow,

@@ -295,11 +295,21 @@ final class Engine {
         });
     }
 
-    private void runWork(int cpu, long at, String name, Consumer<ExecContext> work, long queuedBy) {
+    /**
+     * The kworker/softirq context of {@code cpu}; a fresh one when that context is inside an action that is
+     * waiting (a work item's rcu_barrier() runs the callbacks due meanwhile, on the same CPU).
+     */
+    private ReplayContext kworker(int cpu) {
         ReplayContext w = kwCtx[Math.floorMod(cpu, kwCtx.length)];
+        return w.inAction ? new ReplayContext(this, w.cpu) : w;
+    }
+
+    private void runWork(int cpu, long at, String name, Consumer<ExecContext> work, long queuedBy) {
+        ReplayContext w = kworker(cpu);
         CallTree.Node root = profile.root.child("kworker").child("ret_from_fork").child("kthread").child("worker_thread")
                 .child("process_one_work");
         w.begin(-1000 - cpu, at, root);
+        w.inAction = true;
         try {
             w.enter(name);
             work.accept(w);
@@ -312,6 +322,8 @@ final class Engine {
             schedule(new Action(again, seq++, false) {
                 @Override void run() { runWork(cpu, again, name, work, queuedBy); }
             });
+        } finally {
+            w.inAction = false;
         }
     }
 
@@ -321,9 +333,14 @@ final class Engine {
         long at = nextGracePeriodEnd(now);
         schedule(new Action(at, seq++, false) {
             @Override void run() {
-                ReplayContext w = kwCtx[Math.floorMod(cpu, kwCtx.length)];
+                ReplayContext w = kworker(cpu);
                 w.begin(-2000 - cpu, at, profile.root.child("ksoftirqd").child("rcu_core").child("rcu_do_batch"));
-                cb.accept(w);
+                w.inAction = true;
+                try {
+                    cb.accept(w);
+                } finally {
+                    w.inAction = false;
+                }
                 rcuCallbacksRun++;
                 lastRcuCallback = Math.max(lastRcuCallback, at);
             }

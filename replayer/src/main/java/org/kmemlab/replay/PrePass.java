@@ -33,6 +33,8 @@ final class PrePass {
     /** {trace pfn, order, 1 if a batched (page cache) free}. */
     final List<long[]> pages = new ArrayList<>();
     final LongHashSet derivedRows = new LongHashSet();
+    /** Slab frees of objects that kvfree_call_rcu queued: kfree_rcu_work's, derived (the model frees them itself). */
+    final LongHashSet rcuFreeRows = new LongHashSet();
     /** Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report). */
     final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
     long zoneLocked, pcpuDrain, pcpRefills;
@@ -48,6 +50,7 @@ final class PrePass {
         LongHashSet liveObj = new LongHashSet();
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
+        LongHashSet rcuQueued = new LongHashSet();
         long[] pendRow = new long[256], pendPfn = new long[256], pendTs = new long[256];
         int[] pendPid = new int[256], pendOrder = new int[256];
         java.util.Arrays.fill(pendRow, -1);
@@ -71,9 +74,19 @@ final class PrePass {
                             p.slabPagesByCache.merge(cache, 1L << pendOrder[cpu], Long::sum);
                         }
                         liveObj.add(e.ptr);
+                        rcuQueued.remove(e.ptr);
                     } else if (EventNames.isSlabFree(ev)) {
-                        if (e.ptr != 0 && !liveObj.remove(e.ptr)) {
+                        if (e.ptr != 0 && rcuQueued.remove(e.ptr)) {
+                            p.rcuFreeRows.add(row);
+                        } else if (e.ptr != 0 && !liveObj.remove(e.ptr)) {
                             p.objects.add(new Obj(e.ptr, EventNames.KMEM_CACHE_FREE.equals(ev) ? e.cache : null, 64));
+                        }
+                    } else if (EventNames.RCU_KVFREE_CALLBACK.equals(ev)) {
+                        // kvfree_call_rcu takes the object: like a free here, but its later kfree is the kernel's own.
+                        long ptr = SeedRequests.rcuObject(e);
+                        if (ptr != 0) {
+                            if (!liveObj.remove(ptr)) p.objects.add(new Obj(ptr, null, 64));
+                            rcuQueued.add(ptr);
                         }
                     } else if (EventNames.MM_PAGE_ALLOC_ZONE_LOCKED.equals(ev)) {
                         p.zoneLocked++;

@@ -28,6 +28,8 @@ final class ReplayContext implements ExecContext, Blocker {
     Object resumeTimedOut;
     long spinNs;
     long sleepNs;
+    /** A kworker context running a work item or RCU callback (the engine must not reuse it meanwhile). */
+    boolean inAction;
     /** Which frames the request went through, as one number, so requests can be grouped by path. */
     long pathHash;
     /** The locks this context holds, for the lock validator; reset with every request. */

@@ -86,6 +86,11 @@ public final class Replayer {
     private TableWriter timeline;
     private LongHashSet derivedRows = new LongHashSet();
     private final TraceEvent ev = new TraceEvent();
+    /** Settings from the trace's replay hints, and the effective ones (hints under explicit --set). */
+    private final Map<String, String> hints, settings;
+    private SeedRequests seed;
+    private Map<Integer, List<String>> stacks = Map.of();
+    private LongHashSet rcuFreeRows = new LongHashSet();
 
     /** Counters that go into summary.json. */
     static final class Summary {
@@ -97,7 +102,9 @@ public final class Replayer {
     public Replayer(Path trace, String policy, Map<String, String> set) {
         this.trace = trace;
         this.policy = policy;
-        Map<String, String> rest = new LinkedHashMap<>(set);
+        this.hints = ReplayHints.of(trace, policy);
+        this.settings = ReplayHints.effective(hints, set);
+        Map<String, String> rest = new LinkedHashMap<>(settings);
         this.detectOpts = Detectors.Options.from(rest);
         this.opts = ReplayOptions.from(rest);
         rest.entrySet().removeIf(e -> {
@@ -133,15 +140,20 @@ public final class Replayer {
         engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
         engine.retrier = this::retry;
         engine.detect = new Detectors(detectOpts, cfg.kfreeRcuPreemptRt());
+        seed = new SeedRequests(upper, pages, costs);
+        seed.t0 = t0;
+        stacks = info.stacks;
+        rcuFreeRows = pre.rcuFreeRows;
         try (TableWriter req = new TableWriter(outDir.resolve("requests.arrow"),
                 List.of("ts_ns", "start_ns", "cpu", "pid", "comm", "kind", "call_site_fn", "cache", "bytes_req",
                         "bytes_alloc_trace", "bytes_alloc_model", "gfp", "order", "outcome", "modeled_ns", "delay_ns",
-                        "spin_ns", "sleep_ns", "path_id", "fallback"),
+                        "spin_ns", "sleep_ns", "path_id", "fallback", "mutex_wait_ns", "mutex_hold_ns"),
                 List.of(TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.INT, TableWriter.Type.INT,
                         TableWriter.Type.STRING, TableWriter.Type.STRING, TableWriter.Type.STRING, TableWriter.Type.STRING,
                         TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.STRING,
                         TableWriter.Type.INT, TableWriter.Type.STRING, TableWriter.Type.LONG, TableWriter.Type.LONG,
-                        TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.STRING),
+                        TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.LONG, TableWriter.Type.STRING,
+                        TableWriter.Type.LONG, TableWriter.Type.LONG),
                 Map.of("kmemlab.policy", policy));
              TableWriter tl = new TableWriter(outDir.resolve("timeline.arrow"), List.of("t_ns", "metric", "value"),
                      List.of(TableWriter.Type.LONG, TableWriter.Type.STRING, TableWriter.Type.DOUBLE), Map.of("kmemlab.policy", policy));
@@ -183,6 +195,7 @@ public final class Replayer {
             sample(Long.MAX_VALUE);
         }
         writeProfile(outDir);
+        seed.writeCgroupTable(outDir.resolve("cgroup_mutex.arrow"), policy);
         Map<String, Object> summary = summary(pre, nrCpus);
         Files.writeString(outDir.resolve("summary.json"),
                 new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
@@ -238,6 +251,11 @@ public final class Replayer {
         sum.events++;
         RequestKind kind = RequestKind.of(e.event);
         if (kind.isRequest() && derivedRows.contains(row)) kind = RequestKind.DERIVED_PAGE;
+        if (kind.isRequest() && rcuFreeRows.contains(row)) {
+            // kfree_rcu_work's own kfree of an object kvfree_call_rcu queued: the model frees it after its grace period.
+            kind = RequestKind.DERIVED;
+            seed.kfreeRcuWorkFrees++;
+        }
         if (!kind.isRequest()) {
             switch (kind) {
                 case DERIVED, DERIVED_PAGE -> sum.derived++;
@@ -274,8 +292,11 @@ public final class Replayer {
         long task = taskOf(e);
         ReplayContext ctx = engine.context(cpu);
         long start = Math.max(t, Math.max(engine.cpuFree[cpu], engine.taskReady(task)));
-        CallTree.Node root = rootFor(e);
+        CallTree.Node root = rootFor(e, kind == RequestKind.KMALLOC && e.callSiteFn != null && kvmallocSites.contains(e.callSiteFn));
         ctx.begin(task, start, root);
+        seed.lastFallback = null;
+        seed.lastMutexWait = -1;
+        seed.lastMutexHold = -1;
         ctx.atomic = e.context != null && !e.context.equals("task");
         current = ctx;
         long kvFallbackBefore = upper.kvmalloc.statVmallocFallback;
@@ -310,6 +331,7 @@ public final class Replayer {
         if (upper.kvmalloc.statVmallocFallback > kvFallbackBefore) { fallback = "vmalloc"; sum.kvmallocVmalloc++; }
         if (totalReserveTaken() > reserveBefore) { fallback = "mempool_reserve"; sum.mempoolReserve++; }
         if (kind == RequestKind.PAGE_ALLOC && pages.lastOutcome().took(org.kmemlab.alloc.page.AllocOutcome.PATH_SLOWPATH)) fallback = "slowpath";
+        if (seed.lastFallback != null) fallback = seed.lastFallback;
         if (outcome.equals("fail")) sum.failures++;
         if (outcome.equals("unknown_object")) sum.freesUnknown++;
         long modeled = end - start - ctx.sleepNs;
@@ -331,6 +353,8 @@ public final class Replayer {
                 .add(e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : 0).add(modelBytes).add(e.gfp).add(order)
                 .add(outcome).add(modeled).add(delay).add(ctx.spinNs).add(ctx.sleepNs).add(ctx.pathHash)
                 .add(fallback);
+        // Only cgroup operations take cgroup_mutex; the other rows leave both cells NULL.
+        if (seed.lastMutexWait < 0) requests.addNull().addNull(); else requests.add(seed.lastMutexWait).add(seed.lastMutexHold);
         requests.endRow();
         return true;
     }
@@ -367,10 +391,20 @@ public final class Replayer {
         if (!done && again != null) again.pending.addAll(q);
     }
 
-    private CallTree.Node rootFor(TraceEvent e) {
+    /**
+     * Where a request's frames hang in the profile: the trace's call chain (perf -g), outermost first, down to
+     * the call site, then the call site itself; without a chain the call site alone. A kvmalloc call site is
+     * left to the model, which enters kvmalloc_node (or XFS's xlog_cil_kvmalloc) itself.
+     */
+    private CallTree.Node rootFor(TraceEvent e, boolean modelEntersCallSite) {
         CallTree.Node root = engine.profile.root;
         String fn = e.callSiteFn != null ? e.callSiteFn : e.comm != null ? "[" + e.comm + "]" : "[unknown]";
-        return root.child(fn);
+        List<String> chain = e.has(TraceEvent.F_STACK_ID) ? stacks.get(e.stackId) : null;
+        if (chain == null || chain.isEmpty()) return root.child(fn);
+        // Innermost first: frames inside the call site (the allocator's own) are the model's to produce.
+        int site = e.callSiteFn == null ? -1 : chain.indexOf(e.callSiteFn);
+        for (int i = chain.size() - 1; i > site; i--) root = root.child(chain.get(i));
+        return modelEntersCallSite ? root : root.child(fn);
     }
 
     static final long FAIL = -1, UNKNOWN = -2;
@@ -471,8 +505,46 @@ public final class Replayer {
                 pages.freePages(ctx, v >>> 8, (int) (v & 0xff));
                 return 0;
             }
+            case KFREE_RCU -> {
+                long ptr = SeedRequests.rcuObject(e);
+                if (ptr == 0) return 0;
+                long addr = takeForRcu(ctx, e, ptr);
+                if (addr == 0) return UNKNOWN;
+                seed.kfreeRcu(ctx, e, addr);
+                return 0;
+            }
+            case CGROUP_MKDIR -> { return seed.cgroupMkdir(ctx, e); }
+            case CGROUP_RMDIR -> { return seed.cgroupRmdir(ctx, e); }
+            case CACHE_CREATE -> { return seed.cacheCreate(ctx, e); }
+            case CACHE_DESTROY -> { return seed.cacheDestroy(ctx, e); }
+            case CPU_WORK -> { return seed.cpuWork(ctx, e); }
             default -> throw new IllegalStateException(kind.name());
         }
+    }
+
+    /**
+     * Hands the object behind trace pointer {@code ptr} over to kfree_rcu: it leaves the replay's books (the
+     * model frees it after a grace period, and the trace's later kfree of it is derived). Returns the model's
+     * address, or 0 when the object is not one kvfree_call_rcu can take (an SPL or mempool element).
+     */
+    private long takeForRcu(ReplayContext ctx, TraceEvent e, long ptr) {
+        int slot = objAddr.indexOf(ptr);
+        if (slot < 0) {
+            TraceEvent f = new TraceEvent();
+            f.copyFrom(e);
+            f.ptr(ptr);
+            f.cache = null;
+            untracedAlloc(ctx, f);
+            slot = objAddr.indexOf(ptr);
+            if (slot < 0) return 0;
+        }
+        int route = (int) (objMeta.get(ptr) & 0xff);
+        if (route != ROUTE_KMALLOC && route != ROUTE_KVMALLOC && route != ROUTE_CACHE) return 0;
+        long addr = objAddr.indexGet(slot);
+        objAddr.indexRemove(slot);
+        objMeta.remove(ptr);
+        objCache.remove(ptr);
+        return addr;
     }
 
     /**
@@ -524,7 +596,7 @@ public final class Replayer {
         if (c == null) {
             // A cache the snapshot did not list (created during the trace): as big as the trace says.
             int size = (int) Math.max(8, e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq);
-            c = upper.slab.createCacheWithSize(name, size, 0);
+            c = upper.slab.createCacheWithSize(name, size, seed.flagsFor(name));
         }
         return c;
     }
@@ -651,6 +723,20 @@ public final class Replayer {
             events.accept(out);
         }
 
+        @Override public void reclaimBegin(int node, int order, long g) {
+            base(EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN);
+            out.order(order).gfpFlags(g).node(node);
+            events.accept(out);
+        }
+
+        @Override public void reclaimEnd(int node, boolean kswapd, long reclaimed) {
+            if (kswapd) return; // kswapd's own tracepoints (mm_vmscan_kswapd_*) are not modeled
+            base(EventNames.VMSCAN_DIRECT_RECLAIM_END);
+            out.node(node);
+            out.extra = "nr_reclaimed=" + reclaimed;
+            events.accept(out);
+        }
+
         @Override public void pcpuDrain(Zone z, long pfn, int order, int mt) {
             base(EventNames.MM_PAGE_PCPU_DRAIN);
             out.pfn(pfn).order(order).migratetype(mt);
@@ -671,7 +757,11 @@ public final class Replayer {
         long interval = opts.timelineIntervalNs();
         if (upTo == Long.MAX_VALUE) upTo = nextSample;
         while (nextSample <= upTo) {
-            for (Map.Entry<String, Double> m : engine.sample(pools).entrySet()) {
+            // The state at the sample's time: RCU callbacks and work due by then have run (kfree_rcu's frees).
+            if (engine.deadlock == null) engine.runDueUntil(nextSample, () -> false, null);
+            Map<String, Double> metrics = engine.sample(pools);
+            seed.sample(metrics, splCaches);
+            for (Map.Entry<String, Double> m : metrics.entrySet()) {
                 timeline.add(nextSample).add(m.getKey()).add(m.getValue());
                 timeline.endRow();
             }
@@ -703,6 +793,8 @@ public final class Replayer {
         m.put("policy", policy);
         m.put("trace", trace.getFileName().toString());
         m.put("era", cfg.era().name());
+        m.put("hints", new TreeMap<>(hints));
+        m.put("settings", new TreeMap<>(settings));
         m.put("nr_cpus", nrCpus);
         m.put("events", sum.events);
         m.put("requests", sum.requests);
@@ -751,6 +843,18 @@ public final class Replayer {
         pools.forEach((k, v) -> mp.put(k, Map.of("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
                 "waits", v.statWaits, "failed", v.statFailed)));
         m.put("mempools", mp);
+        m.put("kfree_rcu", seed.kfreeRcuSummary());
+        m.put("cgroup_mutex", seed.cgroupMutexSummary());
+        Map<String, Object> life = new LinkedHashMap<>();
+        life.put("kmem_cache_create", seed.cacheCreates);
+        life.put("kmem_cache_destroy", seed.cacheDestroys);
+        life.put("caches_destroyed", seed.cachesDestroyed);
+        life.put("caches_left_busy", seed.cachesBusy);
+        life.put("caches_released", upper.slab.statCachesReleased);
+        life.put("slab_rcu_barriers", upper.slab.statRcuBarriers);
+        life.put("pending_rcu_destroy_end", upper.slab.pendingRcuDestroy());
+        m.put("cache_lifecycle", life);
+        m.put("cpu_work_ns", seed.cpuWorkNs);
         Map<String, Object> sp = new LinkedHashMap<>();
         splCaches.forEach((k, v) -> sp.put(k, Map.of("emergency_allocs", v.statEmergencyAllocs, "emergency_max", v.objEmergencyMax,
                 "emergency_end", v.emergencyCount(), "grow_waits", v.statGrowWaits, "grow_timeouts", v.statGrowTimeouts)));

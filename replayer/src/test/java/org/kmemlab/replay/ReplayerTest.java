@@ -68,7 +68,7 @@ class ReplayerTest {
                 }
             }
         }
-        assertEquals(policies.size() * 6, files, "requests, profile (arrow and folded), timeline, events and summary per policy");
+        assertEquals(policies.size() * 7, files, "requests, profile (arrow and folded), timeline, events, cgroup_mutex and summary per policy");
         Map<String, Object> s = summary(tmp.resolve("one").resolve("baseline"));
         assertEquals(written, ((Number) s.get("events")).intValue());
         assertEquals(0, ((Number) s.get("frees_without_object")).intValue());

@@ -2,6 +2,7 @@ package org.kmemlab.replay;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -17,7 +18,14 @@ final class Traces {
     private final Map<Integer, String> comms = new java.util.HashMap<>();
 
     Traces(Path p) throws IOException {
-        w = new TraceWriter(p, Map.of(TraceSchema.META_SOURCE_FORMAT, "generated"), TraceWriter.Compression.NONE);
+        this(p, Map.of());
+    }
+
+    /** With extra schema metadata, e.g. {@code kmemlab.hint.<key>} replay hints. */
+    Traces(Path p, Map<String, String> header) throws IOException {
+        Map<String, String> h = new java.util.LinkedHashMap<>(header);
+        h.put(TraceSchema.META_SOURCE_FORMAT, "generated");
+        w = new TraceWriter(p, h, TraceWriter.Compression.NONE);
     }
 
     private TraceEvent base(long ts, int cpu, int pid, String comm, String event) {
@@ -77,6 +85,60 @@ final class Traces {
     /** Names task {@code pid} {@code comm} (e.g. {@code txg_sync}) in the events written from now on. */
     Traces comm(int pid, String comm) {
         comms.put(pid, comm);
+        return this;
+    }
+
+    /** A kmalloc whose call chain (innermost first, as perf records it) the trace carries. */
+    Traces kmallocChain(long ts, int cpu, int pid, long ptr, long size, String site, List<String> chain) {
+        base(ts, cpu, pid, "task" + pid, EventNames.KMALLOC).ptr(ptr).bytesReq(size).bytesAlloc(size).gfpFlags(0xcc0);
+        e.gfp = "GFP_KERNEL";
+        e.callSiteFn = site;
+        e.stackId(w.stack(chain));
+        w.accept(e);
+        return this;
+    }
+
+    /** {@code rcu:rcu_kvfree_callback} as the tracepoint prints it: the rcu_head at {@code offset} inside the object. */
+    Traces kfreeRcu(long ts, int cpu, int pid, long ptr, int offset) {
+        base(ts, cpu, pid, "task" + pid, EventNames.RCU_KVFREE_CALLBACK);
+        e.extra = "rcuname=rcu_sched rhp=0x" + Long.toHexString(ptr + offset) + " offset=" + offset + " qlen=1";
+        e.callSiteFn = "kvfree_call_rcu";
+        w.accept(e);
+        return this;
+    }
+
+    Traces cgroup(long ts, int cpu, int pid, boolean mkdir, long id, String path) {
+        base(ts, cpu, pid, "task" + pid, mkdir ? EventNames.CGROUP_MKDIR : EventNames.CGROUP_RMDIR);
+        e.extra = "root=1 id=" + id + " level=" + path.split("/").length + " path=" + path;
+        e.callSiteFn = mkdir ? "cgroup_mkdir" : "cgroup_rmdir";
+        w.accept(e);
+        return this;
+    }
+
+    Traces cacheCreate(long ts, int cpu, int pid, String cache, long size, String flags) {
+        base(ts, cpu, pid, "task" + pid, EventNames.PROBE_KMEM_CACHE_CREATE).bytesReq(size);
+        e.cache = cache;
+        e.extra = "flags=" + flags + " align=0";
+        e.callSiteFn = "kmem_cache_create";
+        w.accept(e);
+        return this;
+    }
+
+    Traces cacheDestroy(long ts, int cpu, int pid, String cache) {
+        base(ts, cpu, pid, "task" + pid, EventNames.PROBE_KMEM_CACHE_DESTROY);
+        e.cache = cache;
+        e.callSiteFn = "kmem_cache_destroy";
+        w.accept(e);
+        return this;
+    }
+
+    /** {@code kmemlab:cpu_work}: {@code ns} < 0 leaves the cost to the cost table; a null chain records none. */
+    Traces cpuWork(long ts, int cpu, int pid, String leaf, long bytes, long ns, List<String> chain) {
+        base(ts, cpu, pid, "task" + pid, EventNames.KMEMLAB_CPU_WORK).bytesReq(bytes);
+        e.callSiteFn = leaf;
+        if (ns >= 0) e.extra = "ns=" + ns;
+        if (chain != null) e.stackId(w.stack(chain));
+        w.accept(e);
         return this;
     }
 

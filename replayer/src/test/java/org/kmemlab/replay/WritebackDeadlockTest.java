@@ -111,4 +111,39 @@ class WritebackDeadlockTest {
         assertNull(s.get("deadlock"), s.toString());
         assertEquals(List.of(), s.get("deadlock_avoided"));
     }
+
+    /** Three objects allocated on cpu 0 and handed to kfree_rcu on cpu 1, whose pcp lists are still empty. */
+    private Path kfreeRcuOnAColdCpu() throws IOException {
+        Path p = tmp.resolve("rcu.arrow");
+        Traces t = new Traces(p);
+        for (int i = 0; i < 3; i++) t.kmalloc(1000L * i, 0, 10, 0x5000 + 64L * i, 64, "alloc_obj");
+        for (int i = 0; i < 3; i++) t.kfreeRcu(1_000_000 + 10L * i, 1, 11, 0x5000 + 64L * i, 16);
+        t.close();
+        return p;
+    }
+
+    @Test
+    void kfreeRcuUnderNowaitReachesZoneLockUnderTheRawKrcpLock() throws IOException {
+        Map<String, Object> s = new Replayer(kfreeRcuOnAColdCpu(), "baseline", Map.of()).run(tmp.resolve("rcu-nowait"));
+        List<?> w = (List<?>) s.get("wait_context");
+        // one block page holds all three pointers: one allocation, one rmqueue_bulk refill of cpu 1's empty list
+        assertEquals(1, w.size(), s.toString());
+        Map<?, ?> r = (Map<?, ?>) w.get(0);
+        assertEquals("BUG: Invalid wait context", r.get("bug"));
+        assertEquals("krcp->lock", r.get("held"));
+        assertEquals("zone->lock", r.get("acquired"));
+        assertEquals(1L, ((Number) r.get("count")).longValue());
+        assertTrue(r.get("frames").toString().contains("kvfree_call_rcu;__get_free_pages;"), r.toString());
+        assertTrue(r.get("frames").toString().contains(";rmqueue_bulk;"), r.toString());
+    }
+
+    @Test
+    void kfreeRcuUnderFastTryTakesNoSpinlockTUnderTheRawLock() throws IOException {
+        Map<String, Object> s = new Replayer(kfreeRcuOnAColdCpu(), "gfp-fast-try", Map.of()).run(tmp.resolve("rcu-fast"));
+        assertEquals(List.of(), s.get("wait_context"), s.toString());
+        // and under RT the NOWAIT path does not allocate under the lock at all
+        Map<String, Object> rt = new Replayer(kfreeRcuOnAColdCpu(), "baseline", Map.of("kfreeRcu.preemptRt", "true"))
+                .run(tmp.resolve("rcu-rt"));
+        assertEquals(List.of(), rt.get("wait_context"), rt.toString());
+    }
 }

@@ -23,6 +23,18 @@ public final class EventNames {
     public static final String MM_PAGE_ALLOC_ZONE_LOCKED = "kmem:mm_page_alloc_zone_locked";
     public static final String MM_PAGE_PCPU_DRAIN = "kmem:mm_page_pcpu_drain";
     public static final String MM_PAGE_ALLOC_EXTFRAG = "kmem:mm_page_alloc_extfrag";
+    /** {@code include/trace/events/rcu.h}; {@code rcu_kfree_callback} until the 2020 kvfree rename. */
+    public static final String RCU_KVFREE_CALLBACK = "rcu:rcu_kvfree_callback";
+    /** {@code include/trace/events/cgroup.h}. */
+    public static final String CGROUP_MKDIR = "cgroup:cgroup_mkdir", CGROUP_RMDIR = "cgroup:cgroup_rmdir";
+    /** {@code perf probe} on the functions: there are no tracepoints for the cache lifecycle. */
+    public static final String PROBE_KMEM_CACHE_CREATE = "probe:kmem_cache_create",
+            PROBE_KMEM_CACHE_DESTROY = "probe:kmem_cache_destroy";
+    /** {@code include/trace/events/vmscan.h}, around {@code do_try_to_free_pages()} in {@code try_to_free_pages()}. */
+    public static final String VMSCAN_DIRECT_RECLAIM_BEGIN = "vmscan:mm_vmscan_direct_reclaim_begin",
+            VMSCAN_DIRECT_RECLAIM_END = "vmscan:mm_vmscan_direct_reclaim_end";
+    /** Generators only: CPU work an allocation is made for (SCHEMA.md, "Events beyond kmem.h"). */
+    public static final String KMEMLAB_CPU_WORK = "kmemlab:cpu_work";
 
     private static final Map<String, String> CANON = new HashMap<>();
     private static final Map<String, String> SUBSYSTEM = new HashMap<>();
@@ -38,6 +50,10 @@ public final class EventNames {
             "percpu_create_chunk", "percpu_destroy_chunk"}) {
             SUBSYSTEM.put(n, "percpu");
         }
+        SUBSYSTEM.put("rcu_kvfree_callback", "rcu");
+        SUBSYSTEM.put("cgroup_mkdir", "cgroup");
+        SUBSYSTEM.put("cgroup_rmdir", "cgroup");
+        CANON.put("rcu_kfree_callback", RCU_KVFREE_CALLBACK);
         CANON.put("kmalloc_node", KMALLOC);
         CANON.put("kmem_cache_alloc_node", KMEM_CACHE_ALLOC);
         CANON.put("mm_page_free_direct", MM_PAGE_FREE);
@@ -68,6 +84,9 @@ public final class EventNames {
         return switch (sub) {
             case "kmem" -> SUBSYSTEM.containsKey(name);
             case "percpu", "vmscan", "compaction" -> true;
+            case "rcu", "cgroup" -> sub.equals(SUBSYSTEM.get(name));
+            case "probe" -> canonical.equals(PROBE_KMEM_CACHE_CREATE) || canonical.equals(PROBE_KMEM_CACHE_DESTROY);
+            case "kmemlab" -> canonical.equals(KMEMLAB_CPU_WORK);
             default -> false;
         };
     }

@@ -31,6 +31,12 @@ public interface PageEvents {
     /** {@code mm_compaction_end}-like summary: result is a {@link CompactResult} ordinal. */
     default void compactionEnd(Zone z, int order, int priority, int result, long migrated, long scanned) {}
 
+    /**
+     * {@code mm_vmscan_direct_reclaim_begin}: fired by {@code try_to_free_pages()} just before
+     * {@code do_try_to_free_pages()}, with the order and the (scoped) gfp mask of the allocation.
+     */
+    default void reclaimBegin(int node, int order, long gfp) {}
+
     /** {@code mm_vmscan_direct_reclaim_end} / {@code mm_vmscan_kswapd_sleep}-like summary. */
     default void reclaimEnd(int node, boolean kswapd, long reclaimed) {}
 

@@ -162,6 +162,7 @@ public final class Vmscan {
     long tryToFreePages(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest) {
         ctx.enter("try_to_free_pages");
         ctx.charge(c.reclaimSetup);
+        pa.events.reclaimBegin(zl.length > 0 ? zl[0].node : 0, order, gfp);
         long reclaimed = 0;
         for (int prio = DEF_PRIORITY; prio >= 0 && reclaimed < SWAP_CLUSTER_MAX; prio--) {
             int lastNode = -1;

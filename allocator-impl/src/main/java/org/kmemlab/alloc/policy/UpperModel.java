@@ -76,12 +76,34 @@ public final class UpperModel {
      * MODULE_EXIT holds nothing. Returns how many caches were destroyed.
      */
     public int destroyCaches(ExecContext ctx, java.util.List<SlubCache> caches) {
-        boolean memcg = config.destroyCaller() == UpperConfig.DestroyCaller.MEMCG_OFFLINE;
-        ctx.enter(memcg ? "memcg_destroy_kmem_caches" : "kmem_cache_destroy_all");
-        if (memcg) ctx.lock(cgroupMutex);
+        return destroyCaches(ctx, caches, config.destroyCaller());
+    }
+
+    /** {@link #destroyCaches(ExecContext, java.util.List)} for an explicit caller, whatever the knob says. */
+    public int destroyCaches(ExecContext ctx, java.util.List<SlubCache> caches, UpperConfig.DestroyCaller caller) {
+        boolean memcg = caller == UpperConfig.DestroyCaller.MEMCG_OFFLINE;
+        if (!memcg) {
+            ctx.enter("kmem_cache_destroy_all");
+            int n = 0;
+            for (SlubCache c : caches) if (slab.kmemCacheDestroy(ctx, c)) n++;
+            ctx.exit();
+            return n;
+        }
+        ctx.lock(cgroupMutex);
+        int n = memcgDestroyKmemCaches(ctx, caches);
+        ctx.unlock(cgroupMutex);
+        return n;
+    }
+
+    /**
+     * {@code memcg_destroy_kmem_caches()} of 4.10 {@code mm/slab_common.c}: {@code kmem_cache_destroy()} of every
+     * per-memcg cache of a dying cgroup, for a caller that already holds {@code cgroup_mutex} (the cgroup
+     * offline/release path, seed 004). Caches that still hold objects stay ("Objects remaining").
+     */
+    public int memcgDestroyKmemCaches(ExecContext ctx, java.util.List<SlubCache> caches) {
+        ctx.enter("memcg_destroy_kmem_caches");
         int n = 0;
         for (SlubCache c : caches) if (slab.kmemCacheDestroy(ctx, c)) n++;
-        if (memcg) ctx.unlock(cgroupMutex);
         ctx.exit();
         return n;
     }

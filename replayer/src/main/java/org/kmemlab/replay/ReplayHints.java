@@ -1,0 +1,64 @@
+package org.kmemlab.replay;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.kmemlab.alloc.policy.PolicyRegistry;
+import org.kmemlab.trace.InputError;
+import org.kmemlab.trace.TraceInfo;
+import org.kmemlab.trace.TraceReader;
+
+/**
+ * Replay settings a trace carries in its schema metadata as {@code kmemlab.hint.<key>} = value, where
+ * {@code <key>} is any {@code --set} key (SCHEMA.md, "Replay hints"): defaults that explicit options override.
+ */
+final class ReplayHints {
+    static final String PREFIX = "kmemlab.hint.";
+
+    private ReplayHints() {}
+
+    /** The hints of {@code trace}, by {@code --set} key, sorted. A hint that no replay accepts is bad input. */
+    static Map<String, String> of(Path trace, String policy) {
+        TraceInfo info;
+        // The schema metadata is in the stream's header, which readInfo (the trailer) does not read.
+        try (TraceReader r = new TraceReader(trace)) {
+            info = r.info();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> hints = new TreeMap<>();
+        for (Map.Entry<String, String> e : info.header.entrySet()) {
+            if (e.getKey().startsWith(PREFIX) && e.getKey().length() > PREFIX.length()) {
+                hints.put(e.getKey().substring(PREFIX.length()), e.getValue());
+            }
+        }
+        if (!hints.isEmpty()) {
+            PolicyRegistry.byName(policy); // an unknown policy is the command line's mistake, not the trace's
+            // Checked alone, so that a bad hint is blamed on the trace and a bad --set on the command line.
+            try {
+                Map<String, String> rest = new LinkedHashMap<>(hints);
+                ReplayOptions.from(rest);
+                rest.entrySet().removeIf(x -> {
+                    if (!x.getKey().startsWith("cost.")) return false;
+                    Long.parseLong(x.getValue().trim().replace("_", ""));
+                    return true;
+                });
+                PolicyRegistry.configure(policy, rest);
+            } catch (IllegalArgumentException bad) {
+                throw InputError.of(trace, "replay hints in the schema metadata (" + PREFIX + "*): " + bad.getMessage());
+            }
+        }
+        return hints;
+    }
+
+    /** The effective settings: the hints, then every explicit {@code --set} over them. */
+    static Map<String, String> effective(Map<String, String> hints, Map<String, String> set) {
+        Map<String, String> m = new TreeMap<>(hints);
+        m.putAll(set);
+        return m;
+    }
+}
