@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public final class DeadlockReport {
     /** One task of the cycle. */
-    public record Entry(long task, String comm, Map<String, Long> holds, String waitsFor, long sinceNs, String request) {}
+    public record Entry(long task, String comm, Map<String, Long> holds, String waitsFor, long sinceNs, String request, String frames) {}
 
     public final List<Entry> tasks = new ArrayList<>();
 
@@ -27,6 +27,7 @@ public final class DeadlockReport {
             t.put("waits_for", e.waitsFor());
             t.put("since_ns", e.sinceNs());
             t.put("request", e.request());
+            t.put("frames", e.frames());
             l.add(t);
         }
         m.put("cycle", l);
@@ -39,6 +40,7 @@ public final class DeadlockReport {
         for (Entry e : tasks) {
             sb.append(String.format("  task %d (%s) holds %s, waits for %s since %.6f s, in: %s%n", e.task(), e.comm(),
                     e.holds(), e.waitsFor(), e.sinceNs() / 1e9, e.request()));
+            if (e.frames() != null) sb.append("    at ").append(e.frames()).append('\n');
         }
         return sb.toString();
     }

@@ -61,6 +61,8 @@ final class Engine {
     long rcuCallbacksRun;
     long workItemsRun;
     DeadlockReport deadlock;
+    /** Lock validator, writeback tasks, deadlocks avoided by timeouts; set by the replay driver. */
+    Detectors detect;
     final List<String> watchdog = new ArrayList<>();
     private boolean nested;
 
@@ -73,6 +75,8 @@ final class Engine {
         final int cpu;
         final ArrayDeque<TraceEvent> pending = new ArrayDeque<>();
         long generation;
+        /** The model frames where it blocked. */
+        String frames;
 
         Parked(long task, TraceEvent request, Object waitQueue, long since, int cpu) {
             this.task = task;
@@ -184,7 +188,7 @@ final class Engine {
                 if (n > 0) holds.put(resourceNames.getOrDefault(e.getKey(), String.valueOf(e.getKey())), n);
             }
             r.tasks.add(new DeadlockReport.Entry(t, taskNames.getOrDefault(t, "?"), holds,
-                    resourceNames.getOrDefault(q.waitQueue, String.valueOf(q.waitQueue)), q.since, q.request.toString()));
+                    resourceNames.getOrDefault(q.waitQueue, String.valueOf(q.waitQueue)), q.since, q.request.toString(), q.frames));
         }
         return r;
     }
@@ -281,10 +285,13 @@ final class Engine {
 
     private void schedule(Action a) { actions.add(a); }
 
-    void queueWork(int cpu, long now, String name, Consumer<ExecContext> work) {
+    void queueWork(int cpu, long now, String name, Consumer<ExecContext> work) { queueWork(cpu, now, name, work, 0); }
+
+    /** {@code queuedBy}: the task that queued the item (a timed wait of that task on it can break a cycle). */
+    void queueWork(int cpu, long now, String name, Consumer<ExecContext> work, long queuedBy) {
         long at = now + kworkerLatencyNs;
         schedule(new Action(at, seq++, false) {
-            @Override void run() { runWork(cpu, at, name, work); }
+            @Override void run() { runWork(cpu, at, name, work, queuedBy); }
         });
     }
 
@@ -297,7 +304,7 @@ final class Engine {
         return w.inAction ? new ReplayContext(this, w.cpu) : w;
     }
 
-    private void runWork(int cpu, long at, String name, Consumer<ExecContext> work) {
+    private void runWork(int cpu, long at, String name, Consumer<ExecContext> work, long queuedBy) {
         ReplayContext w = kworker(cpu);
         CallTree.Node root = profile.root.child("kworker").child("ret_from_fork").child("kthread").child("worker_thread")
                 .child("process_one_work");
@@ -307,11 +314,13 @@ final class Engine {
             w.enter(name);
             work.accept(w);
             workItemsRun++;
+            if (detect != null) detect.workDone(work, w.now);
         } catch (Park p) {
+            if (detect != null) detect.workBlocked(work, name, queuedBy, p.waitQueue, w.now, p.frames);
             // A worker that must wait for a resource tries again when its timeout passes.
             long again = p.timeoutAt == Long.MAX_VALUE ? at + gracePeriodNs : p.timeoutAt;
             schedule(new Action(again, seq++, false) {
-                @Override void run() { runWork(cpu, again, name, work); }
+                @Override void run() { runWork(cpu, again, name, work, queuedBy); }
             });
         } finally {
             w.inAction = false;

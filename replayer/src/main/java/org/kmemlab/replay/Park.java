@@ -11,10 +11,15 @@ final class Park extends RuntimeException {
     private static final long serialVersionUID = 1L;
     final transient Object waitQueue;
     final long timeoutAt;
+    /** The model frames where the request blocked, or null. */
+    final String frames;
 
-    Park(Object waitQueue, long timeoutAt) {
+    Park(Object waitQueue, long timeoutAt) { this(waitQueue, timeoutAt, null); }
+
+    Park(Object waitQueue, long timeoutAt, String frames) {
         super(null, null, false, false);
         this.waitQueue = waitQueue;
         this.timeoutAt = timeoutAt;
+        this.frames = frames;
     }
 }

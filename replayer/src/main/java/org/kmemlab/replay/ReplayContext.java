@@ -7,6 +7,7 @@ import org.kmemlab.alloc.core.Blocker;
 import org.kmemlab.alloc.core.CostTable;
 import org.kmemlab.alloc.core.ExecContext;
 import org.kmemlab.alloc.core.KLock;
+import org.kmemlab.alloc.core.LockDep;
 
 /**
  * The context one request runs in during replay: a virtual CPU, a task, a position on the virtual clock.
@@ -31,6 +32,13 @@ final class ReplayContext implements ExecContext, Blocker {
     boolean inAction;
     /** Which frames the request went through, as one number, so requests can be grouped by path. */
     long pathHash;
+    /** The locks this context holds, for the lock validator; reset with every request. */
+    final LockDep.Held held = new LockDep.Held();
+    private final LockDep.Site site = new LockDep.Site() {
+        @Override public long task() { return task; }
+        @Override public String comm() { return commOf(task); }
+        @Override public String stack() { return ReplayContext.this.stack(); }
+    };
 
     ReplayContext(Engine engine, int cpu) {
         this.engine = engine;
@@ -47,6 +55,40 @@ final class ReplayContext implements ExecContext, Blocker {
         this.pathHash = 0;
         this.atomic = false;
         this.scope = 0;
+        held.reset(-1, engine.detect == null ? 0 : engine.detect.declaredScope(task));
+    }
+
+    /** The gfp of the trace request being served: reclaim that it forbids is reported by the validator. */
+    void requestGfp(long gfp) { held.requestGfp = gfp; }
+
+    private String commOf(long t) {
+        if (t <= -2000) return "ksoftirqd/" + (-2000 - t);
+        if (t <= -1000) return "kworker/" + (-1000 - t);
+        return engine.taskNames.getOrDefault(t, "?");
+    }
+
+    /** The frames from the request's root down to the current one, {@code a;b;c}. */
+    String stack() {
+        java.util.ArrayList<String> l = new java.util.ArrayList<>();
+        for (CallTree.Node n = node; n != null && n.parent != null; n = n.parent) l.add(n.frame);
+        java.util.Collections.reverse(l);
+        return String.join(";", l);
+    }
+
+    private LockDep lockdepOrNull() { return engine.detect == null ? null : engine.detect.lockdep; }
+
+    @Override public boolean lockdep() { return lockdepOrNull() != null; }
+
+    @Override
+    public void fsReclaimAcquire(long gfp, boolean reclaiming) {
+        LockDep ld = lockdepOrNull();
+        if (ld != null) ld.fsReclaimAcquire(held, gfp, reclaiming, site);
+    }
+
+    @Override
+    public void fsReclaimRelease(long gfp) {
+        LockDep ld = lockdepOrNull();
+        if (ld != null) ld.fsReclaimRelease(held, gfp);
     }
 
     @Override public int cpu() { return cpu; }
@@ -81,6 +123,9 @@ final class ReplayContext implements ExecContext, Blocker {
 
     @Override
     public void lock(KLock l) {
+        LockDep ld = lockdepOrNull();
+        if (ld != null) ld.acquire(held, l, site);
+        if (l.kind() == KLock.Kind.LOCKDEP_MAP) return; // nothing to wait for
         long free = l.freeAtNs;
         Object last = l.holder;
         if (free > now && last != null && !last.equals(cpu)) {
@@ -107,6 +152,9 @@ final class ReplayContext implements ExecContext, Blocker {
 
     @Override
     public void unlock(KLock l) {
+        LockDep ld = lockdepOrNull();
+        if (ld != null) ld.release(held, l);
+        if (l.kind() == KLock.Kind.LOCKDEP_MAP) return;
         l.freeAtNs = now;
     }
 
@@ -125,11 +173,13 @@ final class ReplayContext implements ExecContext, Blocker {
             now = Math.max(now, t);
             return WaitResult.WOKEN;
         }
-        if (engine.isResource(waitQueue) && !atomic) throw new Park(waitQueue, deadline);
-        if (timeoutNs < 0) throw new Park(waitQueue, deadline);
+        // The frames are taken here: finally blocks on the way out (ctx.exit() in them) unwind some.
+        if (engine.isResource(waitQueue) && !atomic) throw new Park(waitQueue, deadline, stack());
+        if (timeoutNs < 0) throw new Park(waitQueue, deadline, stack());
         // A plain sleep (congestion_wait, a jiffy's schedule_timeout): time passes, the CPU is free.
         now = deadline;
         sleepNs += timeoutNs;
+        if (engine.detect != null) engine.detect.timedOut(engine, this, waitQueue, timeoutNs);
         return WaitResult.TIMED_OUT;
     }
 
@@ -138,7 +188,7 @@ final class ReplayContext implements ExecContext, Blocker {
 
     @Override
     public void queueWork(ExecContext ctx, String workName, Consumer<ExecContext> work) {
-        engine.queueWork(cpu, now, workName, work);
+        engine.queueWork(cpu, now, workName, work, task);
     }
 
     @Override

@@ -54,6 +54,7 @@ public final class Replayer {
     private final Path trace;
     private final String policy;
     private final ReplayOptions opts;
+    private final Detectors.Options detectOpts;
     private final UpperConfig cfg;
     private final CostTable costs = new CostTable();
     private Engine engine;
@@ -104,6 +105,7 @@ public final class Replayer {
         this.hints = ReplayHints.of(trace, policy);
         this.settings = ReplayHints.effective(hints, set);
         Map<String, String> rest = new LinkedHashMap<>(settings);
+        this.detectOpts = Detectors.Options.from(rest);
         this.opts = ReplayOptions.from(rest);
         rest.entrySet().removeIf(e -> {
             if (!e.getKey().startsWith("cost.")) return false;
@@ -137,6 +139,7 @@ public final class Replayer {
         buildModel(info, nrCpus);
         engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
         engine.retrier = this::retry;
+        engine.detect = new Detectors(detectOpts, cfg.kfreeRcuPreemptRt());
         seed = new SeedRequests(upper, pages, costs);
         seed.t0 = t0;
         stacks = info.stacks;
@@ -162,6 +165,7 @@ public final class Replayer {
             events = evw;
             // The initial state's page traffic is not the trace's: the model's events start after it.
             initialState(pre);
+            engine.detect.setUp(engine, pages, engine.context(0), engine.profile.root.child(INITIAL));
             pages.setEvents(new ModelEvents());
             try (TraceReader r = new TraceReader(trace)) {
                 long row = 0;
@@ -267,6 +271,7 @@ public final class Replayer {
         long task = taskOf(e);
         if (task != lastTask) {
             engine.taskNames.putIfAbsent(task, e.comm);
+            engine.detect.taskSeen(engine, task, e.comm);
             lastTask = task;
         }
         Engine.Parked p = engine.parked.get(task);
@@ -311,6 +316,7 @@ public final class Replayer {
             c.copyFrom(e);
             // A task is never parked twice: its later events queue behind it and retry() unparks it first.
             Engine.Parked np = new Engine.Parked(task, c, pk.waitQueue, ctx.now, cpu);
+            np.frames = pk.frames;
             engine.pendingTimeout = pk.timeoutAt;
             sum.parkedRequests++;
             DeadlockReport d = engine.park(np);
@@ -320,6 +326,7 @@ public final class Replayer {
         long end = ctx.now;
         engine.cpuFree[cpu] = end;
         engine.setTaskReady(task, end);
+        engine.detect.requestDone(ctx);
         String fallback = null;
         if (upper.kvmalloc.statVmallocFallback > kvFallbackBefore) { fallback = "vmalloc"; sum.kvmallocVmalloc++; }
         if (totalReserveTaken() > reserveBefore) { fallback = "mempool_reserve"; sum.mempoolReserve++; }
@@ -409,6 +416,7 @@ public final class Replayer {
         if (!cfg.era().atLeast(org.kmemlab.alloc.core.KernelEra.ENOW) && (g & Gfp.HIGH) != 0 && (g & Gfp.DIRECT_RECLAIM) == 0) {
             g |= Gfp.ATOMIC;
         }
+        ctx.requestGfp(g);
         SlubAllocator slab = upper.slab;
         switch (kind) {
             case KMALLOC -> {
@@ -863,6 +871,7 @@ public final class Replayer {
         m.put("parked_at_end", stuck);
         m.put("watchdog", engine.watchdog);
         m.put("deadlock", engine.deadlock == null ? null : engine.deadlock.toJson());
+        engine.detect.summary(m);
         return m;
     }
 }

@@ -15,6 +15,7 @@ import org.kmemlab.trace.TraceWriter;
 final class Traces {
     private final TraceWriter w;
     private final TraceEvent e = new TraceEvent();
+    private final Map<Integer, String> comms = new java.util.HashMap<>();
 
     Traces(Path p) throws IOException {
         this(p, Map.of());
@@ -30,7 +31,7 @@ final class Traces {
     private TraceEvent base(long ts, int cpu, int pid, String comm, String event) {
         e.clear();
         e.ts(ts).cpu(cpu).pid(pid).tid(pid);
-        e.comm = comm;
+        e.comm = comms.getOrDefault(pid, comm);
         e.event = event;
         return e;
     }
@@ -78,6 +79,12 @@ final class Traces {
     Traces pageFree(long ts, int cpu, int pid, long pfn, int order) {
         base(ts, cpu, pid, "task" + pid, EventNames.MM_PAGE_FREE).pfn(pfn).order(order);
         w.accept(e);
+        return this;
+    }
+
+    /** Names task {@code pid} {@code comm} (e.g. {@code txg_sync}) in the events written from now on. */
+    Traces comm(int pid, String comm) {
+        comms.put(pid, comm);
         return this;
     }
 

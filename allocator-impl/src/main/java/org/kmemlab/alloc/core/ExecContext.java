@@ -36,6 +36,23 @@ public interface ExecContext {
 
     Blocker blocker();
 
+    /**
+     * True when a lock validator listens ({@code CONFIG_LOCKDEP}): the model then makes its lockdep-only
+     * annotations ({@link #fsReclaimAcquire}), which cost nothing otherwise.
+     */
+    default boolean lockdep() { return false; }
+
+    /**
+     * {@code fs_reclaim_acquire(gfp)} of mm/page_alloc.c, called by the model once {@code __need_reclaim()}
+     * holds, with {@code gfp} already through {@code current_gfp_context()}. {@code reclaiming} is true where
+     * reclaim really starts ({@code __perform_reclaim}, kswapd) and false for the "might reclaim"
+     * annotation of {@code prepare_alloc_pages()}/{@code might_alloc()}, which is released at once.
+     */
+    default void fsReclaimAcquire(long gfp, boolean reclaiming) {}
+
+    /** {@code fs_reclaim_release(gfp)}. */
+    default void fsReclaimRelease(long gfp) {}
+
     CostTable costs();
 
     /** Convenience: enter a frame, charge it, and leave it. */

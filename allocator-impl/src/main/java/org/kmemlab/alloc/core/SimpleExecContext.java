@@ -39,6 +39,13 @@ public class SimpleExecContext implements ExecContext, Blocker {
     private boolean stallWork;
     private boolean recordFrames;
     private long gracePeriodNs = 20_000_000L;
+    private LockDep lockDep;
+    private LockDep.Held held;
+    private final LockDep.Site site = new LockDep.Site() {
+        @Override public long task() { return task; }
+        @Override public String comm() { return "task" + task; }
+        @Override public String stack() { return folded.toString(); }
+    };
     public int rcuBarriers, gracePeriods, waits, timeouts, workQueued;
 
     public SimpleExecContext(int cpu, long task, CostTable costs) {
@@ -56,6 +63,21 @@ public class SimpleExecContext implements ExecContext, Blocker {
     public SimpleExecContext scope(long clearMask) { scopeClearMask = clearMask; return this; }
     public SimpleExecContext atomic(boolean v) { atomic = v; return this; }
     public SimpleExecContext gracePeriodNs(long v) { gracePeriodNs = v; return this; }
+
+    /** Reports this context's acquisitions to {@code v} (a fresh held-lock stack); null turns it off. */
+    public SimpleExecContext lockDep(LockDep v) {
+        lockDep = v;
+        held = v == null ? null : v.newHeld();
+        return this;
+    }
+
+    /** The caller's gfp and the task's declared scope, for {@link LockDep}'s reclaim-in-scope check. */
+    public SimpleExecContext lockDepRequest(long requestGfp, long declaredScope) {
+        held.reset(requestGfp, declaredScope);
+        return this;
+    }
+
+    public LockDep.Held held() { return held; }
 
     @Override public int cpu() { return cpu; }
     @Override public long task() { return task; }
@@ -89,10 +111,25 @@ public class SimpleExecContext implements ExecContext, Blocker {
     public void lock(KLock lock) {
         locksTaken.add(lock.name());
         if (recordFrames) lockStacks.add(folded + "|" + lock.name());
+        if (lockDep != null) lockDep.acquire(held, lock, site);
     }
 
     @Override
-    public void unlock(KLock lock) {}
+    public void unlock(KLock lock) {
+        if (lockDep != null) lockDep.release(held, lock);
+    }
+
+    @Override public boolean lockdep() { return lockDep != null; }
+
+    @Override
+    public void fsReclaimAcquire(long gfp, boolean reclaiming) {
+        if (lockDep != null) lockDep.fsReclaimAcquire(held, gfp, reclaiming, site);
+    }
+
+    @Override
+    public void fsReclaimRelease(long gfp) {
+        if (lockDep != null) lockDep.fsReclaimRelease(held, gfp);
+    }
 
     public FrameProfile profile() { return profile; }
     public List<String> locksTaken() { return locksTaken; }

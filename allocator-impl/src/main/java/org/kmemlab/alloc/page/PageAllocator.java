@@ -52,6 +52,8 @@ public final class PageAllocator implements PageProvider {
     final KLock[] lruLock;
     final KLock pcpuDrainMutex = new KLock("pcpu_drain_mutex", KLock.Kind.MUTEX);
     final KLock oomLock = new KLock("oom_lock", KLock.Kind.MUTEX);
+    /** {@code pgdat->kswapd_wait}'s lock, a spinlock_t taken by {@code wake_up_interruptible()} in wakeup_kswapd(). */
+    final KLock[] kswapdWaitLock;
     PageEvents events = PageEvents.NONE;
     OomHandler oomHandler = (ctx, order, gfp) -> false;
 
@@ -87,6 +89,8 @@ public final class PageAllocator implements PageProvider {
         lruLock = new KLock[nrNodes];
         for (int n = 0; n < nrNodes; n++) lruLock[n] = new KLock("lruvec->lru_lock[" + n + "]", KLock.Kind.SPIN);
         kswapdWoken = new boolean[nrNodes];
+        kswapdWaitLock = new KLock[nrNodes];
+        for (int n = 0; n < nrNodes; n++) kswapdWaitLock[n] = new KLock("pgdat->kswapd_wait.lock[" + n + "]", KLock.Kind.SPIN);
         kcompactdWoken = new boolean[nrNodes];
         kswapdOrder = new int[nrNodes];
         kswapdHighestZone = new int[nrNodes];
@@ -247,6 +251,7 @@ public final class PageAllocator implements PageProvider {
     private long allocBody(ExecContext ctx, PageCosts c, int order, long gfp, AllocOutcome out) {
         ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
         ctx.charge(c.allocEntry);
+        if (ctx.lockdep()) mightAlloc(ctx, gfp);
         long pfn = -1;
         if (order < 0 || order >= NR_ORDERS) {
             out.reason = FailReason.INVALID;
@@ -278,6 +283,23 @@ public final class PageAllocator implements PageProvider {
         ctx.exit();
         return pfn;
     }
+
+    /**
+     * {@code prepare_alloc_pages()} (5.10) / {@code might_alloc()} (later): {@code fs_reclaim_acquire(gfp);
+     * fs_reclaim_release(gfp);} so that lockdep learns "this context may reclaim" even when it does not.
+     */
+    private void mightAlloc(ExecContext ctx, long gfp) {
+        long g = Gfp.applyScope(gfp, ctx.scopeClearMask());
+        if (!needReclaim(g)) return;
+        ctx.fsReclaimAcquire(g, false);
+        ctx.fsReclaimRelease(g);
+    }
+
+    /**
+     * {@code __need_reclaim()}: may enter direct reclaim, and not already in it (PF_MEMALLOC, which the model
+     * keeps as {@code memallocDepth}). __GFP_NOLOCKDEP is not modeled.
+     */
+    boolean needReclaim(long gfp) { return Gfp.allowBlocking(gfp) && memallocDepth == 0; }
 
     /** {@code alloc_flags_nofragment()}: ALLOC_KSWAPD from the gfp, ALLOC_NOFRAGMENT when a DMA32 zone sits below Normal. */
     int allocFlagsNofragment(Zone[] zl, long gfp) {
@@ -772,7 +794,9 @@ public final class PageAllocator implements PageProvider {
         kswapdOrder[n] = Math.max(kswapdOrder[n], order);
         kswapdHighestZone[n] = Math.max(kswapdHighestZone[n], highest);
         ctx.enter("__wake_up_common_lock");
+        ctx.lock(kswapdWaitLock[n]);
         ctx.charge(c.wakeKswapd);
+        ctx.unlock(kswapdWaitLock[n]);
         ctx.exit();
         if (!kswapdWoken[n]) { kswapdWoken[n] = true; kswapdWakeups++; }
         events.wakeupKswapd(n, z.type, order, gfp);
@@ -786,8 +810,12 @@ public final class PageAllocator implements PageProvider {
         if (order == 0) return -1;
         ctx.enter("__alloc_pages_direct_compact");
         memallocDepth++;
-        CompactResult r = compaction.tryToCompactPages(ctx, c, gfp, order, allocFlags, zl, highest, mt, prio);
-        memallocDepth--;
+        CompactResult r;
+        try {
+            r = compaction.tryToCompactPages(ctx, c, gfp, order, allocFlags, zl, highest, mt, prio);
+        } finally {
+            memallocDepth--; // also when a wait inside parks the request (the replayer retries it from the top)
+        }
         out.lastCompactResult = r;
         out.compactions++;
         out.path |= AllocOutcome.PATH_COMPACT;
@@ -809,9 +837,18 @@ public final class PageAllocator implements PageProvider {
         out.path |= AllocOutcome.PATH_RECLAIM;
         allocstall++;
         ctx.enter("__perform_reclaim");
+        // fs_reclaim_acquire(gfp) comes before memalloc_noreclaim_save(): __need_reclaim() sees no PF_MEMALLOC yet
+        boolean annotate = ctx.lockdep() && needReclaim(gfp);
+        if (annotate) ctx.fsReclaimAcquire(gfp, true);
         memallocDepth++;
-        long reclaimed = vmscan.tryToFreePages(ctx, c, gfp, order, zl, highest);
-        memallocDepth--;
+        long reclaimed;
+        try {
+            reclaimed = vmscan.tryToFreePages(ctx, c, gfp, order, zl, highest);
+        } finally {
+            // also when a wait inside reclaim parks the request: PF_MEMALLOC must not outlive it
+            memallocDepth--;
+            if (annotate) ctx.fsReclaimRelease(gfp);
+        }
         ctx.exit();
         out.reclaimed += reclaimed;
         progress[0] = reclaimed;
@@ -948,9 +985,17 @@ public final class PageAllocator implements PageProvider {
         kswapdWoken[node] = false;
         kswapdOrder[node] = 0;
         kswapdHighestZone[node] = 0;
+        // balance_pgdat() holds __fs_reclaim_map for the whole pass (kswapd reclaims as GFP_KERNEL)
+        boolean annotate = ctx.lockdep();
+        if (annotate) ctx.fsReclaimAcquire(Gfp.GFP_KERNEL, true);
         memallocDepth++;
-        long r = vmscan.balancePgdat(ctx, c, node, order, highest);
-        memallocDepth--;
+        long r;
+        try {
+            r = vmscan.balancePgdat(ctx, c, node, order, highest);
+        } finally {
+            memallocDepth--;
+            if (annotate) ctx.fsReclaimRelease(Gfp.GFP_KERNEL);
+        }
         if (order > 0) {
             kcompactdWoken[node] = true;
             kcompactdOrder[node] = Math.max(kcompactdOrder[node], order);

@@ -45,6 +45,8 @@ public final class PhysMem {
     public static final byte K_KERNEL = 3;
 
     public static final byte F_DIRTY = 1, F_WRITEBACK = 2, F_RECLAIM = 4;
+    /** A page cache page of the filesystem {@link FsWriteback} models: only its writeback tasks clean it. */
+    public static final byte F_FSOWNED = 8;
 
     public final int nrPfns;
     final byte[] state;

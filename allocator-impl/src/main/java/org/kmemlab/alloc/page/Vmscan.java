@@ -222,7 +222,8 @@ public final class Vmscan {
                 } else if ((f & F_DIRTY) != 0) {
                     // Only kswapd writes file pages from reclaim (direct reclaim would risk stack overflow in
                     // the filesystem); direct reclaimers mark the page for immediate reclaim and move on.
-                    if (kswapd && (gfp & Gfp.IO) != 0) startWriteback(z, p, doneAt);
+                    // A page of a filesystem whose writeback only its own threads do (FsWriteback) waits for them.
+                    if (kswapd && (gfp & Gfp.IO) != 0 && (f & F_FSOWNED) == 0) startWriteback(z, p, doneAt);
                     else mem.flags[p] |= F_RECLAIM;
                     rotate(z, p);
                 } else {
@@ -256,19 +257,22 @@ public final class Vmscan {
         ctx.enter("shrink_slab");
         long before = pa.reclaimedSlab;
         pa.shrinkerDepth++;
-        for (int i = 0; i < pa.shrinkers.size(); i++) {
-            Shrinker s = pa.shrinkers.get(i);
-            ctx.enter("do_shrink_slab");
-            ctx.charge(c.shrinkerCall);
-            long count = s.countObjects(ctx, node, gfp);
-            if (count > 0) {
-                long delta = (count >> prio) * 4 / Math.max(1, s.seeks());
-                if (delta == 0 && prio == 0) delta = count;
-                if (delta > 0) s.scanObjects(ctx, node, gfp, Math.min(delta, count * 2));
+        try {
+            for (int i = 0; i < pa.shrinkers.size(); i++) {
+                Shrinker s = pa.shrinkers.get(i);
+                ctx.enter("do_shrink_slab");
+                ctx.charge(c.shrinkerCall);
+                long count = s.countObjects(ctx, node, gfp);
+                if (count > 0) {
+                    long delta = (count >> prio) * 4 / Math.max(1, s.seeks());
+                    if (delta == 0 && prio == 0) delta = count;
+                    if (delta > 0) s.scanObjects(ctx, node, gfp, Math.min(delta, count * 2));
+                }
+                ctx.exit();
             }
-            ctx.exit();
+        } finally {
+            pa.shrinkerDepth--; // a shrinker that waits (a filesystem's) may park the request
         }
-        pa.shrinkerDepth--;
         ctx.exit();
         return pa.reclaimedSlab - before;
     }

@@ -113,28 +113,34 @@ public final class Vmalloc {
                 : vmallocNode(ctx, arraySize, nestedGfp);
         long[] pfns = new long[nrPages];
         int got = 0;
-        if (pagesArray != 0) {
-            long pageGfp = gfp | Gfp.HIGHMEM;
-            if (era.atLeast(KernelEra.E2022)) {
-                ctx.enter("__alloc_pages_bulk");
-                got = pages.allocPagesBulk(ctx, nrPages, pageGfp | Gfp.NOWARN, pfns);
-                ctx.exit();
+        boolean mapped;
+        try {
+            if (pagesArray != 0) {
+                long pageGfp = gfp | Gfp.HIGHMEM;
+                if (era.atLeast(KernelEra.E2022)) {
+                    ctx.enter("__alloc_pages_bulk");
+                    got = pages.allocPagesBulk(ctx, nrPages, pageGfp | Gfp.NOWARN, pfns);
+                    ctx.exit();
+                }
+                // ≤5.10 page by page; later the bulk allocator's shortfall is also filled one by one.
+                while (got < nrPages) {
+                    ctx.enter("alloc_pages_node");
+                    long pfn = pages.allocPages(ctx, 0, pageGfp);
+                    ctx.exit();
+                    if (pfn < 0) break;
+                    pfns[got++] = pfn;
+                }
             }
-            // ≤5.10 page by page; later the bulk allocator's shortfall is also filled one by one.
-            while (got < nrPages) {
-                ctx.enter("alloc_pages_node");
-                long pfn = pages.allocPages(ctx, 0, pageGfp);
-                ctx.exit();
-                if (pfn < 0) break;
-                pfns[got++] = pfn;
-            }
+            mapped = got == nrPages && mapPages(ctx, addr, nrPages, gfp);
+        } catch (RuntimeException parked) {
+            // A wait inside reclaim (the page-table allocation reaching a filesystem shrinker) parked the
+            // request, which the replayer retries from the top: hand back what this call took first.
+            undo(ctx, pfns, got, pagesArray, addr, vmStruct);
+            throw parked;
         }
-        if (got < nrPages || !mapPages(ctx, addr, nrPages, gfp)) {
+        if (!mapped) {
             // "vmalloc error: size %lu, failed to allocate pages": undo everything.
-            for (int i = 0; i < got; i++) pages.freePages(ctx, pfns[i], 0);
-            if (pagesArray != 0) kvfreeArray(ctx, pagesArray);
-            areas.free(ctx, addr);
-            slab.kfree(ctx, vmStruct);
+            undo(ctx, pfns, got, pagesArray, addr, vmStruct);
             statFailures++;
             ctx.exit();
             ctx.exit();
@@ -146,6 +152,13 @@ public final class Vmalloc {
         statVmallocs++;
         ctx.exit();
         return addr;
+    }
+
+    private void undo(ExecContext ctx, long[] pfns, int got, long pagesArray, long addr, long vmStruct) {
+        for (int i = 0; i < got; i++) pages.freePages(ctx, pfns[i], 0);
+        if (pagesArray != 0) kvfreeArray(ctx, pagesArray);
+        areas.free(ctx, addr);
+        slab.kfree(ctx, vmStruct);
     }
 
     /** {@code vmap_pages_range()} (5.10 {@code map_kernel_range}): page tables, then PTEs. */

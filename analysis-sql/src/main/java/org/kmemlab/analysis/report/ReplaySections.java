@@ -166,6 +166,25 @@ public final class ReplaySections implements ReportSectionProvider {
                 out.raw("</tbody></table>\n");
             }
             if (!any) out.p("No replay deadlocked: every parked task was woken or timed out.");
+            // The detectors' other findings: possible deadlocks (lockdep), invalid wait contexts, and
+            // cycles a timeout broke. Listed only when a replay has any.
+            for (Map.Entry<String, Map<String, Object>> e : summaries.entrySet()) {
+                for (String key : List.of("lockdep", "wait_context", "deadlock_avoided")) {
+                    if (!(e.getValue().get(key) instanceof List<?> l) || l.isEmpty()) continue;
+                    out.raw("<h4>").text(e.getKey() + ": " + key).raw("</h4>\n<ul>\n");
+                    for (Object o : l) {
+                        Map<String, Object> r = (Map<String, Object>) o;
+                        Object head = r.containsKey("bug") ? r.get("bug") + ": " + r.get("acquired") + " under " + r.get("held")
+                                + " (x" + r.get("count") + ")"
+                                : r.containsKey("cycle") ? r.get("kind") + ": " + r.get("cycle") : r.get("kind") + " in " + r.get("comm");
+                        Object frames = r.containsKey("frames") ? r.get("frames") : r.get("worker_frames");
+                        out.raw("<li>").text(String.valueOf(head));
+                        if (frames != null) out.raw("<br><code>").text(String.valueOf(frames)).raw("</code>");
+                        out.raw("</li>\n");
+                    }
+                    out.raw("</ul>\n");
+                }
+            }
         }
     }
 }
