@@ -96,7 +96,7 @@ public final class Replayer {
     public Replayer(Path trace, String policy, Map<String, String> set) {
         this.trace = trace;
         this.policy = policy;
-        Map<String, String> rest = new LinkedHashMap<>(set);
+        Map<String, String> rest = new LinkedHashMap<>(ReplayHints.withHints(trace, policy, set));
         this.opts = ReplayOptions.from(rest);
         rest.entrySet().removeIf(e -> {
             if (!e.getKey().startsWith("cost.")) return false;
