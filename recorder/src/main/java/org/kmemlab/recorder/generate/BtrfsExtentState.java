@@ -18,9 +18,9 @@ import java.util.List;
  * ({@code replay.used=0}).</li>
  * <li>ABBA: writeback workers ({@code btrfs-delalloc-N}) take extent_states and then, still holding them,
  * an extent_buffer to COW the tree; end-io workers ({@code btrfs-endio-wri-N}) take an extent_buffer and
- * then extent_states. Each worker needs several objects at once (an operation over a fragmented range).
- * The workers together ask for more objects than the slabs could still hold without a new page (the peak
- * number of objects the churn had live, plus a per-CPU slab's worth, plus both reserves), so once memory
+ * then an extent_state, holding one object of each pool at a time. There are as many workers as the slabs
+ * could still serve without a new page (the peak number of objects the churn had live, plus a slab's worth
+ * per CPU, plus the reserve) or {@code workers}, whichever is more, so once memory
  * is exhausted the first allocations drain both pools and the second ones wait on each other.</li>
  * </ol>
  *
@@ -42,7 +42,7 @@ final class BtrfsExtentState implements Scenario {
                 new Param("cpus", "8", "CPUs"),
                 new Param("threads", "16", "fio writer threads churning extent_state"),
                 new Param("ops", "150", "lock/unlock operations per writer thread"),
-                new Param("workers", "8", "workers of each ABBA class (delalloc, endio)"),
+                new Param("workers", "8", "at least this many workers of each ABBA class (delalloc, endio)"),
                 new Param("minNr", "4", "mempool reserve per pool (mempool.minNr)"),
                 new Param("memory", "128M", "machine memory (replay.memoryBytes)"),
                 new Param("hogExtra", "256", "pages the memory hog asks for beyond the machine's memory"));
@@ -148,9 +148,12 @@ final class BtrfsExtentState implements Scenario {
         long abbaStart = hogStart + (pages / perStep + 1) * 20_000L + 1_000_000;
         // Phase 3: ABBA, sized from what the churn left in the slabs
         g.at(abbaStart, now -> {
+            // One object per pool and worker, as in Andi Kleen's example: a worker holding several objects of
+            // the pool it waits on would deadlock alone (the bio_set case), which is not the ABBA one.
             long bound = Math.max(g.peakLive(STATE), g.peakLive(EB)) + 64L * (cpus + 1) + minNr;
-            int per = (int) Math.max(1, (bound + workers - 1) / workers + 1);
-            for (int w = 0; w < workers; w++) {
+            int per = 1;
+            int n = (int) Math.max(workers, bound);
+            for (int w = 0; w < n; w++) {
                 Gen.Task x = g.kthread("btrfs-delalloc-" + (w + 1), w % cpus);
                 Gen.Task y = g.kthread("btrfs-endio-wri-" + (w + 1), (w + cpus / 2) % cpus);
                 abba(g, x, now + g.rng.nextLong(50_000), per, true, setBit, split, clearBit, ebAlloc, ebFree, nofs, DELALLOC);
