@@ -78,8 +78,8 @@ final class Attachments {
     }
 
     static boolean isTrace(Path p) {
-        try {
-            TraceReader.readInfo(p);
+        // the reader's constructor checks the schema and kmemlab's metadata; readInfo accepts any file
+        try (TraceReader r = new TraceReader(p)) {
             return true;
         } catch (IOException | RuntimeException e) { // InputError: not a kmemlab trace
             return false;

@@ -163,6 +163,9 @@ record ChartCell(String title, ChartSpec.Kind kind, String xLabel, String yLabel
         l.setLabelFont(a.getLabelFont());
         l.setTickLabelFont(a.getTickLabelFont());
         l.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
+        // one tick per decade: the automatic units put ticks at 10^0.1 steps (1,258.925 ...)
+        l.setAutoTickUnitSelection(false);
+        l.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
         l.setSmallestValue(1e-12);
         l.setAxisLinePaint(Color.GRAY);
         return l;

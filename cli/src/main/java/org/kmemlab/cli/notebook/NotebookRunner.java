@@ -53,6 +53,7 @@ public final class NotebookRunner {
         try (TraceDb db = TraceDb.open(List.of())) {
             // relative file names in SQL (read_parquet('x/y.parquet')) resolve in the output folder, as in cells
             db.execute("SET file_search_path = " + TraceDb.quoteLiteral(outDir.toString()));
+            db.execute("CREATE TABLE kmemlab_output (cell INTEGER, line INTEGER, command VARCHAR, stream VARCHAR, line_no INTEGER, text VARCHAR)");
             Attachments attach = new Attachments(db);
             for (int i = 0; i < cells.size(); i++) {
                 Notebook.Cell c = cells.get(i);
@@ -210,6 +211,11 @@ public final class NotebookRunner {
             }
             out.append(r.out());
             err.append(r.err());
+            try {
+                record(db, n, l, r);
+            } catch (SQLException e) {
+                throw new IllegalStateException("kmemlab_output: " + e.getMessage(), e);
+            }
             if (r.status() != 0 || commands.violation() != null) {
                 flush(outs, out, err);
                 String msg = commands.violation() != null ? commands.violation().getMessage()
@@ -230,6 +236,31 @@ public final class NotebookRunner {
         }
         flush(outs, out, err);
         return new CellRun(c, n, outs, failed, null);
+    }
+
+    /**
+     * Keeps a command's output lines in {@code kmemlab_output}, so that a verdict can set what a command
+     * printed (stat's totals, say) beside what a query measures.
+     */
+    private static void record(TraceDb db, int cell, CommandLines.Line l, CommandLines.Result r) throws SQLException {
+        try (PreparedStatement ps = db.connection().prepareStatement("INSERT INTO kmemlab_output VALUES (?, ?, ?, ?, ?, ?)")) {
+            String command = String.join(" ", l.args());
+            for (String[] stream : new String[][] {{"stdout", r.out()}, {"stderr", r.err()}}) {
+                if (stream[1].isEmpty()) continue;
+                String[] ls = stream[1].split("\n", -1);
+                int count = stream[1].endsWith("\n") ? ls.length - 1 : ls.length;
+                for (int i = 0; i < count; i++) {
+                    ps.setInt(1, cell);
+                    ps.setInt(2, l.line());
+                    ps.setString(3, command);
+                    ps.setString(4, stream[0]);
+                    ps.setInt(5, i + 1);
+                    ps.setString(6, ls[i]);
+                    ps.addBatch();
+                }
+            }
+            ps.executeBatch();
+        }
     }
 
     private static void flush(List<Output> outs, StringBuilder out, StringBuilder err) {
