@@ -117,8 +117,8 @@ public final class ResultTable {
     }
 
     /**
-     * A value as text: integers exactly, floating point to 6 significant digits (a ratio reads 0.981234, not
-     * 0.98123412345678), everything else by toString.
+     * A value as text: integers exactly, floating point to 6 decimals, or 6 significant digits below 1 (a
+     * ratio reads 0.981234, not 0.98123412345678), everything else by toString.
      */
     public static String text(Object v) {
         if (v == null) return "NULL";
@@ -127,7 +127,9 @@ public final class ResultTable {
             if (Double.isNaN(d) || Double.isInfinite(d)) return String.valueOf(d);
             if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
             if (Math.abs(d) >= 1e15 || Math.abs(d) < 1e-6) return String.format(Locale.ROOT, "%.6g", d);
-            return new BigDecimal(d).round(new MathContext(6)).stripTrailingZeros().toPlainString();
+            BigDecimal b = new BigDecimal(d);
+            b = Math.abs(d) >= 1 ? b.setScale(6, java.math.RoundingMode.HALF_EVEN) : b.round(new MathContext(6));
+            return b.stripTrailingZeros().toPlainString();
         }
         return String.valueOf(v);
     }
