@@ -213,6 +213,7 @@ public final class TraceReader implements AutoCloseable {
                             case TraceInfo.SEC_LOST -> info.lostByCpu.put(Integer.parseInt(k), Long.parseLong(v));
                             case TraceInfo.SEC_UNKNOWN -> info.unknownEvents.put(k, Long.parseLong(v));
                             case TraceInfo.SEC_MALFORMED -> info.malformedSamples.add(v);
+                            case TraceInfo.SEC_ANOMALIES -> info.anomalies.put(k, Long.parseLong(v));
                             default -> { }
                         }
                     }

@@ -95,6 +95,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private long lastTs = Long.MIN_VALUE;
     private int maxCpu = -1;
     private boolean closed;
+    private final Anomalies anomalies = new Anomalies();
+    private final String headerNrCpus;
 
     public TraceWriter(Path path, Map<String, String> header) throws IOException {
         this(path, header, Compression.ZSTD);
@@ -105,6 +107,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(TraceSchema.META_VERSION, TraceSchema.VERSION);
         meta.putAll(header);
+        headerNrCpus = header.get(TraceSchema.META_NR_CPUS);
         allocator = new RootAllocator();
         channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
@@ -274,6 +277,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (e.tsNs > lastTs) lastTs = e.tsNs;
         if (e.has(TraceEvent.F_CPU) && e.cpu > maxCpu) maxCpu = e.cpu;
         if (e.event != null && !knownEvent(e.event)) unknown.merge(e.event, 1L, Long::sum);
+        anomalies.observe(e);
         if (++rows == BATCH_ROWS) flushBatch();
     }
 
@@ -363,6 +367,18 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     public Map<String, Long> unknownEvents() {
         if (!closed) drain(() -> { });
         return Map.copyOf(unknown);
+    }
+
+    /**
+     * Bad trace semantics counted so far ({@link Anomalies}); CPUs are judged against the nr_cpus the source
+     * told late, else the header's, else a snapshot's {@code nr_cpus} file. Waits for the encoder.
+     */
+    public Map<String, Long> anomalyCounts() {
+        if (!closed) drain(() -> { });
+        int cpus = Anomalies.parseCpus(extraMeta.get("nr_cpus"));
+        if (cpus <= 0) cpus = Anomalies.parseCpus(headerNrCpus);
+        if (cpus <= 0) cpus = Anomalies.parseCpus(snapshot.get("nr_cpus"));
+        return anomalies.counts(cpus);
     }
 
     private void flushBatch() {
@@ -455,6 +471,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             rowsOut.add(new String[] {TraceInfo.SEC_MALFORMED, Integer.toString(i), malformedSamples.get(i)});
         }
         snapshot.forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_SNAPSHOT, k, v}));
+        anomalyCounts().forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_ANOMALIES, k, v.toString()}));
 
         Schema ts = new Schema(List.of(
                 new Field("section", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),
