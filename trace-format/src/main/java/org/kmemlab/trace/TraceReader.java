@@ -15,15 +15,18 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.flatbuf.DictionaryBatch;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.ValueVectorUtility;
 
 /**
  * Reads a kmemlab trace written by {@link TraceWriter}. Before Arrow sees a byte, the message framing is
@@ -33,6 +36,14 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 public final class TraceReader implements AutoCloseable {
     private static final int MAX_METADATA = 16 << 20;
+    /**
+     * What Arrow may hold at once while decoding (one batch with its dictionaries). A compressed buffer
+     * declares its own decompressed length; the limit turns a crafted one into a refused batch instead of
+     * an allocation of exabytes. kmemlab's batches of 65,536 rows take a few tens of MiB.
+     */
+    static final long MAX_DECODED = 512L << 20;
+
+    private static final Schema EXPECTED = TraceSchema.schema(Map.of());
 
     private final Path path;
     private final BufferAllocator allocator;
@@ -43,6 +54,9 @@ public final class TraceReader implements AutoCloseable {
     private TraceBatch batch;
     private long rowsRead;
     private long batchesRead;
+    /** Arrow failed on a batch; it may then hold a few buffers of that batch it never releases. */
+    private boolean badBatch;
+    private boolean ended;
 
     public TraceReader(Path path) throws IOException {
         this.path = path;
@@ -59,13 +73,14 @@ public final class TraceReader implements AutoCloseable {
         if (!scan.eos && info.truncationReason == null) {
             info.truncationReason = "file ends inside the event stream at byte " + scan.validEnd;
         }
-        this.allocator = new RootAllocator();
+        this.allocator = new RootAllocator(MAX_DECODED);
         this.reader = new ArrowStreamReader(new BoundedChannel(channel, 0, scan.validEnd), allocator,
                 CommonsCompressionFactory.INSTANCE);
         Schema schema;
         try {
             schema = reader.getVectorSchemaRoot().getSchema();
         } catch (IOException | RuntimeException e) {
+            badBatch = true;
             close();
             throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: " + e.getMessage());
         }
@@ -84,6 +99,17 @@ public final class TraceReader implements AutoCloseable {
                 close();
                 throw InputError.atOffset(path, 0, "expected column " + c + " to be " + TraceSchema.NAMES[c]);
             }
+            // Names alone would let a column of another type reach the typed accessors of TraceBatch.
+            var got = schema.getFields().get(c);
+            var want = EXPECTED.getFields().get(c);
+            boolean sameDict = (got.getDictionary() == null) == (want.getDictionary() == null)
+                    && (got.getDictionary() == null || (got.getDictionary().getId() == want.getDictionary().getId()
+                        && java.util.Objects.equals(got.getDictionary().getIndexType(), want.getDictionary().getIndexType())));
+            if (!got.getType().equals(want.getType()) || !sameDict || !got.getChildren().isEmpty()) {
+                close();
+                throw InputError.atOffset(path, 0, "expected column " + TraceSchema.NAMES[c] + " of type " + want.getType()
+                        + (want.getDictionary() != null ? " (dictionary " + want.getDictionary().getId() + ")" : "") + ", found " + got.getType());
+            }
         }
     }
 
@@ -91,44 +117,61 @@ public final class TraceReader implements AutoCloseable {
 
     public Path path() { return path; }
 
-    /** Loads the next batch; false at the end of the readable events. */
+    /** Loads the next batch; false at the end of the readable events (a damaged batch ends them too). */
     public boolean next() {
+        if (ended) return false;
+        VectorSchemaRoot root;
+        String[][] decoded = new String[dicts.length][];
         try {
             if (!reader.loadNextBatch()) {
                 finish();
                 return false;
             }
+            Map<Long, Dictionary> dv = reader.getDictionaryVectors();
+            for (int i = 0; i < dicts.length; i++) {
+                Dictionary d = dv.get((long) i);
+                VarCharVector vv = (VarCharVector) d.getVector();
+                // Arrow does not check offsets on load: a crafted offset would read outside the data buffer.
+                ValueVectorUtility.validateFull(vv);
+                String[] s = new String[vv.getValueCount()];
+                for (int k = 0; k < s.length; k++) s[k] = vv.isNull(k) ? null : new String(vv.get(k), StandardCharsets.UTF_8);
+                decoded[i] = s;
+            }
+            root = reader.getVectorSchemaRoot();
+            ValueVectorUtility.validateFull(root);
+            checkDictionaryIndices(root, decoded);
         } catch (IOException | RuntimeException e) {
+            badBatch = true;
             if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
             finish();
             return false;
         }
-        Map<Long, Dictionary> dv;
-        try {
-            dv = reader.getDictionaryVectors();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        for (int i = 0; i < dicts.length; i++) {
-            Dictionary d = dv.get((long) i);
-            VarCharVector vv = (VarCharVector) d.getVector();
-            String[] s = new String[vv.getValueCount()];
-            for (int k = 0; k < s.length; k++) s[k] = new String(vv.get(k), StandardCharsets.UTF_8);
-            dicts[i] = s;
-        }
-        VectorSchemaRoot root;
-        try {
-            root = reader.getVectorSchemaRoot();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        System.arraycopy(decoded, 0, dicts, 0, dicts.length);
         batch = new TraceBatch(root, dicts.clone());
         rowsRead += root.getRowCount();
         batchesRead++;
         return true;
     }
 
+    /** Every non-null dictionary cell must name an entry of its batch's dictionary. */
+    private static void checkDictionaryIndices(VectorSchemaRoot root, String[][] decoded) {
+        int rows = root.getRowCount();
+        for (int i = 0; i < TraceSchema.DICT_COLUMNS.length; i++) {
+            IntVector iv = (IntVector) root.getVector(TraceSchema.DICT_COLUMNS[i]);
+            int size = decoded[i].length;
+            for (int r = 0; r < rows; r++) {
+                if (iv.isNull(r)) continue;
+                int k = iv.get(r);
+                if (k < 0 || k >= size || decoded[i][k] == null) {
+                    throw new IllegalStateException(TraceSchema.NAMES[TraceSchema.DICT_COLUMNS[i]] + " of row " + r
+                            + " refers to entry " + k + " of a dictionary of " + size);
+                }
+            }
+        }
+    }
+
     private void finish() {
+        ended = true;
         info.recoveredRows = rowsRead;
         info.recoveredBatches = batchesRead;
     }
@@ -166,8 +209,15 @@ public final class TraceReader implements AutoCloseable {
         try {
             if (reader != null) reader.close();
         } finally {
-            if (allocator != null) allocator.close();
-            channel.close();
+            try {
+                if (allocator != null) allocator.close();
+            } catch (IllegalStateException leak) {
+                // Bounded by one message the scan already checked against the file; not worth failing a read
+                // that has returned what it could.
+                if (!badBatch) throw leak;
+            } finally {
+                channel.close();
+            }
         }
     }
 
@@ -190,12 +240,12 @@ public final class TraceReader implements AutoCloseable {
                 info.truncationReason = "no trailer: the file was cut short or the recording was killed";
                 return info;
             }
-            Scan scan = scan(ch, off, size - 16, path);
+            Scan scan = scan(ch, off, size - 16, path, -1);
             if (!scan.eos) {
                 info.truncationReason = "trailer is damaged";
                 return info;
             }
-            try (BufferAllocator a = new RootAllocator();
+            try (BufferAllocator a = new RootAllocator(MAX_DECODED);
                  ArrowStreamReader r = new ArrowStreamReader(new BoundedChannel(ch, off, scan.validEnd), a)) {
                 while (r.loadNextBatch()) {
                     VectorSchemaRoot root = r.getVectorSchemaRoot();
@@ -234,6 +284,11 @@ public final class TraceReader implements AutoCloseable {
     private record Scan(long validEnd, boolean eos, int messages) {}
 
     private static Scan scan(FileChannel ch, long start, long end, Path path) throws IOException {
+        return scan(ch, start, end, path, TraceSchema.DICT_COLUMNS.length - 1);
+    }
+
+    /** {@code maxDictId} -1: the stream has no dictionaries to check (the trailer). */
+    private static Scan scan(FileChannel ch, long start, long end, Path path, int maxDictId) throws IOException {
         long pos = start;
         int messages = 0;
         ByteBuffer head = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -264,6 +319,12 @@ public final class TraceReader implements AutoCloseable {
                 byte ht = m.headerType();
                 if (ht != MessageHeader.Schema && ht != MessageHeader.RecordBatch && ht != MessageHeader.DictionaryBatch) break;
                 if (messages == 0 && ht != MessageHeader.Schema) break;
+                // Arrow leaks a dictionary batch whose id the schema does not define (it throws before
+                // releasing the body), so such a message ends the readable stream here instead.
+                if (ht == MessageHeader.DictionaryBatch && maxDictId >= 0) {
+                    long id = ((DictionaryBatch) m.header(new DictionaryBatch())).id();
+                    if (id < 0 || id > maxDictId) break;
+                }
                 body = m.bodyLength();
             } catch (RuntimeException e) {
                 break;
