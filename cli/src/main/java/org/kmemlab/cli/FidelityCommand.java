@@ -29,6 +29,7 @@ public final class FidelityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        SetValues.check(set);
         if (!set.containsKey("era")) {
             // Fidelity compares with the recording kernel, so the model runs that kernel's era by default.
             String era;

@@ -63,6 +63,14 @@ public final class ImportCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static Importer byName(String format) {
+        try {
+            return Importers.byName(format);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--format: " + e.getMessage());
+        }
+    }
+
     /** What an import did. */
     record Result(long events, long unparsed, long unknown, long lost, double seconds, String formats,
                   Path output, List<String> malformed) {
@@ -109,7 +117,7 @@ public final class ImportCommand implements Callable<Integer> {
             long done = 0;
             for (String in : inputs) {
                 try (Input input = in.equals("-") ? Input.stdin() : Input.open(Path.of(in))) {
-                    Importer imp = format.equals("auto") ? Importers.detect(input) : Importers.byName(format);
+                    Importer imp = format.equals("auto") ? Importers.detect(input) : byName(format);
                     if (w == null) {
                         header.put(TraceSchema.META_SOURCE_FORMAT, imp.format());
                         w = new TraceWriter(tmp, header, compression);

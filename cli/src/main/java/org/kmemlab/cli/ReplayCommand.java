@@ -35,6 +35,7 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        SetValues.check(set);
         List<String> ps = policies == null || policies.isEmpty() ? List.of("baseline") : policies;
         Map<String, Map<String, Object>> res;
         try {

@@ -82,7 +82,9 @@ public final class SqlCommand implements Callable<Integer> {
         Map<String, Object> bound = parseParams(params);
         Double[] window = parseTime(time);
         try (TraceDb db = TraceDb.open(traces)) {
-            for (Path f : folders) db.attachFolder(f);
+            for (Path f : folders) {
+                if (db.attachFolder(f).isEmpty()) throw new UserError(f + ": a folder without replay output, Parquet or Arrow files to query");
+            }
             if (window != null) db.restrictTime(window[0], window[1]);
             if (query != null) return runAll(db, query, bound) ? 0 : Main.EXIT_INPUT;
             interactive(db);
