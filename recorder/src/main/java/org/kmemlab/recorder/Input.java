@@ -117,10 +117,31 @@ public final class Input implements AutoCloseable {
         if (spooled == null) {
             spooled = Files.createTempFile("kmemlab-", ".spool");
             try (var out = Files.newOutputStream(spooled)) {
-                stream.transferTo(out);
+                copyBounded(stream, out, spoolLimit(compressedSize), name, "decompressed " + compression + " data");
             }
         }
         return spooled;
+    }
+
+    /**
+     * What decompressed input may grow to before it is taken for a decompression bomb: a thousand times the
+     * compressed size (traces compress about 10:1), and at least 4 GiB (stdin has no size).
+     */
+    public static long spoolLimit(long compressed) {
+        long floor = 4L << 30;
+        return compressed <= 0 || compressed > Long.MAX_VALUE / 1000 ? Math.max(floor, compressed) : Math.max(floor, compressed * 1000);
+    }
+
+    /** Copies {@code in} to {@code out}, failing as bad input once more than {@code limit} bytes came. */
+    public static long copyBounded(InputStream in, java.io.OutputStream out, long limit, String name, String what) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        long n = 0;
+        for (int r; (r = in.read(buf)) > 0; ) {
+            n += r;
+            if (n > limit) throw InputError.of(name, what + " larger than " + limit + " bytes: expected a trace, not a decompression bomb");
+            out.write(buf, 0, r);
+        }
+        return n;
     }
 
     @Override
