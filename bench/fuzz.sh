@@ -42,17 +42,25 @@ if [ "${KMEMLAB_FUZZ_SHARED:-0}" = 1 ] && [ -d ../shared/traces ]; then
 fi
 log=$(mktemp -d)
 status=0
+passed=0
+failed=0
 printf '%-45s %10s %6s %8s  %s\n' target runs secs exec/s result
 for t in "${targets[@]}"; do
   mod=${t%%:*}; test=${t#*:}
   out="$log/${test//[#\/]/_}.log"
   # -am: the target runs against this checkout's modules, never a jar another worktree installed in ~/.m2
   if JAZZER_FUZZ=1 ./mvnw -B -o -pl "$mod" -am test -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Djazzer.max_duration="${secs}s" >"$out" 2>&1; then result=ok; else result="FINDING (log: $out)"; status=1; fi
+      -Djazzer.max_duration="${secs}s" >"$out" 2>&1; then result=ok; passed=$((passed + 1)); else result="FINDING (log: $out)"; status=1; failed=$((failed + 1)); fi
   done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$out" | tail -1 || true)
   runs=$(echo "$done_line" | awk '{print $2}'); s=$(echo "$done_line" | awk '{print $5}')
   rate=$([ -n "$runs" ] && [ "${s:-0}" -gt 0 ] && echo $((runs / s)) || echo "?")
   printf '%-45s %10s %6s %8s  %s\n' "$t" "${runs:-?}" "${s:-?}" "$rate" "$result"
 done
+# The 2 GiB garbage file: how long the CLI takes to reject it (HugeGarbageTest asserts only the bytes read).
+if [ "${KMEMLAB_FUZZ_HUGE:-1}" = 1 ]; then
+  ./mvnw -B -o -pl cli -am test -Dtest=HugeGarbageTest -Dsurefire.failIfNoSpecifiedTests=false >"$log/huge.log" 2>&1 || status=1
+  grep -h '^huge-garbage' "$log/huge.log" || echo "huge-garbage: see $log/huge.log"
+fi
+echo "fuzz: $passed passed, $failed failed"
 [ $status = 0 ] && rm -rf "$log"
 exit $status
