@@ -24,6 +24,7 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.ValueVectorUtility;
@@ -127,19 +128,14 @@ public final class TraceReader implements AutoCloseable {
                 finish();
                 return false;
             }
+            root = validate(reader);
             Map<Long, Dictionary> dv = reader.getDictionaryVectors();
             for (int i = 0; i < dicts.length; i++) {
-                Dictionary d = dv.get((long) i);
-                VarCharVector vv = (VarCharVector) d.getVector();
-                // Arrow does not check offsets on load: a crafted offset would read outside the data buffer.
-                ValueVectorUtility.validateFull(vv);
+                VarCharVector vv = (VarCharVector) dv.get((long) i).getVector();
                 String[] s = new String[vv.getValueCount()];
-                for (int k = 0; k < s.length; k++) s[k] = vv.isNull(k) ? null : new String(vv.get(k), StandardCharsets.UTF_8);
+                for (int k = 0; k < s.length; k++) s[k] = new String(vv.get(k), StandardCharsets.UTF_8);
                 decoded[i] = s;
             }
-            root = reader.getVectorSchemaRoot();
-            ValueVectorUtility.validateFull(root);
-            checkDictionaryIndices(root, decoded);
         } catch (IOException | RuntimeException e) {
             badBatch = true;
             if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
@@ -153,21 +149,69 @@ public final class TraceReader implements AutoCloseable {
         return true;
     }
 
-    /** Every non-null dictionary cell must name an entry of its batch's dictionary. */
-    private static void checkDictionaryIndices(VectorSchemaRoot root, String[][] decoded) {
+    /**
+     * Checks the batch Arrow just loaded before anyone reads it: Arrow does not check offsets or dictionary
+     * indices on load, so a crafted value would read outside a buffer (in Java an exception; in DuckDB, which
+     * gets the batches through the C data interface, memory it does not own). Returns the batch's root.
+     */
+    private static VectorSchemaRoot validate(ArrowReader r) throws IOException {
+        Map<Long, Dictionary> dv = r.getDictionaryVectors();
+        int[] sizes = new int[TraceSchema.DICT_COLUMNS.length];
+        for (int i = 0; i < sizes.length; i++) {
+            Dictionary d = dv.get((long) i);
+            if (d == null || !(d.getVector() instanceof VarCharVector vv)) throw new IllegalStateException("dictionary " + i + " is missing");
+            ValueVectorUtility.validateFull(vv);
+            if (vv.getNullCount() > 0) throw new IllegalStateException("dictionary " + i + " holds a null");
+            sizes[i] = vv.getValueCount();
+        }
+        VectorSchemaRoot root = r.getVectorSchemaRoot();
+        ValueVectorUtility.validateFull(root);
         int rows = root.getRowCount();
-        for (int i = 0; i < TraceSchema.DICT_COLUMNS.length; i++) {
+        for (int i = 0; i < sizes.length; i++) {
             IntVector iv = (IntVector) root.getVector(TraceSchema.DICT_COLUMNS[i]);
-            int size = decoded[i].length;
-            for (int r = 0; r < rows; r++) {
-                if (iv.isNull(r)) continue;
-                int k = iv.get(r);
-                if (k < 0 || k >= size || decoded[i][k] == null) {
-                    throw new IllegalStateException(TraceSchema.NAMES[TraceSchema.DICT_COLUMNS[i]] + " of row " + r
-                            + " refers to entry " + k + " of a dictionary of " + size);
+            for (int row = 0; row < rows; row++) {
+                if (iv.isNull(row)) continue;
+                int k = iv.get(row);
+                if (k < 0 || k >= sizes[i]) {
+                    throw new IllegalStateException(TraceSchema.NAMES[TraceSchema.DICT_COLUMNS[i]] + " of row " + row
+                            + " refers to entry " + k + " of a dictionary of " + sizes[i]);
                 }
             }
         }
+        return root;
+    }
+
+    /**
+     * The event stream for zero-copy export (the Arrow C data interface), batch by batch validated like
+     * {@link #next()}: a damaged batch ends the stream there. Do not mix with {@link #next()}.
+     */
+    private final class Validating extends ArrowReader {
+        Validating() { super(TraceReader.this.allocator); }
+
+        @Override public boolean loadNextBatch() throws IOException {
+            if (ended) return false;
+            try {
+                if (reader.loadNextBatch()) {
+                    int rows = validate(reader).getRowCount();
+                    rowsRead += rows;
+                    batchesRead++;
+                    return true;
+                }
+            } catch (IOException | RuntimeException e) {
+                badBatch = true;
+                if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
+            }
+            finish();
+            return false;
+        }
+
+        @Override public VectorSchemaRoot getVectorSchemaRoot() throws IOException { return reader.getVectorSchemaRoot(); }
+        @Override public Map<Long, Dictionary> getDictionaryVectors() throws IOException { return reader.getDictionaryVectors(); }
+        @Override public Dictionary lookup(long id) { return reader.lookup(id); }
+        @Override public java.util.Set<Long> getDictionaryIds() { return reader.getDictionaryIds(); }
+        @Override public long bytesRead() { return reader.bytesRead(); }
+        @Override protected void closeReadSource() { /* the TraceReader closes the stream */ }
+        @Override protected Schema readSchema() throws IOException { return reader.getVectorSchemaRoot().getSchema(); }
     }
 
     private void finish() {
@@ -182,7 +226,7 @@ public final class TraceReader implements AutoCloseable {
      * The underlying Arrow reader, for zero-copy export (the Arrow C data interface) of the event stream.
      * Do not mix with {@link #next()}.
      */
-    public org.apache.arrow.vector.ipc.ArrowReader arrowReader() { return reader; }
+    public ArrowReader arrowReader() { return new Validating(); }
 
     public BufferAllocator allocator() { return allocator; }
 

@@ -334,9 +334,33 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         putInt(TraceSchema.DICT_COLUMNS[dict], r, w, bit, true, slot[1]);
     }
 
+    /**
+     * Distinct call chains kept in memory (and the trailer); beyond this, chains share one marked id so that a
+     * crafted or pathological input cannot grow the writer without bound. Frames beyond {@link #MAX_FRAMES}
+     * (the kernel's kernel.perf_event_max_stack is 127 by default) are cut with a marker frame.
+     */
+    static final int MAX_STACKS = 1 << 21, MAX_FRAMES = 1024;
+    int maxStacks = MAX_STACKS;
+    private int overflowStack = -1;
+    private long stacksCollapsed;
+
     @Override
     public int stack(List<String> frames) {
+        if (frames.size() > MAX_FRAMES) {
+            List<String> cut = new ArrayList<>(frames.subList(0, MAX_FRAMES));
+            cut.add("[kmemlab: " + (frames.size() - MAX_FRAMES) + " more frames cut]");
+            frames = cut;
+        }
         Integer id = stackIds.get(frames);
+        if (id == null && stacks.size() >= maxStacks) {
+            if (overflowStack < 0) {
+                overflowStack = stacks.size();
+                stacks.add(List.of("[kmemlab: more than " + maxStacks + " distinct call chains; the rest share this one]"));
+            }
+            stacksCollapsed++;
+            extraMeta.put("stacks_collapsed", Long.toString(stacksCollapsed));
+            return overflowStack;
+        }
         if (id == null) {
             List<String> copy = List.copyOf(frames);
             id = stacks.size();

@@ -83,4 +83,39 @@ class AnomaliesTest {
         for (int i = 0; i < 10_000; i++) a.observe(ev(10_000 + i, i % 4, EventNames.KFREE, 0x1000L + 64L * i));
         assertEquals(0L, a.counts(4).values().stream().mapToLong(Long::longValue).sum());
     }
+
+    @Test
+    void callChainsBeyondTheLimitShareOneMarkedId() throws Exception {
+        Path p = tmp.resolve("s.arrow");
+        try (TraceWriter w = new TraceWriter(p, Map.of())) {
+            w.maxStacks = 3;
+            assertEquals(0, w.stack(List.of("a")));
+            assertEquals(1, w.stack(List.of("b")));
+            assertEquals(0, w.stack(List.of("a")), "a known chain keeps its id");
+            assertEquals(2, w.stack(List.of("c")));
+            int over = w.stack(List.of("d"));
+            assertEquals(over, w.stack(List.of("e")));
+            assertEquals(1, w.stack(List.of("b")));
+            List<String> deep = new ArrayList<>();
+            for (int i = 0; i < TraceWriter.MAX_FRAMES + 5; i++) deep.add("f" + i);
+            assertEquals(over, w.stack(deep), "still beyond the limit");
+        }
+        TraceInfo info = TraceReader.readInfo(p);
+        assertEquals(4, info.stacks.size());
+        assertEquals("3", info.meta.get("stacks_collapsed"));
+        assertEquals(List.of("[kmemlab: more than 3 distinct call chains; the rest share this one]"), info.stacks.get(3));
+    }
+
+    @Test
+    void deepChainsAreCutWithAMarker() throws Exception {
+        Path p = tmp.resolve("d.arrow");
+        List<String> deep = new ArrayList<>();
+        for (int i = 0; i < TraceWriter.MAX_FRAMES + 5; i++) deep.add("f" + i);
+        try (TraceWriter w = new TraceWriter(p, Map.of())) {
+            assertEquals(0, w.stack(deep));
+        }
+        List<String> back = TraceReader.readInfo(p).stacks.get(0);
+        assertEquals(TraceWriter.MAX_FRAMES + 1, back.size());
+        assertEquals("[kmemlab: 5 more frames cut]", back.get(TraceWriter.MAX_FRAMES));
+    }
 }
