@@ -7,6 +7,13 @@
 # `mvn test` replays it from then on. The generated corpus is kept in <module>/.cifuzz-corpus (ignored by git).
 # Seeds come from the fixtures in the repository; with ../shared/traces present, KMEMLAB_FUZZ_SHARED=1 adds
 # the heads of the real traces there to the text targets' corpus before fuzzing.
+#
+# Measured on the 2-core development VM shared with three other builds (load average 10-13), 45-60 s per target:
+#   arrowTrace 157-190 exec/s, perfScript 185, ftrace 135, perfData 208, traceDat 16, anyFormat 1,628,
+#   machineSnapshot 328, policySet 11,096, replaySet 3,791; no finding after the fixes these targets found.
+#   1M executions therefore take from 90 s (policySet) to ~17 h (traceDat) on such a machine; the default
+#   hour per target reaches 1M only for policySet, replaySet and anyFormat.
+#   The 2 GiB garbage file: rejected in 0.3-0.6 s (3.1 s for the first command of a cold JVM), reading under 17 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-3600}
