@@ -31,9 +31,28 @@ final class Outputs {
         T write(Path tmp) throws Exception;
     }
 
+    /**
+     * A folder whose contents the running command owns (a notebook's output folder while it runs): the
+     * commands of its cells rewrite what an earlier cell or an earlier run of the same notebook wrote there.
+     */
+    private static final ThreadLocal<Path> OWNED = new ThreadLocal<>();
+
+    /** Runs {@code body} with {@code folder} owned by this thread's commands. */
+    static <T> T owning(Path folder, java.util.concurrent.Callable<T> body) throws Exception {
+        Path before = OWNED.get();
+        OWNED.set(folder.toAbsolutePath().normalize());
+        try {
+            return body.call();
+        } finally {
+            OWNED.set(before);
+        }
+    }
+
     /** Refuses an output that exists (a file, or a folder with something in it) unless {@code force}. */
     static void refuseExisting(Path target, boolean force) {
         if (force || !Files.exists(target)) return;
+        Path owned = OWNED.get();
+        if (owned != null && target.toAbsolutePath().normalize().startsWith(owned)) return;
         if (Files.isDirectory(target)) {
             try (Stream<Path> s = Files.list(target)) {
                 if (s.findAny().isEmpty()) return;
