@@ -44,6 +44,7 @@ final class ReplayHints {
             // Checked alone, so that a bad hint is blamed on the trace and a bad --set on the command line.
             try {
                 Map<String, String> rest = new LinkedHashMap<>(hints);
+                Detectors.Options.from(rest);
                 ReplayOptions.from(rest);
                 rest.entrySet().removeIf(x -> {
                     if (!x.getKey().startsWith("cost.")) return false;
