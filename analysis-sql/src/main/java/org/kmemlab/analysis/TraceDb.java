@@ -233,6 +233,13 @@ public final class TraceDb implements AutoCloseable {
         {"requests.arrow", "requests"}, {"profile.arrow", "profile"}, {"timeline.arrow", "timeline"}, {"events.arrow", "model_events"},
         {"cgroup_mutex.arrow", "cgroup_mutex"}};
 
+    /** The tables {@link #attachReplay} makes (besides the view {@code policy_diff}). */
+    public static List<String> replayTableNames() {
+        List<String> names = new java.util.ArrayList<>();
+        for (String[] t : REPLAY_TABLES) names.add(t[1]);
+        return names;
+    }
+
     /**
      * A {@code kmemlab replay} output folder ({@code out/<policy>/requests.arrow, profile.arrow,
      * timeline.arrow, events.arrow}): each kind of file of every policy becomes one table with a

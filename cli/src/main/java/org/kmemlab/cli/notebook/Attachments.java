@@ -28,7 +28,13 @@ import org.kmemlab.trace.TraceReader;
  * is attached again only when it changed since, so naming an input trace again costs nothing.
  */
 final class Attachments {
-    static final List<String> REPLAY_TABLES = List.of("requests", "profile", "timeline", "model_events", "cgroup_mutex", "summary");
+    static final List<String> REPLAY_TABLES = replayTables();
+
+    private static List<String> replayTables() {
+        List<String> t = new ArrayList<>(TraceDb.replayTableNames());
+        t.add("summary");
+        return List.copyOf(t);
+    }
 
     private final TraceDb db;
     private final Map<Path, String> seen = new HashMap<>();
