@@ -366,8 +366,12 @@ public final class MachineBuilder {
         /** Target unusable free space index at pageblock order, 0..1 (0: freshly booted). */
         public double fragmentation = 0;
         public long seed = 1;
-        /** Fraction of memory the aging workload leaves in use. */
-        public double used = 0.5;
+        /**
+         * Memory in use when aging ends (a fraction of managed memory when at most 1, bytes above): when aging
+         * left more in use, clean page cache is reclaimed until it is reached ({@link #reclaimTo}); negative
+         * (the default) leaves memory as aging left it.
+         */
+        public double used = -1;
 
         public Params totalBytes(long v) { totalBytes = v; return this; }
         public Params cpus(int v) { cpus = v; return this; }
@@ -445,7 +449,9 @@ public final class MachineBuilder {
      * The seeded aging workload: rounds that each allocate a tenth of managed memory (page cache with 1 in 5
      * pages dirty, anonymous memory, and unmovable/reclaimable kernel allocations of orders 0-3 in the
      * proportion 52:40:8) and then free every movable page with probability 1/2 and every kernel allocation
-     * with probability 1/4. Long-lived kernel allocations landing between movable pages pin pageblocks and
+     * with probability 1/4 (a page that was written is kept: the workload keeps the files it wrote; the
+     * flusher has cleaned all but the last round's by the end, {@link #writebackExpired}). Long-lived kernel
+     * allocations landing between movable pages pin pageblocks and
      * random frees leave scattered holes, which is how a real machine fragments. Stops when the unusable
      * free space index at pageblock order (free pages not in blocks of order >= 9, as a fraction of free
      * pages) reaches the target, or after 200 rounds. Allocations do not reclaim, so aging takes no slow-path
@@ -460,10 +466,12 @@ public final class MachineBuilder {
         long kernelGfp = Gfp.GFP_KERNEL & ~Gfp.RECLAIM | Gfp.NOWARN;
         long movableGfp = Gfp.GFP_HIGHUSER_MOVABLE & ~Gfp.RECLAIM | Gfp.NOWARN;
         Held anon = new Held(), kernel = new Held();
+        Held dirtiedThisRound = new Held();
         int rounds = 0;
         while (rounds < 200 && unusableFreeIndex(pa, PAGEBLOCK_ORDER) < prm.fragmentation) {
             rounds++;
             SimpleExecContext ctx = new SimpleExecContext(rnd.nextInt(pa.nrCpus), 1, costs);
+            dirtiedThisRound.n = 0;
             for (long done = 0; done < chunk; ) {
                 int r = rnd.nextInt(100);
                 if (r < 8) {
@@ -474,7 +482,11 @@ public final class MachineBuilder {
                     kernel.add(p, o);
                     done += 1L << o;
                 } else if (r < 60) {
-                    if (pa.vmscan.addPageCache(ctx, 1, rnd.nextInt(5) == 0 ? 1 : 0, movableGfp) == 0) break;
+                    boolean dirty = rnd.nextInt(5) == 0;
+                    long p = pa.allocPages(ctx, 0, movableGfp);
+                    if (p < 0) break;
+                    pa.vmscan.lruAdd(pa.mem.zoneOf(p), (int) p, dirty);
+                    if (dirty) dirtiedThisRound.add(p, 0);
                     done++;
                 } else {
                     long p = pa.allocPages(ctx, 0, movableGfp);
@@ -504,7 +516,78 @@ public final class MachineBuilder {
             }
             pa.drainAllPages(ctx);
         }
+        writebackExpired(pa, dirtiedThisRound);
+        if (prm.used >= 0) reclaimTo(pa, prm.used, rnd);
         return rounds;
+    }
+
+    /**
+     * The flusher at the end of aging: pages dirtied before the last round are clean again (still cached),
+     * those of the last round stay dirty. A round stands for far more than {@code dirty_expire_interval}
+     * (30 s, mm/page-writeback.c), the longest data may stay dirty before the periodic writeback
+     * ({@code wb_check_old_data_flush()}, fs/fs-writeback.c) writes it out. Which pages aging keeps does
+     * not change: a written page is never freed by it (the workload keeps the files it wrote), so the layout
+     * is the one aging always made; what changes is that its page cache is no longer nearly all dirty,
+     * which no kernel allows (vm.dirty_ratio caps dirty pages at 20% of dirtyable memory) and which left
+     * direct reclaim nothing to free but dirty pages it can only rotate.
+     */
+    private static void writebackExpired(PageAllocator pa, Held recent) {
+        PhysMem mem = pa.mem;
+        for (Zone z : pa.zones) {
+            if (z.nrDirty == 0) continue;
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
+                if ((mem.flags[p] & F_DIRTY) != 0) {
+                    mem.flags[p] &= ~F_DIRTY;
+                    z.nrDirty--;
+                }
+            }
+        }
+        for (int i = 0; i < recent.n; i++) {
+            int p = recent.pfn[i];
+            if (mem.state[p] == S_ALLOC && mem.kind[p] == K_PAGECACHE && (mem.flags[p] & F_DIRTY) == 0) {
+                mem.flags[p] |= F_DIRTY;
+                mem.zoneOf(p).nrDirty++;
+            }
+        }
+    }
+
+    /**
+     * Reclaims clean page cache until the memory in use is down to {@code used} (a fraction of managed pages
+     * when at most 1, bytes above), each clean page with the same probability: what kswapd's LRU-order
+     * reclaim does on a machine that has run for long, where a page's place on the LRU says nothing about
+     * its physical address (the reason lumpy reclaim once existed and compaction now does: reclaim alone
+     * frees scattered pages, not contiguous ranges). So the memory freed is plentiful but in small blocks,
+     * the machine of seed 001 ("We've got memory there", and still no order-4 block). Dirty, writeback and
+     * anonymous pages stay. Returns the pages freed.
+     */
+    static long reclaimTo(PageAllocator pa, double used, SplittableRandom rnd) {
+        long managed = 0;
+        for (Zone z : pa.zones) managed += z.managed;
+        long target = used <= 1 ? (long) Math.floor(managed * used) : Math.min(managed, (long) (used / PAGE_SIZE));
+        long excess = managed - pa.freeAndPcpPageCount() - target;
+        long clean = 0;
+        for (Zone z : pa.zones) clean += z.nrFile - z.nrDirty - z.nrWriteback;
+        if (excess <= 0 || clean == 0) return 0;
+        // selection sampling (Knuth's Algorithm S): exactly `excess` of the clean pages, each equally likely
+        long need = Math.min(excess, clean), left = clean;
+        SimpleExecContext ctx = new SimpleExecContext(0, 1, new CostTable());
+        long freed = 0;
+        for (Zone z : pa.zones) {
+            for (int pfn = z.lruTail[0]; pfn >= 0 && need > 0; ) {
+                int prev = pa.mem.prev[pfn];
+                if ((pa.mem.flags[pfn] & (F_DIRTY | F_WRITEBACK)) == 0) {
+                    if (rnd.nextLong(left) < need) {
+                        pa.vmscan.releaseOwned(ctx, pfn);
+                        freed++;
+                        need--;
+                    }
+                    left--;
+                }
+                pfn = prev;
+            }
+        }
+        pa.drainAllPages(ctx);
+        return freed;
     }
 
     /** Unusable free space index Fu(order) of the whole machine (Mel Gorman's metric, 0..1). */

@@ -23,7 +23,10 @@ import java.util.List;
  *
  * <p>Commits follow each other with a short gap, shorter than an allocation that enters compaction, so the
  * CPUs are saturated and a replay's commits per second are set by the allocator's cost. Memory is aged so
- * that order-4 blocks are rare (hint {@code replay.fragmentation}).
+ * that order-4 blocks are rare (hint {@code replay.fragmentation}), and then a third of it is given back by
+ * reclaiming clean page cache at random down to {@code replay.used}: the seed's "We've got memory there" —
+ * plenty of free memory, above the watermarks even with the CIL's buffers live, but in blocks smaller than
+ * order 4, so the kmalloc attempts fail for fragmentation (compaction) and not for lack of memory (reclaim).
  */
 final class XfsCilCommit implements Scenario {
     @Override public String name() { return "xfs-cil-commit"; }
@@ -41,7 +44,7 @@ final class XfsCilCommit implements Scenario {
                 new Param("cil", "600", "commits per CIL checkpoint (their buffers are kvfree'd when it completes)"),
                 new Param("memory", "256M", "machine memory (replay.memoryBytes)"),
                 new Param("fragmentation", "0.95", "unusable free index at order 9 after aging (replay.fragmentation)"),
-                new Param("used", "0.6", "fraction of memory in reclaimable use at start (replay.used)"));
+                new Param("used", "0.6", "fraction of memory in use at start; aging leaves more, and reclaim of scattered clean page cache frees the rest (replay.used)"));
     }
 
     static final List<String> CREATE = List.of("__xfs_trans_commit", "xfs_trans_commit", "xfs_create", "xfs_generic_create",
