@@ -77,6 +77,10 @@ public final class TimelineCharts {
                 ChartSpec s = p == null ? spec : new ChartSpec(spec.id(), spec.title() + ": " + p, spec.kind(), spec.xLabel(),
                         spec.yLabel(), spec.yUnit(), spec.sql());
                 JFreeChart c = Charts.build(s, ctx.db(), p == null ? Map.of() : Map.of("policy", p));
+                // the index lives in [-1, 1]: a fixed axis keeps "-1 = a free block exists" readable beside 0 and 1
+                if (spec.id().equals("replay-fragmentation-index") && c.getPlot() instanceof org.jfree.chart.plot.XYPlot xy) {
+                    xy.getRangeAxis().setRange(-1.05, 1.05);
+                }
                 out.raw("<figure class=\"chart\">").raw(Charts.svg(c, spec.id() + "-" + (i++) + "-")).raw("</figure>\n");
             }
             out.raw("<details><summary>SQL").text(perPolicy ? " (parameter: policy, one chart each)" : "")

@@ -154,6 +154,11 @@ class TimelineChartsTest {
             assertEquals(4, spl.size(), "spl_emergency_max is not the current level");
             assertEquals(7.0, spl.get(3).y(), 0.0);
             assertEquals(0.001, ((Number) spl.get(3).x()).doubleValue(), 1e-12, "seconds of virtual time");
+            // kept to look at, as ChartsTest does
+            Path charts = Files.createDirectories(Path.of("target", "charts"));
+            Charts.writePng(Charts.build(ChartSpec.fragmentationIndex(), frag), charts.resolve("fixture-replay-fragmentation-index.png"));
+            Charts.writePng(Charts.build(ChartSpec.mempoolReserve(), pool), charts.resolve("fixture-replay-mempool-reserve.png"));
+            Charts.writePng(Charts.build(ChartSpec.splEmergency(), spl), charts.resolve("fixture-replay-spl-emergency.png"));
         }
     }
 
