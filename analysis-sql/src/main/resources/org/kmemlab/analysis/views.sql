@@ -171,9 +171,17 @@ WITH l AS (
     SELECT trace, cache, alloc_ts_ns AS ts, 1 AS d FROM l WHERE alloc_seq IS NOT NULL
     UNION ALL
     SELECT trace, cache, free_ts_ns, -1 FROM l WHERE alloc_seq IS NOT NULL AND free_seq IS NOT NULL
+), base AS (
+    SELECT trace, cache,
+           coalesce(sum(sum(d)) OVER (ORDER BY trace, cache ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS base
+    FROM d GROUP BY trace, cache
 ), peak AS (
-    SELECT trace, cache, max(run) AS peak_live_objs FROM (
-        SELECT trace, cache, sum(d) OVER (PARTITION BY trace, cache ORDER BY ts, d ROWS UNBOUNDED PRECEDING) AS run FROM d)
+    -- One running sum over all caches in (trace, cache, ts, d) order, less what the caches before this one
+    -- summed to: the same as a running sum per cache, but DuckDB parallelises a window without PARTITION BY
+    -- over a few large partitions about 3x better (the cache table of the 10M-event benchmark).
+    SELECT trace, cache, max(run) - any_value(base) AS peak_live_objs FROM (
+        SELECT trace, cache, sum(d) OVER (ORDER BY trace, cache, ts, d ROWS UNBOUNDED PRECEDING) AS run FROM d)
+    JOIN base USING (trace, cache)
     GROUP BY trace, cache
 )
 SELECT l.trace, l.cache,
