@@ -76,6 +76,18 @@ public final class TraceDb implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads one more trace into {@code events} of an open session, replacing the rows of an earlier trace
+     * with the same file name: a notebook that writes a trace again sees only the new one.
+     */
+    public void addTrace(Path trace) throws IOException, SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM events WHERE trace = ?")) {
+            ps.setString(1, trace.getFileName().toString());
+            ps.execute();
+        }
+        load(trace, false);
+    }
+
     /** A trace has kmemlab's schema metadata; other Arrow streams (replay results) load as their own tables. */
     static boolean isKmemlabTrace(Path p) throws IOException {
         try (TraceReader r = new TraceReader(p)) {
