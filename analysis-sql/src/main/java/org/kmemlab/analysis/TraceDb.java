@@ -241,7 +241,7 @@ public final class TraceDb implements AutoCloseable {
                     continue;
                 }
                 // a view name is an identifier: only names that need no quoting are attached
-                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || name.equals("events")) continue;
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || name.equals("events") || name.equals("snapshot")) continue;
                 execute("CREATE OR REPLACE VIEW " + name + " AS SELECT * FROM " + src);
                 names.add(name);
             }
