@@ -125,7 +125,7 @@ class NotebookRunTest {
         String stdout = ((Output.Stream) r.runs().get(0).outputs().get(0)).text();
         assertTrue(stdout.contains("$ kmemlab info t.arrow"), stdout);
         assertTrue(stdout.contains("sql: t.arrow is in events as trace 't.arrow' (805 events)"), stdout);
-        assertTrue(stdout.contains("sql: replay rep (1 policy) is in requests, profile, timeline, model_events, policy_diff, summary"), stdout);
+        assertTrue(stdout.contains("sql: replay rep (1 policy) is in requests, profile, timeline, model_events, cgroup_mutex, timeline_fragmentation, policy_diff, summary"), stdout);
         assertTrue(Files.isRegularFile(out.resolve("rep/baseline/summary.json")), "replay wrote inside the output folder");
 
         List<List<String>> perCpuRows = rows(r.runs().get(1).outputs().get(0));
