@@ -2,8 +2,13 @@
 # Benchmarks (JMH), not tests. Each suite prints its ratio against a peer measured in the same run.
 #   bench/run.sh import [git|tar|compile]   kmemlab import vs perf script (target >= 4x)
 #   bench/run.sh replay [tar] [policies]    replay events/s per policy (target >= 5M under baseline), memory 1x vs 10x
+#   bench/run.sh report [tar] [events]      kmemlab stat and report on a >= 10M-event trace built under /tmp from shifted
+#                                           copies (targets stat <= 3 s, report <= 10 s), against perf kmem stat's rate
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-(cd "$here" && ./mvnw -q -B -DskipTests install -pl bench -am)
-exec java -Xmx8g --add-opens=java.base/java.nio=ALL-UNNAMED -Dkmemlab.shared="${KMEMLAB_SHARED:-$here/../shared}" \
+modules=bench
+# the report suite times the kmemlab launcher, so the CLI jar must be current too
+[ "${1:-}" = report ] && modules=bench,cli
+(cd "$here" && ./mvnw -q -B -DskipTests install -pl "$modules" -am)
+exec java -Xmx8g --add-opens=java.base/java.nio=ALL-UNNAMED -Dkmemlab.shared="${KMEMLAB_SHARED:-$here/../shared}" -Dkmemlab.home="$here" \
   -jar "$here/bench/target/benchmarks.jar" "$@"

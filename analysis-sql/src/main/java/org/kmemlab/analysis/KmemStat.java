@@ -103,6 +103,21 @@ public final class KmemStat {
     private final Map<String, Integer> fnIndex = new HashMap<>();
     private final com.carrotsearch.hppc.IntArrayList siteToFn = new com.carrotsearch.hppc.IntArrayList();
 
+    // Per batch: what each dictionary entry resolves to, filled on first use, so that a row costs array
+    // lookups instead of string hashing (the 10M-event benchmark spent a third of stat's time there).
+    private int[] siteOfDict, fnOfDict;
+    private Row[] cacheOfDict;
+    private long[] gfpOfDict;
+    private String[] gfpDict;
+    private final com.carrotsearch.hppc.LongObjectHashMap<Row> kmallocRowByBytes = new com.carrotsearch.hppc.LongObjectHashMap<>();
+    private final com.carrotsearch.hppc.LongObjectHashMap<PageRow> pageRowOfKey = new com.carrotsearch.hppc.LongObjectHashMap<>();
+    /** The byCache row of each call site's latest allocation: where a kfree, which names no cache, lands. */
+    private final List<Row> lastCacheOfSite = new ArrayList<>();
+    private final long[] cpuCounts = new long[256];
+    private final long[] ordersCount = new long[64];
+    /** Page allocations per migratetype + 1 (-1 is "not recorded"). */
+    private final long[] mtCounts = new long[64];
+
     public void add(TraceBatch b) {
         int n = b.size();
         String[] evDict = b.dictionary(TraceSchema.EVENT);
@@ -114,6 +129,12 @@ public final class KmemStat {
                     : EventNames.MM_PAGE_ALLOC.equals(e) ? 3
                     : EventNames.MM_PAGE_FREE.equals(e) || EventNames.MM_PAGE_FREE_BATCHED.equals(e) ? 4 : 0;
         }
+        siteOfDict = filled(b.dictionary(TraceSchema.CALL_SITE).length);
+        fnOfDict = filled(b.dictionary(TraceSchema.CALL_SITE_FN).length);
+        cacheOfDict = new Row[b.dictionary(TraceSchema.CACHE).length];
+        gfpDict = b.dictionary(TraceSchema.GFP);
+        gfpOfDict = new long[gfpDict.length];
+        pageRowOfKey.clear();
         long[] evCount = new long[evDict.length];
         for (int r = 0; r < n; r++) {
             long ts = b.ts(r);
@@ -122,18 +143,54 @@ public final class KmemStat {
             int ev = b.dictIndex(TraceSchema.EVENT, r);
             if (ev >= 0) evCount[ev]++;
             int cpu = b.isNull(TraceSchema.CPU, r) ? -1 : b.getInt(TraceSchema.CPU, r);
-            eventsByCpu.merge(cpu, 1L, Long::sum);
+            if (cpu >= 0 && cpu < cpuCounts.length) cpuCounts[cpu]++;
+            else eventsByCpu.merge(cpu, 1L, Long::sum);
             if (ev < 0) continue;
             switch (kind[ev]) {
                 case 1 -> alloc(b, r, cpu);
                 case 2 -> free(b, r, cpu);
-                case 3 -> pageAlloc(b, r, b.getString(TraceSchema.GFP, r));
+                case 3 -> pageAlloc(b, r);
                 case 4 -> pageFrees++;
                 default -> { }
             }
         }
         for (int i = 0; i < evDict.length; i++) if (evCount[i] > 0) eventsByType.merge(evDict[i], evCount[i], Long::sum);
+        for (int i = 0; i < gfpDict.length; i++) if (gfpOfDict[i] > 0) gfpCounts.merge(gfpDict[i], gfpOfDict[i], Long::sum);
+        for (int c = 0; c < cpuCounts.length; c++) {
+            if (cpuCounts[c] > 0) eventsByCpu.merge(c, cpuCounts[c], Long::sum);
+            cpuCounts[c] = 0;
+        }
+        for (int o = 0; o < ordersCount.length; o++) {
+            if (ordersCount[o] > 0) pageAllocsByOrder.merge(o, ordersCount[o], Long::sum);
+            ordersCount[o] = 0;
+        }
+        for (int m = 0; m < mtCounts.length; m++) {
+            if (mtCounts[m] > 0) pageAllocsByMigratetype.merge(m - 1, mtCounts[m], Long::sum);
+            mtCounts[m] = 0;
+        }
         eventsTotal += n;
+    }
+
+    private static int[] filled(int n) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, -1);
+        return a;
+    }
+
+    private int siteOf(TraceBatch b, int r) {
+        int d = b.dictIndex(TraceSchema.CALL_SITE, r);
+        if (d < 0) return index("?", siteIndex, siteRows);
+        int si = siteOfDict[d];
+        if (si < 0) si = siteOfDict[d] = index(b.dictionary(TraceSchema.CALL_SITE)[d], siteIndex, siteRows);
+        return si;
+    }
+
+    private int fnOf(TraceBatch b, int r) {
+        int d = b.dictIndex(TraceSchema.CALL_SITE_FN, r);
+        if (d < 0) return index("?", fnIndex, fnRows);
+        int fi = fnOfDict[d];
+        if (fi < 0) fi = fnOfDict[d] = index(b.dictionary(TraceSchema.CALL_SITE_FN)[d], fnIndex, fnRows);
+        return fi;
     }
 
     private void alloc(TraceBatch b, int r, int cpu) {
@@ -142,32 +199,38 @@ public final class KmemStat {
         long al = b.isNull(TraceSchema.BYTES_ALLOC, r) ? 0 : b.getLong(TraceSchema.BYTES_ALLOC, r);
         long ptr = b.getLong(TraceSchema.PTR, r);
         allocs++;
-        String gfp = b.getString(TraceSchema.GFP, r);
-        if (gfp != null) gfpCounts.merge(gfp, 1L, Long::sum);
+        int g = b.dictIndex(TraceSchema.GFP, r);
+        if (g >= 0) gfpOfDict[g]++;
         bytesReq += req;
         bytesAlloc += al;
-        String cs = b.getString(TraceSchema.CALL_SITE, r);
-        String fn = b.getString(TraceSchema.CALL_SITE_FN, r);
-        int si = index(cs == null ? "?" : cs, siteIndex, siteRows);
-        int fi = index(fn == null ? "?" : fn, fnIndex, fnRows);
+        int si = siteOf(b, r);
+        int fi = fnOf(b, r);
         Row sr = siteRows.get(si);
         sr.hits++; sr.bytesReq += req; sr.bytesAlloc += al;
         if (si == siteToFn.size()) siteToFn.add(fi);
         Row fr = fnRows.get(fi);
         fr.hits++; fr.bytesReq += req; fr.bytesAlloc += al;
-        String cache = b.getString(TraceSchema.CACHE, r);
-        if (cache == null) cache = kmallocCacheName(al);
-        Row c = byCache.computeIfAbsent(cache, Row::new);
+        int cd = b.dictIndex(TraceSchema.CACHE, r);
+        Row c;
+        if (cd >= 0) {
+            c = cacheOfDict[cd];
+            if (c == null) c = cacheOfDict[cd] = byCache.computeIfAbsent(b.dictionary(TraceSchema.CACHE)[cd], Row::new);
+        } else {
+            c = kmallocRowByBytes.get(al);
+            if (c == null) {
+                c = byCache.computeIfAbsent(kmallocCacheName(al), Row::new);
+                kmallocRowByBytes.put(al, c);
+            }
+        }
         c.hits++; c.bytesReq += req; c.bytesAlloc += al; c.live++;
         if (perPtr) {
             Row p = byPtr.computeIfAbsent(ptr, k -> new Row("0x" + Long.toHexString(k)));
             p.hits++; p.bytesReq += req; p.bytesAlloc += al;
         }
         live.put(ptr, ((long) si << 40) | ((al & 0xffffffL) << 16) | (cpu & 0xffff));
-        lastCacheOfSite.put(si, cache);
+        while (lastCacheOfSite.size() <= si) lastCacheOfSite.add(null);
+        lastCacheOfSite.set(si, c);
     }
-
-    private final Map<Integer, String> lastCacheOfSite = new HashMap<>();
 
     private void free(TraceBatch b, int r, int cpu) {
         long ptr = b.isNull(TraceSchema.PTR, r) ? 0 : b.getLong(TraceSchema.PTR, r);
@@ -191,9 +254,15 @@ public final class KmemStat {
             sr.pingpong++;
             fnRows.get(siteToFn.get(si)).pingpong++;
         }
-        String cache = b.getString(TraceSchema.CACHE, r);
-        if (cache == null) cache = lastCacheOfSite.get(si);
-        Row c = cache == null ? null : byCache.get(cache);
+        int cd = b.dictIndex(TraceSchema.CACHE, r);
+        Row c;
+        if (cd >= 0) {
+            // a free names the cache it frees to; a name no allocation used has no row (not created here)
+            c = cacheOfDict[cd];
+            if (c == null) c = byCache.get(b.dictionary(TraceSchema.CACHE)[cd]);
+        } else {
+            c = si < lastCacheOfSite.size() ? lastCacheOfSite.get(si) : null;
+        }
         if (c != null) {
             c.frees++;
             c.live--;
@@ -208,14 +277,23 @@ public final class KmemStat {
         }
     }
 
-    private void pageAlloc(TraceBatch b, int r, String gfp) {
+    private void pageAlloc(TraceBatch b, int r) {
         int order = b.isNull(TraceSchema.ORDER, r) ? 0 : b.getInt(TraceSchema.ORDER, r);
         int mt = b.isNull(TraceSchema.MIGRATETYPE, r) ? -1 : b.getInt(TraceSchema.MIGRATETYPE, r);
         pageAllocs++;
-        pageAllocsByOrder.merge(order, 1L, Long::sum);
-        pageAllocsByMigratetype.merge(mt, 1L, Long::sum);
-        String key = order + "|" + mt + "|" + gfp;
-        pages.computeIfAbsent(key, k -> new PageRow(order, mt, gfp)).hits++;
+        if (order >= 0 && order < ordersCount.length) ordersCount[order]++;
+        else pageAllocsByOrder.merge(order, 1L, Long::sum);
+        if (mt >= -1 && mt < mtCounts.length - 1) mtCounts[mt + 1]++;
+        else pageAllocsByMigratetype.merge(mt, 1L, Long::sum);
+        int g = b.dictIndex(TraceSchema.GFP, r);
+        long k = ((long) (order & 0xffff) << 48) | ((long) (mt & 0xffff) << 32) | (g & 0xffffffffL);
+        PageRow pr = pageRowOfKey.get(k);
+        if (pr == null) {
+            String gfp = g < 0 ? null : gfpDict[g];
+            pr = pages.computeIfAbsent(order + "|" + mt + "|" + gfp, x -> new PageRow(order, mt, gfp));
+            pageRowOfKey.put(k, pr);
+        }
+        pr.hits++;
     }
 
     private static int index(String key, Map<String, Integer> idx, List<Row> rows) {

@@ -33,6 +33,7 @@ public final class TraceDb implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         TraceDb db = new TraceDb(DriverManager.getConnection("jdbc:duckdb:"));
+        db.execute("CREATE TABLE snapshot (trace VARCHAR, name VARCHAR, content VARCHAR)");
         boolean first = true;
         for (Path t : traces) {
             if (isKmemlabTrace(t)) {
@@ -57,6 +58,19 @@ public final class TraceDb implements AutoCloseable {
                     ? "CREATE TABLE events AS SELECT ?::VARCHAR AS trace, * FROM kmemlab_load"
                     : "INSERT INTO events SELECT ?::VARCHAR AS trace, * FROM kmemlab_load")) {
                 ps.setString(1, trace.getFileName().toString());
+                ps.execute();
+            }
+            loadSnapshot(trace.getFileName().toString(), r.info().snapshot);
+        }
+    }
+
+    /** The trace's /proc snapshot files (buddyinfo, zoneinfo, …) as rows of table {@code snapshot}. */
+    private void loadSnapshot(String trace, java.util.Map<String, String> files) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT INTO snapshot VALUES (?, ?, ?)")) {
+            for (java.util.Map.Entry<String, String> f : files.entrySet()) {
+                ps.setString(1, trace);
+                ps.setString(2, f.getKey());
+                ps.setString(3, f.getValue());
                 ps.execute();
             }
         }
@@ -108,8 +122,15 @@ public final class TraceDb implements AutoCloseable {
     /** The SQL resources defining kmemlab's views and macros (VIEWS.md), in load order. */
     public static final List<String> VIEW_RESOURCES = List.of("views.sql");
 
+    /** Views over a replay's tables, loaded once they exist (DuckDB binds a view's tables when it is created). */
+    public static final List<String> REPLAY_VIEW_RESOURCES = List.of("replay-views.sql");
+
     private void loadViews() throws SQLException {
-        for (String res : VIEW_RESOURCES) {
+        loadViews(VIEW_RESOURCES);
+    }
+
+    private void loadViews(List<String> resources) throws SQLException {
+        for (String res : resources) {
             String sql;
             try (java.io.InputStream in = TraceDb.class.getResourceAsStream(res)) {
                 if (in == null) throw new IllegalStateException("missing resource " + res);
@@ -220,7 +241,7 @@ public final class TraceDb implements AutoCloseable {
                     continue;
                 }
                 // a view name is an identifier: only names that need no quoting are attached
-                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || name.equals("events")) continue;
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || name.equals("events") || name.equals("snapshot")) continue;
                 execute("CREATE OR REPLACE VIEW " + name + " AS SELECT * FROM " + src);
                 names.add(name);
             }
@@ -285,6 +306,10 @@ public final class TraceDb implements AutoCloseable {
                 created = true;
             }
             if (created) names.add(t[1]);
+        }
+        if (names.contains("timeline")) {
+            loadViews(REPLAY_VIEW_RESOURCES);
+            names.add("timeline_fragmentation");
         }
         if (names.contains("requests")) {
             execute("CREATE OR REPLACE VIEW policy_diff AS WITH m AS (SELECT policy, count(*) AS requests,"

@@ -16,7 +16,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 /**
  * Runs one benchmark suite and prints its ratio against a peer measured in the same run.
  * {@code import}: kmemlab's perf-script import rate against {@code perf script} turning the matching
- * perf.data into text (target ≥ 4×). Traces come from ../shared/traces (or --shared DIR).
+ * perf.data into text (target ≥ 4×). {@code report}: kmemlab stat and report on a 10M-event trace against
+ * perf kmem stat's rate (ReportBench). Traces come from ../shared/traces (or --shared DIR).
  */
 public final class BenchMain {
     public static void main(String[] args) throws Exception {
@@ -28,8 +29,10 @@ public final class BenchMain {
             case "replay" -> ReplayBench.run(shared, name, args.length > 2 ? List.of(args[2].split(","))
                     : List.of("baseline", "spl-emergency", "xfs-kvmalloc-failfast", "btrfs-extent-mempool", "gfp-fast-try",
                             "rcu-destroy-batched"));
+            case "report" -> ReportBench.run(shared, name, args.length > 2 ? Long.parseLong(args[2]) : 10_000_000L,
+                    Path.of(System.getProperty("kmemlab.home", ".")));
             default -> {
-                System.err.println("unknown suite " + suite + "; known: import, replay");
+                System.err.println("unknown suite " + suite + "; known: import, replay, report");
                 System.exit(2);
             }
         }

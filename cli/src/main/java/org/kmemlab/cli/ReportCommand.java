@@ -15,6 +15,9 @@ import org.kmemlab.analysis.chart.ChartSpec;
 import org.kmemlab.analysis.report.ReportContext;
 import org.kmemlab.analysis.report.ReportSection;
 import org.kmemlab.analysis.report.Sections;
+import org.kmemlab.analysis.report.FidelitySection;
+import org.kmemlab.analysis.report.TimelineCharts;
+import org.kmemlab.replay.Fidelity;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,7 +43,7 @@ public final class ReportCommand implements Callable<Integer> {
     String title;
 
     @Option(names = "--chart-sql", paramLabel = "ID=FILE",
-            description = "Draw chart ID (live-bytes, alloc-rate, lifetimes, pages) from the query in FILE (columns x, series, y; :bucket_ns and :top_n are bound). Repeatable.")
+            description = "Draw chart ID (live-bytes, alloc-rate, lifetimes, pages; with a replay folder also replay-fragmentation-index, replay-mempool-reserve, replay-spl-emergency) from the query in FILE (columns x, series, y; :bucket_ns and :top_n are bound, :policy draws one chart per policy for the replay charts). Repeatable.")
     List<String> chartSql = new ArrayList<>();
 
     @Override
@@ -62,12 +65,15 @@ public final class ReportCommand implements Callable<Integer> {
         for (String c : chartSql) {
             int eq = c.indexOf('=');
             String id = eq < 0 ? "" : c.substring(0, eq);
-            ChartSpec spec = ChartSpec.standard().stream().filter(s -> s.id().equals(id)).findFirst()
+            List<ChartSpec> known = new ArrayList<>(ChartSpec.standard());
+            known.addAll(ChartSpec.replay());
+            ChartSpec spec = known.stream().filter(s -> s.id().equals(id)).findFirst()
                     .orElseThrow(() -> new UserError("--chart-sql wants ID=FILE with ID one of "
-                            + String.join(", ", ChartSpec.standard().stream().map(ChartSpec::id).toList()) + ", not '" + c + "'"));
+                            + String.join(", ", known.stream().map(ChartSpec::id).toList()) + ", not '" + c + "'"));
             Path f = Path.of(c.substring(eq + 1));
             if (!Files.isRegularFile(f)) throw new UserError(f + ": does not exist");
-            extra.add(Sections.chart(spec.withSql(Files.readString(f))));
+            spec = spec.withSql(Files.readString(f));
+            extra.add(ChartSpec.replay().stream().anyMatch(s -> s.id().equals(id)) ? TimelineCharts.section(spec) : Sections.chart(spec));
         }
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
@@ -83,17 +89,72 @@ public final class ReportCommand implements Callable<Integer> {
 
     static void write(List<Path> traces, Path replay, Path out, String title, List<ReportSection> extra) throws Exception {
         boolean timing = Boolean.getBoolean("kmemlab.report.timing");
-        long t0 = System.nanoTime();
-        Map<Path, KmemStat> stats = new LinkedHashMap<>();
-        for (Path t : traces) stats.put(t, KmemStat.of(t, false));
-        if (timing) System.err.printf("report: stat %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-        t0 = System.nanoTime();
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        try (TraceDb db = TraceDb.open(traces)) {
-            if (timing) System.err.printf("report: load %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-            HtmlReport.write(new ReportContext(db, traces, stats, replay), extra,
-                    title != null ? title : "kmemlab report: " + traces.get(0).getFileName(), out);
+        // perf kmem stat's pass and the replayer's fidelity read the files on their own: they run beside
+        // DuckDB's load instead of before it, which is most of the wall time a second core can save.
+        java.util.concurrent.ExecutorService side = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "report-stat");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            java.util.concurrent.Future<Map<Path, KmemStat>> stats = side.submit(() -> {
+                long t0 = System.nanoTime();
+                Map<Path, KmemStat> m = new LinkedHashMap<>();
+                for (Path t : traces) m.put(t, KmemStat.of(t, false));
+                if (timing) System.err.printf("report: stat %d ms (beside the load)%n", (System.nanoTime() - t0) / 1_000_000);
+                return m;
+            });
+            java.util.concurrent.Future<ReportSection> fidelity = side.submit(() -> {
+                long t0 = System.nanoTime();
+                ReportSection f = fidelity(traces, replay);
+                if (timing && replay != null) System.err.printf("report: fidelity (replayer) %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+                return f;
+            });
+            long t0 = System.nanoTime();
+            try (TraceDb db = TraceDb.open(traces)) {
+                if (timing) System.err.printf("report: load %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+                List<ReportSection> sections = new ArrayList<>();
+                ReportSection f = get(fidelity);
+                if (f != null) sections.add(f);
+                sections.addAll(extra);
+                HtmlReport.write(new ReportContext(db, traces, get(stats), replay), sections,
+                        title != null ? title : "kmemlab report: " + traces.get(0).getFileName(), out);
+            }
+        } finally {
+            side.shutdownNow();
         }
+    }
+
+    /** A side task's result, with its own exception (an InputError stays one) rather than the executor's wrapper. */
+    private static <T> T get(java.util.concurrent.Future<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception x) throw x;
+            throw e;
+        }
+    }
+
+    /**
+     * The fidelity section when the replay folder holds a baseline replay of one of the traces (its
+     * summary.json names the trace file): the replayer's {@link Fidelity}, the lines {@code kmemlab fidelity}
+     * prints, handed to analysis-sql as plain lines. Null when there is nothing to compare.
+     */
+    static FidelitySection fidelity(List<Path> traces, Path replay) throws java.io.IOException {
+        if (replay == null) return null;
+        Path base = replay.resolve("baseline");
+        for (String f : List.of("summary.json", "requests.arrow", "events.arrow")) {
+            if (!Files.isRegularFile(base.resolve(f))) return null;
+        }
+        Object replayed = new com.fasterxml.jackson.databind.ObjectMapper().readValue(base.resolve("summary.json").toFile(), Map.class)
+                .get("trace");
+        Path trace = traces.stream().filter(t -> t.getFileName().toString().equals(replayed)).findFirst().orElse(null);
+        if (trace == null) return null;
+        Fidelity fid = Fidelity.of(trace, base);
+        List<FidelitySection.Line> lines = new ArrayList<>();
+        for (Fidelity.Line l : fid.lines) lines.add(new FidelitySection.Line(l.metric(), l.trace(), l.model(), l.ratio()));
+        return new FidelitySection(trace.getFileName().toString(), lines);
     }
 }

@@ -55,6 +55,19 @@ class CliTest {
         assertTrue(html.contains("No replay deadlocked"));
         assertTrue(html.contains("id=\"chart-replay-latency-cdf\"") && html.contains("id=\"chart-replay-free-blocks\""));
         assertFalse(html.contains("This section failed"), "every section rendered");
+        // The fidelity section: the lines kmemlab fidelity prints for the baseline replay, with their ratios.
+        int fi = html.indexOf("<section id=\"fidelity\">");
+        String fidelity = html.substring(fi, html.indexOf("</section>", fi));
+        assertFalse(fidelity.contains("Not available yet"), fidelity);
+        var lines = org.kmemlab.replay.Fidelity.of(tmp.resolve("demo.arrow"), tmp.resolve("replay").resolve("baseline")).lines;
+        assertFalse(lines.isEmpty());
+        for (var l : lines) {
+            assertTrue(fidelity.contains("<tr><td>" + l.metric() + "</td>"), l.metric());
+            if (Double.isFinite(l.ratio())) {
+                assertTrue(fidelity.contains("data-v=\"" + l.ratio() + "\">" + String.format(java.util.Locale.ROOT, "%.3f", l.ratio()) + "</td>"),
+                        l.metric() + " ratio " + l.ratio());
+            }
+        }
         // The replay folder joins the trace in one SQL session; policy_diff agrees with each summary.json.
         Run diff = run("sql", tmp.resolve("demo.arrow").toString(), tmp.resolve("replay").toString(),
                 "SELECT policy, value, ratio FROM policy_diff WHERE metric = 'requests' ORDER BY policy", "--format", "csv");

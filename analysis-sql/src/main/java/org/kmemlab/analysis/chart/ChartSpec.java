@@ -49,6 +49,30 @@ public record ChartSpec(String id, String title, Kind kind, String xLabel, Strin
                 "Allocation order (2^order pages)", "Page allocations", Unit.COUNT, resource("pages-by-order.sql"));
     }
 
+    /** The kernel's fragmentation index over the replay's virtual time, orders 2..9; drawn once per policy (:policy). */
+    public static ChartSpec fragmentationIndex() {
+        return new ChartSpec("replay-fragmentation-index", "Fragmentation index over time (model, __fragmentation_index)", Kind.LINE,
+                "Virtual time since trace start (s)", "Fragmentation index (-1 = a block is free)", Unit.COUNT,
+                resource("fragmentation-index.sql"));
+    }
+
+    /** Mempool reserve level per pool and policy over the replay's virtual time. */
+    public static ChartSpec mempoolReserve() {
+        return new ChartSpec("replay-mempool-reserve", "Mempool reserve level over time (model)", Kind.LINE,
+                "Virtual time since trace start (s)", "Elements in the reserve (curr_nr)", Unit.COUNT, resource("mempool-reserve.sql"));
+    }
+
+    /** SPL emergency objects per cache and policy over the replay's virtual time. */
+    public static ChartSpec splEmergency() {
+        return new ChartSpec("replay-spl-emergency", "SPL emergency objects over time (model)", Kind.LINE,
+                "Virtual time since trace start (s)", "Emergency objects outstanding", Unit.COUNT, resource("spl-emergency.sql"));
+    }
+
+    /** The charts over a replay's timeline; a query with {@code :policy} is drawn once per policy. */
+    public static java.util.List<ChartSpec> replay() {
+        return java.util.List.of(fragmentationIndex(), mempoolReserve(), splEmergency());
+    }
+
     public static java.util.List<ChartSpec> standard() {
         return java.util.List.of(liveBytes(), allocRate(), lifetimeHistogram(), pagesByOrder());
     }

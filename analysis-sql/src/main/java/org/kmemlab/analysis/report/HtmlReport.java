@@ -23,8 +23,10 @@ public final class HtmlReport {
     public static List<ReportSection> sections(ReportContext ctx, List<ReportSection> extra) throws Exception {
         Map<String, ReportSection> byId = new LinkedHashMap<>();
         for (ReportSection s : Sections.standard()) byId.put(s.id(), s);
-        List<ReportSection> provided = new ArrayList<>(extra);
+        List<ReportSection> provided = new ArrayList<>();
         for (ReportSectionProvider p : ServiceLoader.load(ReportSectionProvider.class)) provided.addAll(p.sections(ctx));
+        // the caller's sections last: a changed chart query (--chart-sql) replaces a provider's chart too
+        provided.addAll(extra);
         for (ReportSection s : provided) byId.put(s.id(), s);
         return new ArrayList<>(byId.values());
     }
@@ -77,6 +79,7 @@ public final class HtmlReport {
             th{background:#f0f3f7;cursor:pointer;user-select:none;position:sticky;top:0}
             th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
             td.n{text-align:right;font-variant-numeric:tabular-nums}
+            td.off{color:#a94442;font-weight:600}
             tr:hover td{background:#f6f9fc}.null{color:#aaa}.empty{color:#888;font-style:italic}
             .kv{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:4px 18px;margin:8px 0}
             .kv .k{color:#666;margin-right:8px}.kv .v{font-weight:600;font-variant-numeric:tabular-nums}

@@ -43,6 +43,7 @@ public final class ReplaySections implements ReportSectionProvider {
         List<String> tables = ctx.db().attachReplay(ctx.replayDir());
         if (tables.contains("requests")) out.add(new ReplayChart(LATENCY_CDF));
         if (tables.contains("timeline")) out.add(new ReplayChart(FREE_BLOCKS));
+        if (tables.contains("timeline")) out.addAll(TimelineCharts.present(ctx.db()));
         return out;
     }
 

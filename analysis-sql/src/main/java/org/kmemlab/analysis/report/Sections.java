@@ -39,13 +39,15 @@ public final class Sections {
                 "Pages allocated (mm_page_alloc) and how many were freed within the trace.",
                 "SELECT \"order\", migratetype_name AS migratetype, gfp, allocs, bytes, freed, live"
                         + " FROM pages_by_order_migratetype_gfp ORDER BY allocs DESC, \"order\" LIMIT :limit"));
+        l.add(new ExtfragTable());
         for (ChartSpec s : ChartSpec.standard()) l.add(new Chart(s));
         l.add(new HotPaths());
         l.add(new Placeholder("policy-comparison", "Policy comparison",
                 "Filled in by the replayer: each policy's metrics against the baseline with their ratio (view policy_diff)."));
         l.add(new Placeholder("policy-hot-paths", "Hot paths and flame graphs per policy",
                 "Filled in by the replayer: the modelled allocator's profile per policy, as a perf report tree and a flame graph."));
-        l.add(new Placeholder("fidelity", "Replay fidelity", "Filled in by the replayer when it measured fidelity against the recording."));
+        l.add(new Placeholder("fidelity", "Replay fidelity",
+                "Given the trace and its replay output folder with a baseline replay (kmemlab report trace.arrow out/), the model's derived events beside the trace's own."));
         l.add(new Placeholder("deadlocks", "Deadlock report", "Filled in by the replayer when a replay found a deadlock."));
         return l;
     }
