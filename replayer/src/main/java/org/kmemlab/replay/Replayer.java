@@ -158,7 +158,7 @@ public final class Replayer {
              TableWriter tl = new TableWriter(outDir.resolve("timeline.arrow"), List.of("t_ns", "metric", "value"),
                      List.of(TableWriter.Type.LONG, TableWriter.Type.STRING, TableWriter.Type.DOUBLE), Map.of("kmemlab.policy", policy));
              TraceWriter evw = new TraceWriter(outDir.resolve("events.arrow"),
-                     Map.of(TraceSchema.META_SOURCE_FORMAT, "kmemlab-replay", TraceSchema.META_SOURCE, "policy " + policy),
+                     ordered(TraceSchema.META_SOURCE_FORMAT, "kmemlab-replay", TraceSchema.META_SOURCE, "policy " + policy),
                      TraceWriter.Compression.NONE)) {
             requests = req;
             timeline = tl;
@@ -200,6 +200,17 @@ public final class Replayer {
         Files.writeString(outDir.resolve("summary.json"),
                 new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
         return summary;
+    }
+
+    /**
+     * A map in the order its entries are given. Map.of iterates in an order salted per JVM, which made
+     * summary.json and events.arrow's metadata differ from run to run.
+     */
+    @SuppressWarnings("unchecked")
+    static <V> Map<String, V> ordered(Object... kv) {
+        Map<String, V> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], (V) kv[i + 1]);
+        return m;
     }
 
     private static int intMeta(TraceInfo info, String key, int d) {
@@ -816,10 +827,10 @@ public final class Replayer {
         m.put("kvmalloc_vmalloc_fallbacks", sum.kvmallocVmalloc);
         m.put("mempool_reserve_used", sum.mempoolReserve);
         Map<String, Object> kinds = new LinkedHashMap<>();
-        sum.byKind.forEach((k, v) -> kinds.put(k, Map.of("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
+        sum.byKind.forEach((k, v) -> kinds.put(k, ordered("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
         m.put("by_kind", kinds);
         Map<String, Object> locks = new LinkedHashMap<>();
-        engine.lockWaits.forEach((k, v) -> locks.put(k, Map.of("contended", v[0], "wait_ns", v[1])));
+        engine.lockWaits.forEach((k, v) -> locks.put(k, ordered("contended", v[0], "wait_ns", v[1])));
         m.put("lock_waits", locks);
         Map<String, Object> page = new LinkedHashMap<>();
         page.put("allocstall", pages.allocstall);
@@ -840,7 +851,7 @@ public final class Replayer {
         slab.put("rcu_callbacks", engine.rcuCallbacksRun);
         m.put("upper", slab);
         Map<String, Object> mp = new LinkedHashMap<>();
-        pools.forEach((k, v) -> mp.put(k, Map.of("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
+        pools.forEach((k, v) -> mp.put(k, ordered("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
                 "waits", v.statWaits, "failed", v.statFailed)));
         m.put("mempools", mp);
         m.put("kfree_rcu", seed.kfreeRcuSummary());
@@ -856,7 +867,7 @@ public final class Replayer {
         m.put("cache_lifecycle", life);
         m.put("cpu_work_ns", seed.cpuWorkNs);
         Map<String, Object> sp = new LinkedHashMap<>();
-        splCaches.forEach((k, v) -> sp.put(k, Map.of("emergency_allocs", v.statEmergencyAllocs, "emergency_max", v.objEmergencyMax,
+        splCaches.forEach((k, v) -> sp.put(k, ordered("emergency_allocs", v.statEmergencyAllocs, "emergency_max", v.objEmergencyMax,
                 "emergency_end", v.emergencyCount(), "grow_waits", v.statGrowWaits, "grow_timeouts", v.statGrowTimeouts)));
         m.put("spl_caches", sp);
         List<Map<String, Object>> stuck = new ArrayList<>();
@@ -865,7 +876,7 @@ public final class Replayer {
         java.util.Collections.sort(ts);
         for (long t : ts) {
             Engine.Parked p = engine.parked.get(t);
-            stuck.add(Map.of("task", t, "comm", String.valueOf(engine.taskNames.get(t)), "waits_for",
+            stuck.add(ordered("task", t, "comm", String.valueOf(engine.taskNames.get(t)), "waits_for",
                     String.valueOf(engine.resourceNames.get(p.waitQueue)), "since_ns", p.since, "pending_events", p.pending.size()));
         }
         m.put("parked_at_end", stuck);
