@@ -37,7 +37,6 @@ import org.kmemlab.trace.TraceReader;
 import org.kmemlab.trace.TraceSchema;
 import org.kmemlab.trace.TraceWriter;
 
-import com.carrotsearch.hppc.LongHashSet;
 import com.carrotsearch.hppc.LongLongHashMap;
 
 /**
@@ -84,13 +83,13 @@ public final class Replayer {
     private long lastTask = Long.MIN_VALUE;
     private final Map<String, Long> slabPagesAtStart = new HashMap<>();
     private TableWriter timeline;
-    private LongHashSet derivedRows = new LongHashSet();
+    private RowSet derivedRows;
     private final TraceEvent ev = new TraceEvent();
     /** Settings from the trace's replay hints, and the effective ones (hints under explicit --set). */
     private final Map<String, String> hints, settings;
     private SeedRequests seed;
     private Map<Integer, List<String>> stacks = Map.of();
-    private LongHashSet rcuFreeRows = new LongHashSet();
+    private RowSet rcuFreeRows;
 
     /** Counters that go into summary.json. */
     static final class Summary {
@@ -172,9 +171,19 @@ public final class Replayer {
                 outer:
                 while (r.next()) {
                     TraceBatch b = r.batch();
+                    // How each event name is replayed, once per batch: rows that are not requests are only counted.
+                    String[] names = b.dictionary(TraceSchema.EVENT);
+                    RequestKind[] kinds = new RequestKind[names.length];
+                    for (int k = 0; k < kinds.length; k++) kinds[k] = RequestKind.of(names[k]);
                     for (int i = 0, n = b.size(); i < n; i++, row++) {
+                        int ei = b.dictIndex(TraceSchema.EVENT, i);
+                        RequestKind kind = ei < 0 ? RequestKind.IGNORED : kinds[ei];
+                        if (!kind.isRequest()) {
+                            count(kind);
+                            continue;
+                        }
                         b.read(i, ev);
-                        handle(ev, row);
+                        handle(ev, row, kind);
                         if (engine.deadlock != null) break outer;
                     }
                 }
@@ -258,23 +267,29 @@ public final class Replayer {
 
     // ---- the event loop ----
 
-    private void handle(TraceEvent e, long row) {
+    /** An event that is not replayed. */
+    private void count(RequestKind kind) {
         sum.events++;
-        RequestKind kind = RequestKind.of(e.event);
-        if (kind.isRequest() && derivedRows.contains(row)) kind = RequestKind.DERIVED_PAGE;
-        if (kind.isRequest() && rcuFreeRows.contains(row)) {
-            // kfree_rcu_work's own kfree of an object kvfree_call_rcu queued: the model frees it after its grace period.
-            kind = RequestKind.DERIVED;
-            seed.kfreeRcuWorkFrees++;
+        switch (kind) {
+            case DERIVED, DERIVED_PAGE -> sum.derived++;
+            case OBSERVED -> sum.observed++;
+            default -> sum.ignored++;
         }
-        if (!kind.isRequest()) {
-            switch (kind) {
-                case DERIVED, DERIVED_PAGE -> sum.derived++;
-                case OBSERVED -> sum.observed++;
-                default -> sum.ignored++;
-            }
+    }
+
+    /** An event whose name makes it a request ({@code kind}), unless the pre-pass found it derived. */
+    private void handle(TraceEvent e, long row, RequestKind kind) {
+        if (derivedRows.contains(row)) {
+            count(RequestKind.DERIVED_PAGE);
             return;
         }
+        if (rcuFreeRows.contains(row)) {
+            // kfree_rcu_work's own kfree of an object kvfree_call_rcu queued: the model frees it after its grace period.
+            seed.kfreeRcuWorkFrees++;
+            count(RequestKind.DERIVED);
+            return;
+        }
+        sum.events++;
         long t = e.tsNs - t0;
         lastT = Math.max(lastT, t);
         if (t >= nextSample) sample(t);

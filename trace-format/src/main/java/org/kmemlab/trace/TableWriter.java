@@ -2,20 +2,22 @@ package org.kmemlab.trace;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
-import org.apache.arrow.vector.Float8Vector;
-import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
@@ -29,15 +31,30 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * A small Arrow IPC stream writer for derived tables (replay requests, profiles, timelines): typed
  * columns, rows appended one cell at a time, batches of 64K rows, so memory stays flat. Readable by any
  * Arrow stream reader and by {@code kmemlab sql}.
+ *
+ * <p>Cells go into plain Java buffers and are copied into the Arrow vectors once per batch: Arrow's
+ * setSafe checks capacity, reference counts and bounds on every cell and fills the offsets of null strings
+ * one by one, which cost more than the replay that produced the row. A string's UTF-8 bytes are encoded
+ * once per distinct string, not once per row. The file is the same, byte for byte, as cell-by-cell setSafe
+ * wrote it.
  */
 public final class TableWriter implements AutoCloseable {
     public enum Type { LONG, INT, DOUBLE, STRING }
+
+    private static final int BATCH = 65_536;
 
     private final BufferAllocator allocator = new RootAllocator();
     private final FileChannel channel;
     private final VectorSchemaRoot root;
     private final FieldVector[] v;
+    private final Type[] types;
     private final ArrowStreamWriter writer;
+    /** Fixed-width values, little-endian as Arrow lays them out; string columns: the end offset of each row. */
+    private final ByteBuffer[] values;
+    private final long[][] validity;
+    private final byte[][] bytes;
+    private final int[] bytesLen;
+    private final Map<String, byte[]> utf8 = new HashMap<>();
     private int row;
     private int col;
     private long rows;
@@ -53,32 +70,84 @@ public final class TableWriter implements AutoCloseable {
             };
             fields.add(new Field(names.get(i), FieldType.nullable(t), null));
         }
+        this.types = types.toArray(new Type[0]);
+        int n = this.types.length;
+        values = new ByteBuffer[n];
+        validity = new long[n][BATCH / 64];
+        bytes = new byte[n][];
+        bytesLen = new int[n];
+        for (int c = 0; c < n; c++) {
+            int width = switch (this.types[c]) {
+                case LONG, DOUBLE -> 8;
+                case INT, STRING -> 4;
+            };
+            values[c] = ByteBuffer.allocate(BATCH * width).order(ByteOrder.LITTLE_ENDIAN);
+            if (this.types[c] == Type.STRING) bytes[c] = new byte[1024];
+        }
         channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         root = VectorSchemaRoot.create(new Schema(fields, metadata), allocator);
         v = root.getFieldVectors().toArray(new FieldVector[0]);
-        root.allocateNew();
         writer = new ArrowStreamWriter(root, null, channel);
         writer.start();
     }
 
-    public TableWriter add(long x) { ((BigIntVector) v[col++]).setSafe(row, x); return this; }
-    public TableWriter add(int x) { ((IntVector) v[col++]).setSafe(row, x); return this; }
-    public TableWriter add(double x) { ((Float8Vector) v[col++]).setSafe(row, x); return this; }
+    private void present(int c) { validity[c][row >>> 6] |= 1L << row; }
 
-    public TableWriter add(String s) {
-        VarCharVector vv = (VarCharVector) v[col++];
-        if (s == null) vv.setNull(row); else vv.setSafe(row, s.getBytes(StandardCharsets.UTF_8));
+    public TableWriter add(long x) {
+        int c = col++;
+        values[c].putLong(row << 3, x);
+        present(c);
         return this;
     }
 
-    public TableWriter addNull() { v[col++].setNull(row); return this; }
+    public TableWriter add(int x) {
+        int c = col++;
+        values[c].putInt(row << 2, x);
+        present(c);
+        return this;
+    }
+
+    public TableWriter add(double x) {
+        int c = col++;
+        values[c].putDouble(row << 3, x);
+        present(c);
+        return this;
+    }
+
+    public TableWriter add(String s) {
+        if (s == null) return addNull();
+        int c = col++;
+        byte[] b = utf8.get(s);
+        if (b == null) {
+            b = s.getBytes(StandardCharsets.UTF_8);
+            // Only repeated strings pay off; per-row strings (timeline metric names) must not grow the cache forever.
+            if (utf8.size() > 4096) utf8.clear();
+            utf8.put(s, b);
+        }
+        int len = bytesLen[c];
+        if (bytes[c].length - len < b.length) bytes[c] = Arrays.copyOf(bytes[c], Math.max(2 * bytes[c].length, len + b.length));
+        System.arraycopy(b, 0, bytes[c], len, b.length);
+        bytesLen[c] = len + b.length;
+        values[c].putInt(row << 2, bytesLen[c]);
+        present(c);
+        return this;
+    }
+
+    public TableWriter addNull() {
+        int c = col++;
+        // A null string ends where the previous row ended; a null number is 0, as in a freshly zeroed vector.
+        if (types[c] == Type.STRING) values[c].putInt(row << 2, bytesLen[c]);
+        else if (types[c] == Type.INT) values[c].putInt(row << 2, 0);
+        else values[c].putLong(row << 3, 0L);
+        return this;
+    }
 
     /** Ends the current row; every column must have been given a cell. */
     public void endRow() {
         if (col != v.length) throw new IllegalStateException("row has " + col + " cells, table has " + v.length + " columns");
         col = 0;
         rows++;
-        if (++row == 65_536) flush();
+        if (++row == BATCH) flush();
     }
 
     public long rows() { return rows; }
@@ -86,7 +155,30 @@ public final class TableWriter implements AutoCloseable {
     private void flush() {
         if (row == 0) return;
         try {
-            root.setRowCount(row);
+            int n = row;
+            int validityBytes = (n + 7) >>> 3;
+            for (int c = 0; c < v.length; c++) {
+                FieldVector f = v[c];
+                if (types[c] == Type.STRING) {
+                    VarCharVector vv = (VarCharVector) f;
+                    vv.allocateNew(Math.max(1, bytesLen[c]), n);
+                    ArrowBuf offsets = vv.getOffsetBuffer();
+                    offsets.setInt(0, 0);
+                    offsets.setBytes(4, values[c].array(), 0, 4L * n);
+                    vv.getDataBuffer().setBytes(0, bytes[c], 0, bytesLen[c]);
+                    vv.setLastSet(n - 1);
+                } else {
+                    ((org.apache.arrow.vector.FixedWidthVector) f).allocateNew(n);
+                    int width = types[c] == Type.INT ? 4 : 8;
+                    f.getDataBuffer().setBytes(0, values[c].array(), 0, (long) width * n);
+                }
+                ArrowBuf vb = f.getValidityBuffer();
+                long[] w = validity[c];
+                for (int i = 0; i < validityBytes; i++) vb.setByte(i, (byte) (w[i >>> 3] >>> ((i & 7) << 3)));
+                Arrays.fill(w, 0, (n + 63) >>> 6, 0L);
+                bytesLen[c] = 0;
+            }
+            root.setRowCount(n);
             writer.writeBatch();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -39,7 +39,8 @@ public final class TraceReader implements AutoCloseable {
     private final FileChannel channel;
     private final ArrowStreamReader reader;
     private final TraceInfo info;
-    private final String[][] dicts = new String[TraceSchema.DICT_COLUMNS.length][];
+    /** Dictionary strings by value, so that every batch hands out the same String objects. */
+    private final Map<String, String> intern = new java.util.HashMap<>();
     private TraceBatch batch;
     private long rowsRead;
     private long batchesRead;
@@ -109,20 +110,15 @@ public final class TraceReader implements AutoCloseable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        for (int i = 0; i < dicts.length; i++) {
-            Dictionary d = dv.get((long) i);
-            VarCharVector vv = (VarCharVector) d.getVector();
-            String[] s = new String[vv.getValueCount()];
-            for (int k = 0; k < s.length; k++) s[k] = new String(vv.get(k), StandardCharsets.UTF_8);
-            dicts[i] = s;
-        }
+        VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
+        for (int i = 0; i < dictVectors.length; i++) dictVectors[i] = (VarCharVector) dv.get((long) i).getVector();
         VectorSchemaRoot root;
         try {
             root = reader.getVectorSchemaRoot();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        batch = new TraceBatch(root, dicts.clone());
+        batch = new TraceBatch(root, dictVectors, intern);
         rowsRead += root.getRowCount();
         batchesRead++;
         return true;
