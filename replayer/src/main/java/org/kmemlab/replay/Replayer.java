@@ -47,7 +47,6 @@ import com.carrotsearch.hppc.LongLongHashMap;
  */
 public final class Replayer {
     static final int ROUTE_KMALLOC = 1, ROUTE_KVMALLOC = 2, ROUTE_CACHE = 3, ROUTE_MEMPOOL = 4, ROUTE_SPL = 5;
-    private final com.carrotsearch.hppc.LongObjectHashMap<org.kmemlab.alloc.spl.SplCache> splOf = new com.carrotsearch.hppc.LongObjectHashMap<>();
     private static final String INITIAL = "[initial state]";
 
     private final Path trace;
@@ -61,9 +60,7 @@ public final class Replayer {
     private UpperModel upper;
     private GfpTranslator gfp;
     private long t0;
-    private final LongLongHashMap objAddr = new LongLongHashMap();
-    private final LongLongHashMap objMeta = new LongLongHashMap();
-    private final com.carrotsearch.hppc.LongObjectHashMap<SlubCache> objCache = new com.carrotsearch.hppc.LongObjectHashMap<>();
+    private final LiveObjects live = new LiveObjects();
     private final LongLongHashMap pageMap = new LongLongHashMap();
     private final Map<String, Mempool> pools = new TreeMap<>();
     private final Map<String, Integer> poolIndex = new HashMap<>();
@@ -83,6 +80,10 @@ public final class Replayer {
     private long lastTask = Long.MIN_VALUE;
     private final Map<String, Long> slabPagesAtStart = new HashMap<>();
     private TableWriter timeline;
+    /** Timeline metric names per cache, made once (the timeline writes one row per cache per sample). */
+    private final Map<String, String> slabMetric = new HashMap<>();
+    /** {@code [comm]}, the frame of a request without a call site, made once per task name. */
+    private final Map<String, String> commFrames = new HashMap<>();
     private RowSet derivedRows;
     private final TraceEvent ev = new TraceEvent();
     /** Settings from the trace's replay hints, and the effective ones (hints under explicit --set). */
@@ -95,7 +96,8 @@ public final class Replayer {
     static final class Summary {
         long populatedObjects, untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
                 preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve;
-        final Map<String, long[]> byKind = new TreeMap<>();
+        /** Per request kind (by ordinal): requests, modeled ns, failures. */
+        final long[][] byKind = new long[RequestKind.values().length][];
     }
 
     public Replayer(Path trace, String policy, Map<String, String> set) {
@@ -368,7 +370,8 @@ public final class Replayer {
         sum.spinNs += ctx.spinNs;
         sum.sleepNs += ctx.sleepNs;
         sum.maxDelayNs = Math.max(sum.maxDelayNs, delay);
-        long[] k = sum.byKind.computeIfAbsent(kind.label, x -> new long[3]);
+        long[] k = sum.byKind[kind.ordinal()];
+        if (k == null) k = sum.byKind[kind.ordinal()] = new long[3];
         k[0]++;
         k[1] += modeled;
         if (outcome.equals("fail")) k[2]++;
@@ -424,7 +427,7 @@ public final class Replayer {
      */
     private CallTree.Node rootFor(TraceEvent e, boolean modelEntersCallSite) {
         CallTree.Node root = engine.profile.root;
-        String fn = e.callSiteFn != null ? e.callSiteFn : e.comm != null ? "[" + e.comm + "]" : "[unknown]";
+        String fn = e.callSiteFn != null ? e.callSiteFn : e.comm != null ? commFrames.computeIfAbsent(e.comm, c -> "[" + c + "]") : "[unknown]";
         List<String> chain = e.has(TraceEvent.F_STACK_ID) ? stacks.get(e.stackId) : null;
         if (chain == null || chain.isEmpty()) return root.child(fn);
         // Innermost first: frames inside the call site (the allocator's own) are the model's to produce.
@@ -458,7 +461,7 @@ public final class Replayer {
                     route = ROUTE_KMALLOC;
                 }
                 if (addr == 0) return FAIL;
-                remember(e.ptr, addr, route, 0, ctx.task);
+                remember(e.ptr, addr, route, 0, ctx.task, null);
                 return route == ROUTE_KMALLOC ? slab.ksize(addr) : size;
             }
             case CACHE_ALLOC -> {
@@ -466,8 +469,7 @@ public final class Replayer {
                     org.kmemlab.alloc.spl.SplCache sc = spl(e);
                     long addr = sc.alloc(ctx, g);
                     if (addr == 0) return FAIL;
-                    remember(e.ptr, addr, ROUTE_SPL, 0, ctx.task);
-                    splOf.put(e.ptr, sc);
+                    remember(e.ptr, addr, ROUTE_SPL, 0, ctx.task, sc);
                     return e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq;
                 }
                 SlubCache c = cacheFor(ctx, e);
@@ -475,29 +477,28 @@ public final class Replayer {
                 long addr = pool != null ? pool.alloc(ctx, g) : c.alloc(ctx, g);
                 if (addr == 0) return FAIL;
                 if (pool != null) {
-                    remember(e.ptr, addr, ROUTE_MEMPOOL, poolIndex.get(c.name), ctx.task);
+                    remember(e.ptr, addr, ROUTE_MEMPOOL, poolIndex.get(c.name), ctx.task, c);
                     engine.hold(pool.waitQueue, ctx.task, 1);
                 } else {
-                    remember(e.ptr, addr, ROUTE_CACHE, 0, ctx.task);
+                    remember(e.ptr, addr, ROUTE_CACHE, 0, ctx.task, c);
                 }
-                objCache.put(e.ptr, c);
                 return c.size;
             }
             case KFREE, CACHE_FREE -> {
                 if (e.ptr == 0) return 0;
-                int slot = objAddr.indexOf(e.ptr);
+                int slot = live.find(e.ptr);
                 if (slot < 0) {
                     untracedAlloc(ctx, e);
-                    slot = objAddr.indexOf(e.ptr);
+                    slot = live.find(e.ptr);
                     if (slot < 0) return UNKNOWN;
                 }
-                long addr = objAddr.indexGet(slot);
-                objAddr.indexRemove(slot);
-                long meta = objMeta.remove(e.ptr);
+                long addr = live.address(slot);
+                long meta = live.meta(slot);
+                Object freer = live.owner(slot);
+                live.remove(e.ptr, slot);
                 int route = (int) (meta & 0xff);
-                SlubCache c = objCache.remove(e.ptr);
                 switch (route) {
-                    case ROUTE_SPL -> splOf.remove(e.ptr).free(ctx, addr);
+                    case ROUTE_SPL -> ((org.kmemlab.alloc.spl.SplCache) freer).free(ctx, addr);
                     case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
                     case ROUTE_MEMPOOL -> {
                         Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));
@@ -506,7 +507,7 @@ public final class Replayer {
                         engine.hold(pool.waitQueue, owner, -1);
                     }
                     case ROUTE_CACHE -> {
-                        if (c != null) c.free(ctx, addr); else slab.kfree(ctx, addr);
+                        if (freer != null) ((SlubCache) freer).free(ctx, addr); else slab.kfree(ctx, addr);
                     }
                     default -> slab.kfree(ctx, addr);
                 }
@@ -554,22 +555,20 @@ public final class Replayer {
      * address, or 0 when the object is not one kvfree_call_rcu can take (an SPL or mempool element).
      */
     private long takeForRcu(ReplayContext ctx, TraceEvent e, long ptr) {
-        int slot = objAddr.indexOf(ptr);
+        int slot = live.find(ptr);
         if (slot < 0) {
             TraceEvent f = new TraceEvent();
             f.copyFrom(e);
             f.ptr(ptr);
             f.cache = null;
             untracedAlloc(ctx, f);
-            slot = objAddr.indexOf(ptr);
+            slot = live.find(ptr);
             if (slot < 0) return 0;
         }
-        int route = (int) (objMeta.get(ptr) & 0xff);
+        int route = (int) (live.meta(slot) & 0xff);
         if (route != ROUTE_KMALLOC && route != ROUTE_KVMALLOC && route != ROUTE_CACHE) return 0;
-        long addr = objAddr.indexGet(slot);
-        objAddr.indexRemove(slot);
-        objMeta.remove(ptr);
-        objCache.remove(ptr);
+        long addr = live.address(slot);
+        live.remove(ptr, slot);
         return addr;
     }
 
@@ -589,8 +588,7 @@ public final class Replayer {
         ctx.now = now;
         ctx.restore(saved, savedDepth);
         if (addr != 0) {
-            remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task);
-            if (c != null) objCache.put(e.ptr, c);
+            remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task, c);
             sum.untracedAllocs++;
         }
     }
@@ -610,9 +608,9 @@ public final class Replayer {
         }
     }
 
-    private void remember(long tracePtr, long addr, int route, int pool, long task) {
-        objAddr.put(tracePtr, addr);
-        objMeta.put(tracePtr, route | ((long) pool << 8) | (task << 16));
+    /** {@code owner}: the SlubCache (cache and mempool routes) or SplCache (SPL) that frees the object. */
+    private void remember(long tracePtr, long addr, int route, int pool, long task, Object owner) {
+        live.put(tracePtr, addr, route | ((long) pool << 8) | (task << 16), owner);
     }
 
     private SlubCache cacheFor(ReplayContext ctx, TraceEvent e) {
@@ -792,7 +790,8 @@ public final class Replayer {
                 timeline.endRow();
             }
             for (Map.Entry<String, Long> m : engine.slabPagesByCache().entrySet()) {
-                timeline.add(nextSample).add("slab_pages:" + m.getKey()).add((double) m.getValue());
+                String metric = slabMetric.computeIfAbsent(m.getKey(), n -> "slab_pages:" + n);
+                timeline.add(nextSample).add(metric).add((double) m.getValue());
                 timeline.endRow();
             }
             nextSample += interval;
@@ -842,7 +841,9 @@ public final class Replayer {
         m.put("kvmalloc_vmalloc_fallbacks", sum.kvmallocVmalloc);
         m.put("mempool_reserve_used", sum.mempoolReserve);
         Map<String, Object> kinds = new LinkedHashMap<>();
-        sum.byKind.forEach((k, v) -> kinds.put(k, ordered("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
+        Map<String, long[]> byKind = new TreeMap<>();
+        for (RequestKind rk : RequestKind.values()) if (sum.byKind[rk.ordinal()] != null) byKind.put(rk.label, sum.byKind[rk.ordinal()]);
+        byKind.forEach((k, v) -> kinds.put(k, ordered("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
         m.put("by_kind", kinds);
         Map<String, Object> locks = new LinkedHashMap<>();
         engine.lockWaits.forEach((k, v) -> locks.put(k, ordered("contended", v[0], "wait_ns", v[1])));

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -54,7 +53,9 @@ public final class TableWriter implements AutoCloseable {
     private final long[][] validity;
     private final byte[][] bytes;
     private final int[] bytesLen;
-    private final Map<String, byte[]> utf8 = new HashMap<>();
+    private static final int CACHE = 256;
+    private final String[] cacheKey;
+    private final byte[][] cacheBytes;
     private int row;
     private int col;
     private long rows;
@@ -76,6 +77,8 @@ public final class TableWriter implements AutoCloseable {
         validity = new long[n][BATCH / 64];
         bytes = new byte[n][];
         bytesLen = new int[n];
+        cacheKey = new String[n * CACHE];
+        cacheBytes = new byte[n * CACHE][];
         for (int c = 0; c < n; c++) {
             int width = switch (this.types[c]) {
                 case LONG, DOUBLE -> 8;
@@ -117,12 +120,16 @@ public final class TableWriter implements AutoCloseable {
     public TableWriter add(String s) {
         if (s == null) return addNull();
         int c = col++;
-        byte[] b = utf8.get(s);
-        if (b == null) {
+        // The same String object (a trace dictionary entry, a constant) is encoded once: a direct-mapped cache
+        // by identity, so a hit costs no hashing of the characters.
+        int slot = c * CACHE + (System.identityHashCode(s) & (CACHE - 1));
+        byte[] b;
+        if (cacheKey[slot] == s) {
+            b = cacheBytes[slot];
+        } else {
             b = s.getBytes(StandardCharsets.UTF_8);
-            // Only repeated strings pay off; per-row strings (timeline metric names) must not grow the cache forever.
-            if (utf8.size() > 4096) utf8.clear();
-            utf8.put(s, b);
+            cacheKey[slot] = s;
+            cacheBytes[slot] = b;
         }
         int len = bytesLen[c];
         if (bytes[c].length - len < b.length) bytes[c] = Arrays.copyOf(bytes[c], Math.max(2 * bytes[c].length, len + b.length));
