@@ -275,6 +275,11 @@ final class Engine {
         w[1] += ns;
     }
 
+    /** Trylocks that found their lock held (alloc_pages_nolock's zone->lock), per lock. */
+    final Map<String, long[]> trylockFailures = new TreeMap<>();
+
+    void trylockFailed(KLock l) { trylockFailures.computeIfAbsent(l.name(), k -> new long[1])[0]++; }
+
     long lockWaitTotal() {
         long t = 0;
         for (long[] w : lockWaits.values()) t += w[1];

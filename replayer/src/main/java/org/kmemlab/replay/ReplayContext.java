@@ -150,6 +150,24 @@ final class ReplayContext implements ExecContext, Blocker {
         l.freeAtNs = Long.MAX_VALUE;
     }
 
+    /**
+     * {@code spin_trylock()}: fails, at no wait, when another CPU holds {@code l} at this moment of virtual
+     * time (it took it earlier and releases it later); otherwise takes it like {@link #lock}.
+     */
+    @Override
+    public boolean tryLock(KLock l) {
+        if (l.kind() != KLock.Kind.LOCKDEP_MAP && l.freeAtNs > now && l.holder != null && !l.holder.equals(cpu)) {
+            engine.trylockFailed(l);
+            return false;
+        }
+        LockDep ld = lockdepOrNull();
+        if (ld != null) ld.acquire(held, l, site, true);
+        if (l.kind() == KLock.Kind.LOCKDEP_MAP) return true;
+        l.holder = cpu;
+        l.freeAtNs = Long.MAX_VALUE;
+        return true;
+    }
+
     @Override
     public void unlock(KLock l) {
         LockDep ld = lockdepOrNull();

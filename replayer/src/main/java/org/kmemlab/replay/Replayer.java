@@ -247,6 +247,7 @@ public final class Replayer {
                 for (Map.Entry<String, String> e : info.snapshot.entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
                 MachineSnapshot snap = MachineSnapshot.load(dir);
                 pages = MachineBuilder.fromSnapshot(snap, cfg.era());
+                if (opts.used() >= 0) MachineBuilder.fillUsed(pages, opts.used());
             } finally {
                 try (var s = Files.list(dir)) { for (Path p : s.toList()) Files.delete(p); }
                 Files.delete(dir);
@@ -848,6 +849,12 @@ public final class Replayer {
         Map<String, Object> locks = new LinkedHashMap<>();
         engine.lockWaits.forEach((k, v) -> locks.put(k, ordered("contended", v[0], "wait_ns", v[1])));
         m.put("lock_waits", locks);
+        // Only alloc_pages_nolock (kfreeRcu.bnodeAlloc=NOLOCK) tries locks; other replays keep their summary as it was.
+        if (!engine.trylockFailures.isEmpty()) {
+            Map<String, Object> tl = new LinkedHashMap<>();
+            engine.trylockFailures.forEach((k, v) -> tl.put(k, v[0]));
+            m.put("trylock_failed", tl);
+        }
         Map<String, Object> page = new LinkedHashMap<>();
         page.put("allocstall", pages.allocstall);
         page.put("compactstall", pages.compactstall);
