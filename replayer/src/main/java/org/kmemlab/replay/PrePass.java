@@ -85,6 +85,8 @@ final class PrePass {
         com.carrotsearch.hppc.LongArrayList derived = new com.carrotsearch.hppc.LongArrayList();
         com.carrotsearch.hppc.LongArrayList rcuFree = new com.carrotsearch.hppc.LongArrayList();
         TraceEvent e = new TraceEvent();
+        // Page allocations by order and migratetype, counted in an array (a key string per event cost more).
+        long[][] orderMt = new long[16][16];
         long row = 0;
         while (r.next()) {
             TraceBatch b = r.batch();
@@ -141,7 +143,8 @@ final class PrePass {
                         int order = b.intOr(TraceSchema.ORDER, i, 0);
                         int mt = b.intOr(TraceSchema.MIGRATETYPE, i, 0);
                         long pfn = b.longOr(TraceSchema.PFN, i, 0);
-                        p.pageAllocsByOrderMt.merge(order + "/" + mt, 1L, Long::sum);
+                        if (order >= 0 && order < 16 && mt >= 0 && mt < 16) orderMt[order][mt]++;
+                        else p.pageAllocsByOrderMt.merge(order + "/" + mt, 1L, Long::sum);
                         boolean slabChain = !b.isNull(TraceSchema.STACK_ID, i) && chainHasSlab(info, b.getInt(TraceSchema.STACK_ID, i));
                         if (slabChain) {
                             derived.add(row);
@@ -180,6 +183,9 @@ final class PrePass {
             }
         }
         if (p.t0 == Long.MAX_VALUE) p.t0 = 0;
+        for (int o = 0; o < 16; o++) {
+            for (int mt = 0; mt < 16; mt++) if (orderMt[o][mt] > 0) p.pageAllocsByOrderMt.merge(o + "/" + mt, orderMt[o][mt], Long::sum);
+        }
         p.derivedRows = new RowSet(derived);
         p.rcuFreeRows = new RowSet(rcuFree);
         return p;

@@ -391,7 +391,7 @@ public final class Replayer {
 
     private long totalReserveTaken() {
         long n = 0;
-        for (Mempool m : poolList) n += m.statReserveTaken;
+        for (int i = 0; i < poolList.size(); i++) n += poolList.get(i).statReserveTaken;
         return n;
     }
 
@@ -744,7 +744,7 @@ public final class Replayer {
         @Override public void allocZoneLocked(Zone z, long pfn, int order, int mt, boolean refill) {
             base(EventNames.MM_PAGE_ALLOC_ZONE_LOCKED);
             out.pfn(pfn).order(order).migratetype(mt);
-            out.extra = "percpu_refill=" + (refill ? 1 : 0);
+            out.extra = refill ? "percpu_refill=1" : "percpu_refill=0";
             events.accept(out);
         }
 

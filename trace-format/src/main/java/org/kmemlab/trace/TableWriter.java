@@ -31,11 +31,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * columns, rows appended one cell at a time, batches of 64K rows, so memory stays flat. Readable by any
  * Arrow stream reader and by {@code kmemlab sql}.
  *
- * <p>Cells go into plain Java buffers and are copied into the Arrow vectors once per batch: Arrow's
- * setSafe checks capacity, reference counts and bounds on every cell and fills the offsets of null strings
- * one by one, which cost more than the replay that produced the row. A string's UTF-8 bytes are encoded
- * once per distinct string, not once per row. The file is the same, byte for byte, as cell-by-cell setSafe
- * wrote it.
+ * <p>Cells go into plain Java arrays and are copied into the Arrow vectors once per batch: Arrow's setSafe
+ * checks capacity, reference counts and bounds on every cell and fills the offsets of null strings one by
+ * one, which cost more than the replay that produced the row. Nulls are recorded rather than present cells
+ * (most cells are present). A string's UTF-8 bytes are encoded once per String object, not once per row.
+ * The file is the same, byte for byte, as cell-by-cell setSafe wrote it.
  */
 public final class TableWriter implements AutoCloseable {
     public enum Type { LONG, INT, DOUBLE, STRING }
@@ -48,9 +48,12 @@ public final class TableWriter implements AutoCloseable {
     private final FieldVector[] v;
     private final Type[] types;
     private final ArrowStreamWriter writer;
-    /** Fixed-width values, little-endian as Arrow lays them out; string columns: the end offset of each row. */
-    private final ByteBuffer[] values;
-    private final long[][] validity;
+    /** LONG values, DOUBLE values as raw bits. */
+    private final long[][] longs;
+    /** INT values; for STRING columns the end offset of each row's bytes. */
+    private final int[][] ints;
+    /** A set bit per null cell. */
+    private final long[][] nulls;
     private final byte[][] bytes;
     private final int[] bytesLen;
     private static final int CACHE = 256;
@@ -59,6 +62,8 @@ public final class TableWriter implements AutoCloseable {
     private int row;
     private int col;
     private long rows;
+    /** Rows the arrays hold: they grow up to a batch, so a table of a few rows stays small. */
+    private int cap = 1024;
 
     public TableWriter(Path path, List<String> names, List<Type> types, Map<String, String> metadata) throws IOException {
         List<Field> fields = new ArrayList<>();
@@ -73,19 +78,22 @@ public final class TableWriter implements AutoCloseable {
         }
         this.types = types.toArray(new Type[0]);
         int n = this.types.length;
-        values = new ByteBuffer[n];
-        validity = new long[n][BATCH / 64];
+        longs = new long[n][];
+        ints = new int[n][];
+        nulls = new long[n][BATCH / 64];
         bytes = new byte[n][];
         bytesLen = new int[n];
         cacheKey = new String[n * CACHE];
         cacheBytes = new byte[n * CACHE][];
         for (int c = 0; c < n; c++) {
-            int width = switch (this.types[c]) {
-                case LONG, DOUBLE -> 8;
-                case INT, STRING -> 4;
-            };
-            values[c] = ByteBuffer.allocate(BATCH * width).order(ByteOrder.LITTLE_ENDIAN);
-            if (this.types[c] == Type.STRING) bytes[c] = new byte[1024];
+            switch (this.types[c]) {
+                case LONG, DOUBLE -> longs[c] = new long[cap];
+                case INT -> ints[c] = new int[cap];
+                case STRING -> {
+                    ints[c] = new int[cap];
+                    bytes[c] = new byte[1024];
+                }
+            }
         }
         channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         root = VectorSchemaRoot.create(new Schema(fields, metadata), allocator);
@@ -94,26 +102,18 @@ public final class TableWriter implements AutoCloseable {
         writer.start();
     }
 
-    private void present(int c) { validity[c][row >>> 6] |= 1L << row; }
-
     public TableWriter add(long x) {
-        int c = col++;
-        values[c].putLong(row << 3, x);
-        present(c);
+        longs[col++][row] = x;
         return this;
     }
 
     public TableWriter add(int x) {
-        int c = col++;
-        values[c].putInt(row << 2, x);
-        present(c);
+        ints[col++][row] = x;
         return this;
     }
 
     public TableWriter add(double x) {
-        int c = col++;
-        values[c].putDouble(row << 3, x);
-        present(c);
+        longs[col++][row] = Double.doubleToRawLongBits(x);
         return this;
     }
 
@@ -132,20 +132,24 @@ public final class TableWriter implements AutoCloseable {
             cacheBytes[slot] = b;
         }
         int len = bytesLen[c];
-        if (bytes[c].length - len < b.length) bytes[c] = Arrays.copyOf(bytes[c], Math.max(2 * bytes[c].length, len + b.length));
-        System.arraycopy(b, 0, bytes[c], len, b.length);
-        bytesLen[c] = len + b.length;
-        values[c].putInt(row << 2, bytesLen[c]);
-        present(c);
+        byte[] dst = bytes[c];
+        if (dst.length - len < b.length) dst = bytes[c] = Arrays.copyOf(dst, Math.max(2 * dst.length, len + b.length));
+        System.arraycopy(b, 0, dst, len, b.length);
+        len += b.length;
+        bytesLen[c] = len;
+        ints[c][row] = len;
         return this;
     }
 
     public TableWriter addNull() {
         int c = col++;
+        nulls[c][row >>> 6] |= 1L << row;
         // A null string ends where the previous row ended; a null number is 0, as in a freshly zeroed vector.
-        if (types[c] == Type.STRING) values[c].putInt(row << 2, bytesLen[c]);
-        else if (types[c] == Type.INT) values[c].putInt(row << 2, 0);
-        else values[c].putLong(row << 3, 0L);
+        switch (types[c]) {
+            case STRING -> ints[c][row] = bytesLen[c];
+            case INT -> ints[c][row] = 0;
+            default -> longs[c][row] = 0L;
+        }
         return this;
     }
 
@@ -155,9 +159,22 @@ public final class TableWriter implements AutoCloseable {
         col = 0;
         rows++;
         if (++row == BATCH) flush();
+        else if (row == cap) grow();
+    }
+
+    private void grow() {
+        cap = Math.min(BATCH, 2 * cap);
+        for (int c = 0; c < types.length; c++) {
+            if (longs[c] != null) longs[c] = Arrays.copyOf(longs[c], cap);
+            if (ints[c] != null) ints[c] = Arrays.copyOf(ints[c], cap);
+        }
     }
 
     public long rows() { return rows; }
+
+    private static ByteBuffer view(ArrowBuf b, long from, long len) {
+        return b.nioBuffer(from, (int) len).order(ByteOrder.LITTLE_ENDIAN);
+    }
 
     private void flush() {
         if (row == 0) return;
@@ -166,22 +183,33 @@ public final class TableWriter implements AutoCloseable {
             int validityBytes = (n + 7) >>> 3;
             for (int c = 0; c < v.length; c++) {
                 FieldVector f = v[c];
-                if (types[c] == Type.STRING) {
-                    VarCharVector vv = (VarCharVector) f;
-                    vv.allocateNew(Math.max(1, bytesLen[c]), n);
-                    ArrowBuf offsets = vv.getOffsetBuffer();
-                    offsets.setInt(0, 0);
-                    offsets.setBytes(4, values[c].array(), 0, 4L * n);
-                    vv.getDataBuffer().setBytes(0, bytes[c], 0, bytesLen[c]);
-                    vv.setLastSet(n - 1);
-                } else {
-                    ((org.apache.arrow.vector.FixedWidthVector) f).allocateNew(n);
-                    int width = types[c] == Type.INT ? 4 : 8;
-                    f.getDataBuffer().setBytes(0, values[c].array(), 0, (long) width * n);
+                switch (types[c]) {
+                    case STRING -> {
+                        VarCharVector vv = (VarCharVector) f;
+                        vv.allocateNew(Math.max(1, bytesLen[c]), n);
+                        ArrowBuf offsets = vv.getOffsetBuffer();
+                        offsets.setInt(0, 0);
+                        view(offsets, 4, 4L * n).asIntBuffer().put(ints[c], 0, n);
+                        vv.getDataBuffer().setBytes(0, bytes[c], 0, bytesLen[c]);
+                        vv.setLastSet(n - 1);
+                    }
+                    case INT -> {
+                        ((org.apache.arrow.vector.FixedWidthVector) f).allocateNew(n);
+                        view(f.getDataBuffer(), 0, 4L * n).asIntBuffer().put(ints[c], 0, n);
+                    }
+                    default -> {
+                        ((org.apache.arrow.vector.FixedWidthVector) f).allocateNew(n);
+                        view(f.getDataBuffer(), 0, 8L * n).asLongBuffer().put(longs[c], 0, n);
+                    }
                 }
+                // Validity: every row up to n present but the nulls; bits past n stay clear.
                 ArrowBuf vb = f.getValidityBuffer();
-                long[] w = validity[c];
-                for (int i = 0; i < validityBytes; i++) vb.setByte(i, (byte) (w[i >>> 3] >>> ((i & 7) << 3)));
+                long[] w = nulls[c];
+                for (int i = 0; i < validityBytes; i++) {
+                    int bitsHere = Math.min(8, n - 8 * i);
+                    int present = ~(int) (w[i >>> 3] >>> ((i & 7) << 3)) & ((1 << bitsHere) - 1);
+                    vb.setByte(i, (byte) present);
+                }
                 Arrays.fill(w, 0, (n + 63) >>> 6, 0L);
                 bytesLen[c] = 0;
             }

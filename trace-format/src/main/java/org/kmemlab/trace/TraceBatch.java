@@ -23,6 +23,12 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * plain string column; a row whose bytes equal a recent row's gets that row's String.
  */
 public final class TraceBatch {
+    /** The dictionary id of each column, -1 for plain columns (TraceSchema.dictionaryId, as a table). */
+    private static final byte[] DICT_ID = new byte[TraceSchema.NAMES.length];
+    static {
+        for (int c = 0; c < DICT_ID.length; c++) DICT_ID[c] = (byte) TraceSchema.dictionaryId(c);
+    }
+
     private final VectorSchemaRoot root;
     private final FieldVector[] v;
     private final int rows;
@@ -82,8 +88,8 @@ public final class TraceBatch {
     /** A dictionary or plain string cell; null when absent. */
     public String getString(int col, int row) {
         if (isNull(col, row)) return null;
-        long id = TraceSchema.dictionaryId(col);
-        if (id >= 0) return dictionary(col)[getInt(col, row)];
+        byte id = DICT_ID[col];
+        if (id >= 0) return dict(id)[getInt(col, row)];
         if (col == TraceSchema.EXTRA) return extra(row);
         return new String(((VarCharVector) v[col]).get(row), StandardCharsets.UTF_8);
     }
@@ -92,8 +98,9 @@ public final class TraceBatch {
     public int dictIndex(int col, int row) { return isNull(col, row) ? -1 : getInt(col, row); }
 
     /** The decoded dictionary of a dictionary column for this batch. */
-    public String[] dictionary(int col) {
-        int id = (int) TraceSchema.dictionaryId(col);
+    public String[] dictionary(int col) { return dict(DICT_ID[col]); }
+
+    private String[] dict(byte id) {
         String[] d = dicts[id];
         if (d == null) {
             VarCharVector vv = dictVectors[id];
