@@ -62,6 +62,18 @@ public final class TraceDb implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads one more trace into {@code events} of an open session, replacing the rows of an earlier trace
+     * with the same file name: a notebook that writes a trace again sees only the new one.
+     */
+    public void addTrace(Path trace) throws IOException, SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("DELETE FROM events WHERE trace = ?")) {
+            ps.setString(1, trace.getFileName().toString());
+            ps.execute();
+        }
+        load(trace, false);
+    }
+
     /** A trace has kmemlab's schema metadata; other Arrow streams (replay results) load as their own tables. */
     static boolean isKmemlabTrace(Path p) throws IOException {
         try (TraceReader r = new TraceReader(p)) {
@@ -220,6 +232,13 @@ public final class TraceDb implements AutoCloseable {
     private static final String[][] REPLAY_TABLES = {
         {"requests.arrow", "requests"}, {"profile.arrow", "profile"}, {"timeline.arrow", "timeline"}, {"events.arrow", "model_events"},
         {"cgroup_mutex.arrow", "cgroup_mutex"}};
+
+    /** The tables {@link #attachReplay} makes (besides the view {@code policy_diff}). */
+    public static List<String> replayTableNames() {
+        List<String> names = new java.util.ArrayList<>();
+        for (String[] t : REPLAY_TABLES) names.add(t[1]);
+        return names;
+    }
 
     /**
      * A {@code kmemlab replay} output folder ({@code out/<policy>/requests.arrow, profile.arrow,

@@ -31,20 +31,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Files.createDirectories(out);
-        Path src = out.resolve("demo.perf-script.txt.zst");
-        try (InputStream in = DemoCommand.class.getResourceAsStream(RES + "demo.perf-script.txt.zst")) {
-            Files.copy(in, src, StandardCopyOption.REPLACE_EXISTING);
-        }
-        Map<String, String> snap = new TreeMap<>();
-        for (String m : MACHINE) {
-            try (InputStream in = DemoCommand.class.getResourceAsStream(RES + "machine/" + m + ".txt")) {
-                snap.put(m, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-        }
-        Path trace = out.resolve("demo.arrow");
-        ImportCommand.Result r = ImportCommand.run(List.of(src.toString()), trace, false,
-                snap.get("kernel-release").trim(), "auto", TraceWriter.Compression.ZSTD, snap);
+        Map<String, String> snap = machine();
+        ImportCommand.Result r = importTrace(out);
+        Path trace = r.output();
         System.out.println("== kmemlab demo: a real 2-CPU trace of a small file-system workload (perf record -a, kernel "
                 + snap.get("kernel-release").trim() + ")");
         System.out.println(r.summary());
@@ -69,5 +58,31 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("Next: kmemlab sql " + trace + " \"SELECT cache, count(*) FROM events WHERE cache IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5\"");
         return 0;
+    }
+
+    /** The recording machine's /proc snapshot, by file name without .txt. */
+    static Map<String, String> machine() throws IOException {
+        Map<String, String> snap = new TreeMap<>();
+        for (String m : MACHINE) {
+            try (InputStream in = DemoCommand.class.getResourceAsStream(RES + "machine/" + m + ".txt")) {
+                snap.put(m, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return snap;
+    }
+
+    /**
+     * Extracts the bundled perf script text into {@code dir} and imports it with the machine snapshot as
+     * {@code dir/demo.arrow}; {@code kmemlab notebook}'s {@code demo:trace} is this trace too.
+     */
+    static ImportCommand.Result importTrace(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path src = dir.resolve("demo.perf-script.txt.zst");
+        try (InputStream in = DemoCommand.class.getResourceAsStream(RES + "demo.perf-script.txt.zst")) {
+            Files.copy(in, src, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Map<String, String> snap = machine();
+        return ImportCommand.run(List.of(src.toString()), dir.resolve("demo.arrow"), false,
+                snap.get("kernel-release").trim(), "auto", TraceWriter.Compression.ZSTD, snap);
     }
 }

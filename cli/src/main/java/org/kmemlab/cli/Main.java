@@ -18,9 +18,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "kmemlab", mixinStandardHelpOptions = true, version = "kmemlab 0.1.0",
         description = "Kernel allocation traces: record, import, replay under alternative policies, analyse with SQL.",
-        subcommands = {DemoCommand.class, RecordCommand.class, ImportCommand.class, InfoCommand.class, StatCommand.class, SqlCommand.class,
+        subcommands = {DemoCommand.class, RecordCommand.class, ImportCommand.class, GenerateCommand.class, InfoCommand.class, StatCommand.class, SqlCommand.class,
             ReplayCommand.class, FidelityCommand.class, PoliciesCommand.class, ModelCommand.class, ExportCommand.class,
-            ReportCommand.class, HotCommand.class, FlameCommand.class, CommandLine.HelpCommand.class})
+            ReportCommand.class, HotCommand.class, FlameCommand.class, NotebookCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_INPUT = 2;
     public static final int EXIT_INTERNAL = 1;

@@ -40,6 +40,9 @@ final class ReplayContext implements ExecContext, Blocker {
         @Override public String stack() { return ReplayContext.this.stack(); }
     };
 
+    /** When the current request started: lock holds that ended before it can no longer be met. */
+    private long startNs;
+
     ReplayContext(Engine engine, int cpu) {
         this.engine = engine;
         this.cpu = cpu;
@@ -48,6 +51,7 @@ final class ReplayContext implements ExecContext, Blocker {
     void begin(long task, long start, CallTree.Node root) {
         this.task = task;
         this.now = start;
+        this.startNs = start;
         this.node = root;
         this.depth = 0;
         this.spinNs = 0;
@@ -126,9 +130,10 @@ final class ReplayContext implements ExecContext, Blocker {
         LockDep ld = lockdepOrNull();
         if (ld != null) ld.acquire(held, l, site);
         if (l.kind() == KLock.Kind.LOCKDEP_MAP) return; // nothing to wait for
-        long free = l.freeAtNs;
-        Object last = l.holder;
-        if (free > now && last != null && !last.equals(cpu)) {
+        LockHolds holds = holdsOf(l);
+        holds.forgetBefore(startNs);
+        long free = holds.freeAt(now, cpu);
+        if (free > now) {
             long wait = free - now;
             if (l.kind() == KLock.Kind.MUTEX) {
                 // A sleeping lock: the task is off the CPU, so the wait is delay, not CPU time.
@@ -146,8 +151,12 @@ final class ReplayContext implements ExecContext, Blocker {
             }
             engine.lockWait(l, wait);
         }
-        l.holder = cpu;
-        l.freeAtNs = Long.MAX_VALUE;
+        holds.acquired(now, cpu);
+    }
+
+    private static LockHolds holdsOf(KLock l) {
+        if (!(l.holder instanceof LockHolds)) l.holder = new LockHolds();
+        return (LockHolds) l.holder;
     }
 
     /**
@@ -173,7 +182,7 @@ final class ReplayContext implements ExecContext, Blocker {
         LockDep ld = lockdepOrNull();
         if (ld != null) ld.release(held, l);
         if (l.kind() == KLock.Kind.LOCKDEP_MAP) return;
-        l.freeAtNs = now;
+        holdsOf(l).released(now, cpu);
     }
 
     @Override

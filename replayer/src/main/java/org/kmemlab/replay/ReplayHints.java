@@ -14,7 +14,9 @@ import org.kmemlab.trace.TraceReader;
 
 /**
  * Replay settings a trace carries in its schema metadata as {@code kmemlab.hint.<key>} = value, where
- * {@code <key>} is any {@code --set} key (SCHEMA.md, "Replay hints"): defaults that explicit options override.
+ * {@code <key>} is any {@code --set} key (SCHEMA.md, "Replay hints"): defaults that explicit options override,
+ * so that a generated scenario replays as its seed describes with no flags. A hint never overrides a knob the
+ * chosen policy preset sets itself: the preset is the policy being compared.
  */
 final class ReplayHints {
     static final String PREFIX = "kmemlab.hint.";
@@ -37,7 +39,8 @@ final class ReplayHints {
             }
         }
         if (!hints.isEmpty()) {
-            PolicyRegistry.byName(policy); // an unknown policy is the command line's mistake, not the trace's
+            // an unknown policy is the command line's mistake, not the trace's
+            hints.keySet().removeAll(PolicyRegistry.byName(policy).knobs().keySet());
             // Checked alone, so that a bad hint is blamed on the trace and a bad --set on the command line.
             try {
                 Map<String, String> rest = new LinkedHashMap<>(hints);

@@ -422,6 +422,17 @@ public final class Replayer {
     }
 
     /**
+     * The flags the caller passed to kvmalloc_node(), from those its kmalloc tracepoint printed. kvmalloc_node()
+     * (mm/util.c, 4.12–5.x) adds __GFP_NOWARN, and __GFP_NORETRY unless __GFP_RETRY_MAYFAIL, to the kmalloc
+     * attempt of a size above PAGE_SIZE, but falls back to __vmalloc_node() with the caller's own flags: replaying
+     * the printed flags would make the vmalloc fallback NORETRY and fail where the kernel's does not.
+     */
+    static long kvmallocCallerFlags(long traced, long size) {
+        if (size <= org.kmemlab.alloc.slab.SlabLayout.PAGE_SIZE || (traced & Gfp.RETRY_MAYFAIL) != 0) return traced;
+        return traced & ~(Gfp.NORETRY | Gfp.NOWARN);
+    }
+
+    /**
      * Where a request's frames hang in the profile: the trace's call chain (perf -g), outermost first, down to
      * the call site, then the call site itself; without a chain the call site alone. A kvmalloc call site is
      * left to the model, which enters kvmalloc_node (or XFS's xlog_cil_kvmalloc) itself.
@@ -455,7 +466,7 @@ public final class Replayer {
                 int route;
                 if (e.callSiteFn != null && kvmallocSites.contains(e.callSiteFn)) {
                     ctx.scope = upper.kvmallocScopeClearMask();
-                    addr = upper.kvmalloc.kvmalloc(ctx, size, g);
+                    addr = upper.kvmalloc.kvmalloc(ctx, size, kvmallocCallerFlags(g, size));
                     route = ROUTE_KVMALLOC;
                 } else {
                     addr = slab.kmalloc(ctx, size, g);

@@ -58,6 +58,8 @@ public final class EventNames {
         CANON.put("kmem_cache_alloc_node", KMEM_CACHE_ALLOC);
         CANON.put("mm_page_free_direct", MM_PAGE_FREE);
         CANON.put("mm_pagevec_free", MM_PAGE_FREE_BATCHED);
+        // renamed in 5.8 (kvfree_call_rcu); same fields (SCHEMA.md, "Events beyond kmem.h")
+        CANON.put("rcu_kfree_callback", "rcu:rcu_kvfree_callback");
     }
 
     /** The canonical {@code subsystem:name} of a raw name, with or without its subsystem. */

@@ -58,6 +58,9 @@ public final class EventNormalizer {
                 }
                 case "order", "alloc_order" -> e.order(Integer.parseInt(value));
                 case "migratetype", "alloc_migratetype" -> e.migratetype(Integer.parseInt(value));
+                case "text" -> {
+                    if (!kvfreeRcu(e, value)) extra(key, value);
+                }
                 default -> extra(key, value);
             }
             return true;
@@ -119,6 +122,24 @@ public final class EventNormalizer {
         lastCallSite = split;
         e.callSite = split[0];
         e.callSiteFn = split[1];
+    }
+
+    /**
+     * {@code rcu:rcu_kvfree_callback} (and 5.x's {@code rcu_kfree_callback}) print {@code "%s rhp=%p func=%ld %ld"}
+     * ({@code include/trace/events/rcu.h}): flavour, the rcu_head, its offset in the object, and the queue
+     * length. The schema keeps the object (rhp - offset) in {@code ptr} so that it pairs with its allocation.
+     */
+    private boolean kvfreeRcu(TraceEvent e, String text) {
+        if (!e.event.equals("rcu:rcu_kvfree_callback") && !e.event.equals("rcu:rcu_kfree_callback")) return false;
+        String[] t = text.trim().split(" +");
+        if (t.length < 3 || !t[1].startsWith("rhp=") || !t[2].startsWith("func=")) return false;
+        long rhp = parseHex(t[1].substring(4));
+        long off = Long.parseLong(t[2].substring(5));
+        e.ptr(rhp - off);
+        extra("rcuname", t[0]);
+        extra("offset", Long.toString(off));
+        if (t.length > 3) extra("qlen", t[3]);
+        return true;
     }
 
     private final java.util.HashMap<String, String[]> callSites = new java.util.HashMap<>();

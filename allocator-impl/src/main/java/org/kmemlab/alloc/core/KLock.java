@@ -30,9 +30,7 @@ public final class KLock {
     private final Kind kind;
     private final String className;
     private final int id;
-    /** Owned by the replayer: when the current holder releases, in virtual ns. Not used by the model. */
-    public long freeAtNs;
-    /** Owned by the replayer. */
+    /** Owned by the replayer (its record of who held the lock when, in virtual time). Not used by the model. */
     public Object holder;
 
     private static int nextId;

@@ -177,10 +177,22 @@ public final class Charts {
 
     /** An {@code <svg>} element; {@code idPrefix} keeps clip-path ids unique when several charts share a page. */
     public static String svg(JFreeChart chart, String idPrefix) {
-        SVGGraphics2D g2 = new SVGGraphics2D(WIDTH, HEIGHT);
+        return svg(chart, idPrefix, WIDTH, HEIGHT);
+    }
+
+    /** An {@code <svg>} element of the given size in pixels. */
+    public static String svg(JFreeChart chart, String idPrefix, int width, int height) {
+        SVGGraphics2D g2 = new SVGGraphics2D(width, height);
         g2.setDefsKeyPrefix(idPrefix);
-        chart.draw(g2, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
-        return g2.getSVGElement(idPrefix + "svg", true, new org.jfree.svg.ViewBox(0, 0, WIDTH, HEIGHT), null, null);
+        chart.draw(g2, new Rectangle2D.Double(0, 0, width, height));
+        return g2.getSVGElement(idPrefix + "svg", true, new org.jfree.svg.ViewBox(0, 0, width, height), null, null);
+    }
+
+    /** PNG bytes of the given size in pixels. */
+    public static byte[] png(JFreeChart chart, int width, int height) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ChartUtils.writeChartAsPNG(out, chart, width, height);
+        return out.toByteArray();
     }
 
     /** A bucket width giving about {@code buckets} points over the trace's span, at least 1 µs. */

@@ -48,12 +48,21 @@ public final class HtmlReport {
             }
             body.raw("</section>\n");
         }
+        Html nav = new Html();
+        for (ReportSection s : secs) nav.raw("<a href=\"#").text(s.id()).raw("\">").text(s.title()).raw("</a> ");
+        Files.writeString(out, page(title, nav.toString(), body.toString(), ""), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The report's page around a body: its CSS (plus {@code extraCss}), header with {@code navHtml}, and the
+     * table-sorting script. Other self-contained pages (notebooks) use it to look like the report.
+     */
+    public static String page(String title, String navHtml, String bodyHtml, String extraCss) {
         Html page = new Html();
         page.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>").text(title).raw("</title>\n");
-        page.raw("<style>").raw(CSS).raw("</style></head>\n<body>\n<header><h1>").text(title).raw("</h1>\n<nav>");
-        for (ReportSection s : secs) page.raw("<a href=\"#").text(s.id()).raw("\">").text(s.title()).raw("</a> ");
-        page.raw("</nav></header>\n<main>\n").raw(body.toString()).raw("</main>\n<script>").raw(JS).raw("</script>\n</body></html>\n");
-        Files.writeString(out, page.toString(), StandardCharsets.UTF_8);
+        page.raw("<style>").raw(CSS).raw(extraCss).raw("</style></head>\n<body>\n<header><h1>").text(title).raw("</h1>\n<nav>");
+        page.raw(navHtml).raw("</nav></header>\n<main>\n").raw(bodyHtml).raw("</main>\n<script>").raw(JS).raw("</script>\n</body></html>\n");
+        return page.toString();
     }
 
     static final String CSS = """
