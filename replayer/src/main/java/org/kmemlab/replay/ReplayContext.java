@@ -160,20 +160,25 @@ final class ReplayContext implements ExecContext, Blocker {
     }
 
     /**
-     * {@code spin_trylock()}: fails, at no wait, when another CPU holds {@code l} at this moment of virtual
-     * time (it took it earlier and releases it later); otherwise takes it like {@link #lock}.
+     * {@code spin_trylock()}: fails, at no wait, when this moment of virtual time falls inside another CPU's
+     * hold of {@code l}; otherwise takes it like {@link #lock}. Lockdep hears of it only when it succeeds, as
+     * a trylock (spin_acquire with trylock=1 after do_raw_spin_trylock).
      */
     @Override
     public boolean tryLock(KLock l) {
-        if (l.kind() != KLock.Kind.LOCKDEP_MAP && l.freeAtNs > now && l.holder != null && !l.holder.equals(cpu)) {
+        LockDep ld = lockdepOrNull();
+        if (l.kind() == KLock.Kind.LOCKDEP_MAP) {
+            if (ld != null) ld.acquire(held, l, site, true);
+            return true;
+        }
+        LockHolds holds = holdsOf(l);
+        holds.forgetBefore(startNs);
+        if (holds.freeAt(now, cpu) > now) {
             engine.trylockFailed(l);
             return false;
         }
-        LockDep ld = lockdepOrNull();
         if (ld != null) ld.acquire(held, l, site, true);
-        if (l.kind() == KLock.Kind.LOCKDEP_MAP) return true;
-        l.holder = cpu;
-        l.freeAtNs = Long.MAX_VALUE;
+        holds.acquired(now, cpu);
         return true;
     }
 
