@@ -227,6 +227,10 @@ public final class TableWriter implements AutoCloseable {
         try {
             flush();
             writer.end();
+            // A closed writer may stay referenced (the replay driver keeps its tables): let the staging arrays go.
+            Arrays.fill(longs, null);
+            Arrays.fill(ints, null);
+            Arrays.fill(bytes, null);
         } finally {
             writer.close();
             root.close();
