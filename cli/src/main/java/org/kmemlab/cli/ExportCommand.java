@@ -24,11 +24,14 @@ public final class ExportCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "TRACE", description = "Trace files.")
     List<Path> traces;
 
-    @Option(names = "--parquet", required = true, paramLabel = "DIR", description = "Folder to write (must not exist or be empty).")
+    @Option(names = "--parquet", required = true, paramLabel = "DIR", description = "Folder to write (must not exist or be empty, unless --force).")
     Path dir;
 
     @Option(names = "--partition-by", split = ",", paramLabel = "COLUMN", description = "Columns of events to partition by, e.g. event,cpu.")
     List<String> partitionBy = new ArrayList<>();
+
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
 
     /** Partition columns: only plain column names of the events table, so a name can never be a path. */
     static List<String> validate(List<String> cols) {
@@ -53,15 +56,16 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> cols = validate(partitionBy);
         for (Path t : traces) if (!Files.isRegularFile(t)) throw new UserError(t + ": does not exist");
-        if (Files.exists(dir)) {
-            if (!Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a folder");
-            try (var s = Files.list(dir)) {
-                if (s.findAny().isPresent()) throw new UserError(dir + ": folder is not empty");
-            }
-        }
-        Files.createDirectories(dir);
+        Path parent = dir.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        // Written under a temporary name and renamed when complete; Outputs checks that no partition left it
+        // (DuckDB escapes '/' in partition values, so comm=../x stays a folder name inside).
+        return Outputs.folder(dir, force.force, tmp -> export(cols, tmp));
+    }
+
+    private int export(List<String> cols, Path tmp) throws Exception {
         try (TraceDb db = TraceDb.open(traces)) {
-            String target = cols.isEmpty() ? dir.resolve("events.parquet").toString() : dir.toString();
+            String target = cols.isEmpty() ? tmp.resolve("events.parquet").toString() : tmp.toString();
             // Column names were checked against the schema above; quoting them keeps reserved words such as "order" valid.
             StringBuilder opts = new StringBuilder("FORMAT PARQUET, COMPRESSION ZSTD");
             if (!cols.isEmpty()) {
@@ -72,7 +76,7 @@ public final class ExportCommand implements Callable<Integer> {
             db.execute("COPY events TO " + TraceDb.quoteLiteral(target) + " (" + opts + ")");
             long n;
             try (var rs = db.query("SELECT count(*) FROM events")) { rs.next(); n = rs.getLong(1); }
-            System.out.println("exported " + n + " events to " + (cols.isEmpty() ? target : dir + " (partitioned by " + String.join(", ", cols) + ")"));
+            System.out.println("exported " + n + " events to " + (cols.isEmpty() ? dir.resolve("events.parquet") : dir + " (partitioned by " + String.join(", ", cols) + ")"));
         }
         return 0;
     }

@@ -24,11 +24,15 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "out/fidelity", description = "Where the baseline replay is written.")
     Path out;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Knobs, as for replay.")
     Map<String, String> set = new LinkedHashMap<>();
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
+        SetValues.check(set);
         if (!set.containsKey("era")) {
             // Fidelity compares with the recording kernel, so the model runs that kernel's era by default.
             String era;
@@ -39,7 +43,7 @@ public final class FidelityCommand implements Callable<Integer> {
         }
         System.out.println("baseline replay in era " + set.getOrDefault("era", "of the preset"));
         try {
-            MultiReplay.run(trace, List.of("baseline"), set, out, 1);
+            Outputs.folder(out, force.force, tmp -> MultiReplay.run(trace, List.of("baseline"), set, tmp, 1));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

@@ -25,6 +25,9 @@ public final class FlameCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, description = "File to write (default: standard output).")
     Path output;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Option(names = "--folded", description = "Write folded stacks instead of an SVG.")
     boolean folded;
 
@@ -49,8 +52,16 @@ public final class FlameCommand implements Callable<Integer> {
         Map<String, Long> prof = HotInputs.load(input, w, event);
         String unit = HotInputs.isFolded(input) ? "samples" : (w == Folded.Weight.BYTES ? "bytes" : "events");
         if (folded && diff != null) throw new UserError("--folded and --diff do not go together");
-        Writer out = output == null ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8)
-                : Files.newBufferedWriter(output, StandardCharsets.UTF_8);
+        if (output != null) {
+            Outputs.file(output, force.force, tmp -> { write(prof, unit, w, Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)); return null; });
+            System.err.println("kmemlab: wrote " + output);
+            return 0;
+        }
+        write(prof, unit, w, new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+        return 0;
+    }
+
+    private void write(Map<String, Long> prof, String unit, Folded.Weight w, Writer out) throws Exception {
         try {
             if (folded) {
                 Folded.write(prof, out);
@@ -64,7 +75,5 @@ public final class FlameCommand implements Callable<Integer> {
         } finally {
             if (output == null) out.flush(); else out.close();
         }
-        if (output != null) System.err.println("kmemlab: wrote " + output);
-        return 0;
     }
 }

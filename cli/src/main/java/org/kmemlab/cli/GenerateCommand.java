@@ -20,6 +20,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "SCENARIO", description = "The scenario (kmemlab generate --list).")
     String scenario;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Option(names = "--list", description = "List the scenarios with their parameters and defaults.")
     boolean list;
 
@@ -38,7 +41,7 @@ public final class GenerateCommand implements Callable<Integer> {
     String format;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         if (list) {
             System.out.print(Generator.describe());
             return 0;
@@ -57,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Generator.Result r;
         try {
-            r = Generator.generate(scenario, set, seed, output, f);
+            r = Outputs.file(output, force.force, tmp -> Generator.generate(scenario, set, seed, tmp, f));
         } catch (IllegalArgumentException e) {
             throw new UserError("generate: " + e.getMessage());
         }

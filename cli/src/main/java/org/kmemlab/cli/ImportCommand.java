@@ -30,6 +30,9 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "The trace to write (Arrow IPC stream).")
     Path output;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Option(names = "--strict", description = "Fail on the first malformed line instead of counting it.")
     boolean strict;
 
@@ -54,6 +57,8 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Outputs.refuseExisting(output, force.force);
+        if (Files.isDirectory(output)) throw new UserError(output + ": is a folder, expected the trace file to write");
         if (kallsyms != null && !Files.isRegularFile(kallsyms)) throw new UserError(kallsyms + ": --kallsyms expects a file (a copy of /proc/kallsyms)");
         Result r = run(inputs, output, strict, kernel, format, compression, snapshotFiles(snapshot), kallsyms);
         if (!quiet) {
@@ -61,6 +66,14 @@ public final class ImportCommand implements Callable<Integer> {
             for (String s : r.malformed) System.err.println("kmemlab: malformed: " + s);
         }
         return 0;
+    }
+
+    private static Importer byName(String format) {
+        try {
+            return Importers.byName(format);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--format: " + e.getMessage());
+        }
     }
 
     /** What an import did. */
@@ -96,7 +109,7 @@ public final class ImportCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Path parent = output.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) throw new UserError(output + ": folder " + parent + " does not exist");
-        Path tmp = output.resolveSibling(output.getFileName() + ".part");
+        Path tmp = Outputs.temporary(output);
         StringBuilder formats = new StringBuilder();
         Map<String, String> header = new LinkedHashMap<>();
         header.put(TraceSchema.META_SOURCE, String.join(" ", inputs));
@@ -109,7 +122,7 @@ public final class ImportCommand implements Callable<Integer> {
             long done = 0;
             for (String in : inputs) {
                 try (Input input = in.equals("-") ? Input.stdin() : Input.open(Path.of(in))) {
-                    Importer imp = format.equals("auto") ? Importers.detect(input) : Importers.byName(format);
+                    Importer imp = format.equals("auto") ? Importers.detect(input) : byName(format);
                     if (w == null) {
                         header.put(TraceSchema.META_SOURCE_FORMAT, imp.format());
                         w = new TraceWriter(tmp, header, compression);

@@ -36,6 +36,12 @@ public final class InfoCommand implements Callable<Integer> {
                 System.out.printf("unparsed lines:  %,d%n", info.metaLong("unparsed_lines", 0));
                 System.out.printf("lost events:     %,d%s%n", info.metaLong("lost_events", 0), info.lostByCpu.isEmpty() ? "" : " " + info.lostByCpu);
                 System.out.printf("unknown events:  %,d%s%n", info.metaLong("unknown_events", 0), info.unknownEvents.isEmpty() ? "" : " " + info.unknownEvents);
+                if (!info.anomalies.isEmpty()) {
+                    long total = info.anomalies.values().stream().mapToLong(Long::longValue).sum();
+                    StringBuilder b = new StringBuilder();
+                    info.anomalies.forEach((k, v) -> { if (v != 0) b.append(b.length() == 0 ? " (" : ", ").append(k).append(' ').append(String.format("%,d", v)); });
+                    System.out.printf("anomalies:       %,d%s%n", total, b.length() == 0 ? "" : b + ")");
+                }
                 System.out.printf("call chains:     %,d distinct%n", info.stacks.size());
                 System.out.printf("snapshot:        %s%n", info.snapshot.isEmpty() ? "none" : String.join(", ", info.snapshot.keySet()));
                 for (String s : info.malformedSamples) System.out.printf("malformed:       %s%n", s);

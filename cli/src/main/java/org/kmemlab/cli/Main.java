@@ -6,6 +6,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.kmemlab.alloc.snapshot.SnapshotFormatException;
 import org.kmemlab.trace.InputError;
 
 import picocli.CommandLine;
@@ -38,8 +39,8 @@ public final class Main implements Runnable {
 
     static int handle(Exception ex, CommandLine cmd) {
         Throwable t = ex;
-        while (t.getCause() != null && !(t instanceof InputError) && !(t instanceof UserError)) t = t.getCause();
-        if (t instanceof InputError || t instanceof UserError) {
+        while (t.getCause() != null && !isInputError(t)) t = t.getCause();
+        if (isInputError(t)) {
             cmd.getErr().println("kmemlab: " + t.getMessage());
             return EXIT_INPUT;
         }
@@ -50,6 +51,11 @@ public final class Main implements Runnable {
         String log = writeLog(ex);
         cmd.getErr().println("kmemlab: internal error: " + ex + (log == null ? "" : " (stack trace in " + log + ")"));
         return EXIT_INTERNAL;
+    }
+
+    /** Bad input: kmemlab's own error type, a mistake in the call, or a machine snapshot the model cannot read. */
+    static boolean isInputError(Throwable t) {
+        return t instanceof InputError || t instanceof UserError || t instanceof SnapshotFormatException;
     }
 
     private static String writeLog(Throwable t) {

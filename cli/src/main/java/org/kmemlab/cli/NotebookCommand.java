@@ -43,16 +43,28 @@ public final class NotebookCommand implements Runnable {
         @Option(names = {"-o", "--output"}, description = "Output folder; paths in cells are relative to it (default: out/NAME).")
         Path out;
 
+        @picocli.CommandLine.Mixin
+        Outputs.Force force = new Outputs.Force();
+
         @Override
         public Integer call() throws Exception {
             Notebook nb = NotebookParser.parse(notebook);
             Path dir = out != null ? out : Path.of("out", nb.name());
-            NotebookRunner runner = new NotebookRunner(dir, Main::commandLine, d -> DemoCommand.importTrace(d).output(), System.err);
-            NotebookRun run = runner.run(nb);
-            Files.createDirectories(dir);
             Path html = dir.resolve(nb.name() + ".html"), ipynb = dir.resolve(nb.name() + ".ipynb");
-            HtmlNotebook.write(run, html);
-            Ipynb.write(run, ipynb);
+            // A finished run's outputs are kept unless --force; once a run may go ahead, it owns its folder.
+            Outputs.refuseExisting(html, force.force);
+            Outputs.refuseExisting(ipynb, force.force);
+            NotebookRunner runner = new NotebookRunner(dir, Main::commandLine, d -> DemoCommand.importTrace(d).output(), System.err);
+            NotebookRun run = Outputs.owning(dir, () -> runner.run(nb));
+            Files.createDirectories(dir);
+            Outputs.file(html, true, tmp -> {
+                HtmlNotebook.write(run, tmp);
+                return null;
+            });
+            Outputs.file(ipynb, true, tmp -> {
+                Ipynb.write(run, tmp);
+                return null;
+            });
             System.out.println("notebook: " + html);
             System.out.println("notebook: " + ipynb);
             if (run.ok()) {

@@ -52,6 +52,9 @@ public final class RecordCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "The trace file to write.")
     Path output;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "Run this command (after --) and record it and its children.")
     List<String> command = new ArrayList<>();
 
@@ -75,6 +78,9 @@ public final class RecordCommand implements Callable<Integer> {
             err.println("kmemlab record: --buffer-kb must be positive");
             return 2;
         }
+        // A recording writes its file as it goes (a killed one stays readable up to its last batch, SCHEMA.md),
+        // so it is not renamed at the end; it only refuses to replace an existing trace.
+        Outputs.refuseExisting(output, force.force);
         TracefsRecorder.Options o = new TracefsRecorder.Options(events, pid == null ? 0 : pid, command,
                 duration == null ? 0 : duration, stacks, bufferKb == null ? 0 : bufferKb, output, System.err);
         if (command.isEmpty() && duration == null) err.println("kmemlab record: recording until Ctrl-C");

@@ -30,15 +30,19 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, description = "Output folder; each policy writes out/<policy>/.", defaultValue = "out/replay")
     Path out;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Option(names = "--threads", description = "Policies replayed at once (default: the number of cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
+        SetValues.check(set);
         List<String> ps = policies == null || policies.isEmpty() ? List.of("baseline") : policies;
         Map<String, Map<String, Object>> res;
         try {
-            res = MultiReplay.run(trace, ps, set, out, threads);
+            res = Outputs.folder(out, force.force, tmp -> MultiReplay.run(trace, ps, set, tmp, threads));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

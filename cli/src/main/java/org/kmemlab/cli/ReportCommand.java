@@ -33,6 +33,9 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "The HTML file to write.")
     Path out;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
     @Option(names = "--title", description = "Page title (default: kmemlab report: <first trace>).")
     String title;
 
@@ -66,7 +69,10 @@ public final class ReportCommand implements Callable<Integer> {
             if (!Files.isRegularFile(f)) throw new UserError(f + ": does not exist");
             extra.add(Sections.chart(spec.withSql(Files.readString(f))));
         }
-        write(traces, replay, out, title, extra);
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        Path replayDir = replay;
+        Outputs.file(out, force.force, tmp -> { write(traces, replayDir, tmp, title, extra); return null; });
         System.out.println("report: " + out);
         return 0;
     }

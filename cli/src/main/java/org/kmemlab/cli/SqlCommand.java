@@ -46,6 +46,12 @@ public final class SqlCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, description = "Write the result to this file (required for arrow and parquet).")
     Path output;
 
+    @picocli.CommandLine.Mixin
+    Outputs.Force force = new Outputs.Force();
+
+    /** -o as given; {@link #output} is its temporary sibling while the query runs. */
+    private Path target;
+
     @Option(names = "--time", paramLabel = "START,END", description = "Keep events between START and END seconds after the trace start (either may be empty).")
     String time;
 
@@ -81,8 +87,33 @@ public final class SqlCommand implements Callable<Integer> {
         if (query == null && binary) throw new UserError("--format " + format + " needs a query");
         Map<String, Object> bound = parseParams(params);
         Double[] window = parseTime(time);
+        if (output != null) {
+            Outputs.refuseExisting(output, force.force);
+            if (Files.isDirectory(output)) throw new UserError(output + ": is a folder, expected a file name");
+            target = output;
+            output = Outputs.temporary(output);
+        }
+        boolean ok = false;
+        try {
+            int st = query(traces, folders, query, bound, window);
+            ok = st == 0;
+            return st;
+        } finally {
+            if (target != null) {
+                if (ok && Files.exists(output)) Files.move(output, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                else Outputs.deleteTree(output);
+                output = target;
+            }
+        }
+    }
+
+    private int query(List<Path> traces, List<Path> folders, String query, Map<String, Object> bound, Double[] window)
+            throws IOException, SQLException {
         try (TraceDb db = TraceDb.open(traces)) {
-            for (Path f : folders) db.attachFolder(f);
+            for (Path f : folders) {
+                if (db.attachFolder(f).isEmpty()) throw new UserError(f + ": a folder without replay output, Parquet or Arrow files to query");
+            }
             if (window != null) db.restrictTime(window[0], window[1]);
             if (query != null) return runAll(db, query, bound) ? 0 : Main.EXIT_INPUT;
             interactive(db);
@@ -132,12 +163,12 @@ public final class SqlCommand implements Callable<Integer> {
             NamedParams.Bound b = bound.isEmpty() ? new NamedParams.Bound(sql, List.of()) : NamedParams.bind(sql, bound);
             if (last && format.equals("arrow")) {
                 long n = db.exportArrow(b.sql(), b.params(), output);
-                System.err.println("kmemlab: wrote " + n + " rows to " + output);
+                System.err.println("kmemlab: wrote " + n + " rows to " + (target != null ? target : output));
                 return true;
             }
             if (last && format.equals("parquet")) {
                 db.exportParquet(b.sql(), b.params(), output);
-                System.err.println("kmemlab: wrote " + output);
+                System.err.println("kmemlab: wrote " + (target != null ? target : output));
                 return true;
             }
             try (PreparedStatement ps = db.prepare(b.sql(), b.params())) {

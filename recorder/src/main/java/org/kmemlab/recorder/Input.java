@@ -42,16 +42,30 @@ public final class Input implements AutoCloseable {
             dec = new ZstdInputStreamNoFinalizer(b);
             compression = "zstd";
         } else if (n >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b) {
-            dec = new GZIPInputStream(b, 1 << 16);
+            dec = header(name, "gzip", () -> new GZIPInputStream(b, 1 << 16));
             compression = "gzip";
         } else if (n >= 6 && (m[0] & 0xff) == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z' && m[5] == 0) {
-            dec = new XZInputStream(b);
+            dec = header(name, "xz", () -> new XZInputStream(b));
             compression = "xz";
         } else {
             dec = b;
             compression = "none";
         }
-        this.stream = dec == b ? b : new BufferedInputStream(dec, 1 << 16);
+        this.stream = dec == b ? b : new BufferedInputStream(new DecodeErrors(dec), 1 << 16);
+    }
+
+    private interface Opener { InputStream open() throws IOException; }
+
+    /** gzip and xz read their stream header at once: a corrupt one is bad input at offset 0. */
+    private static InputStream header(String name, String what, Opener o) throws IOException {
+        try {
+            return o.open();
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof java.io.EOFException || e.getClass().getName().startsWith("org.tukaani") || e instanceof java.util.zip.ZipException) {
+                throw InputError.atOffset(name, 0, "expected a " + what + " stream header: " + e.getMessage());
+            }
+            throw e;
+        }
     }
 
     public static Input open(Path p) throws IOException {
@@ -103,10 +117,31 @@ public final class Input implements AutoCloseable {
         if (spooled == null) {
             spooled = Files.createTempFile("kmemlab-", ".spool");
             try (var out = Files.newOutputStream(spooled)) {
-                stream.transferTo(out);
+                copyBounded(stream, out, spoolLimit(compressedSize), name, "decompressed " + compression + " data");
             }
         }
         return spooled;
+    }
+
+    /**
+     * What decompressed input may grow to before it is taken for a decompression bomb: a thousand times the
+     * compressed size (traces compress about 10:1), and at least 4 GiB (stdin has no size).
+     */
+    public static long spoolLimit(long compressed) {
+        long floor = 4L << 30;
+        return compressed <= 0 || compressed > Long.MAX_VALUE / 1000 ? Math.max(floor, compressed) : Math.max(floor, compressed * 1000);
+    }
+
+    /** Copies {@code in} to {@code out}, failing as bad input once more than {@code limit} bytes came. */
+    public static long copyBounded(InputStream in, java.io.OutputStream out, long limit, String name, String what) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        long n = 0;
+        for (int r; (r = in.read(buf)) > 0; ) {
+            n += r;
+            if (n > limit) throw InputError.of(name, what + " larger than " + limit + " bytes: expected a trace, not a decompression bomb");
+            out.write(buf, 0, r);
+        }
+        return n;
     }
 
     @Override
@@ -118,22 +153,61 @@ public final class Input implements AutoCloseable {
         }
     }
 
+    /**
+     * Turns a decompressor's complaint (zstd, gzip, xz data that is corrupt or cut short) into an input error
+     * at the compressed offset reached; failures of the underlying file stay I/O errors.
+     */
+    private final class DecodeErrors extends InputStream {
+        private final InputStream in;
+
+        DecodeErrors(InputStream in) { this.in = in; }
+
+        @Override public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return in.read(b, off, len);
+            } catch (IOException | RuntimeException e) {
+                if (counting.failed) throw e;
+                throw InputError.atOffset(name, counting.count, "expected valid " + compression + " data: " + e.getMessage());
+            }
+        }
+
+        @Override public void close() throws IOException { in.close(); }
+    }
+
     private static final class CountingStream extends InputStream {
         private final InputStream in;
         long count;
+        /** The file itself failed to read (as opposed to the decompressor rejecting its bytes). */
+        boolean failed;
 
         CountingStream(InputStream in) { this.in = in; }
 
         @Override public int read() throws IOException {
-            int b = in.read();
-            if (b >= 0) count++;
-            return b;
+            try {
+                int b = in.read();
+                if (b >= 0) count++;
+                return b;
+            } catch (IOException e) {
+                failed = true;
+                throw e;
+            }
         }
 
         @Override public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) count += n;
-            return n;
+            try {
+                int n = in.read(b, off, len);
+                if (n > 0) count += n;
+                return n;
+            } catch (IOException e) {
+                failed = true;
+                throw e;
+            }
         }
 
         @Override public void close() throws IOException { in.close(); }

@@ -119,6 +119,7 @@ public final class Replayer {
         for (String s : opts.splCaches().split(",")) {
             if (s.isBlank()) continue;
             String[] kv = s.trim().split(":");
+            if (kv.length == 0 || kv[0].isEmpty()) throw new IllegalArgumentException("replay.splCaches: '" + s.trim() + "' is not CACHE or CACHE:OBJECTS");
             splSizes.put(kv[0], kv.length > 1 ? Integer.parseInt(kv[1]) : 0);
         }
         if (cfg.btrfsExtentStateAlloc() == UpperConfig.ExtentStateAlloc.MEMPOOL) {

@@ -13,7 +13,8 @@ import java.util.TreeMap;
 public final class TraceInfo {
     /** Trailer section names. */
     public static final String SEC_META = "meta", SEC_STACK = "stack", SEC_SNAPSHOT = "snapshot",
-            SEC_LOST = "lost_by_cpu", SEC_UNKNOWN = "unknown_events", SEC_MALFORMED = "malformed_sample";
+            SEC_LOST = "lost_by_cpu", SEC_UNKNOWN = "unknown_events", SEC_MALFORMED = "malformed_sample",
+            SEC_ANOMALIES = "anomalies";
 
     public final Map<String, String> header = new LinkedHashMap<>();
     /** Final counters: events, unparsed_lines, lost_events, first_ts_ns, last_ts_ns, batches, unknown_events. */
@@ -22,6 +23,8 @@ public final class TraceInfo {
     public final Map<String, String> snapshot = new TreeMap<>();
     public final Map<Integer, Long> lostByCpu = new TreeMap<>();
     public final Map<String, Long> unknownEvents = new TreeMap<>();
+    /** Bad trace semantics counted at write time (see {@link Anomalies}); empty for traces written before. */
+    public final Map<String, Long> anomalies = new LinkedHashMap<>();
     public final List<String> malformedSamples = new java.util.ArrayList<>();
     boolean complete;
     /** Rows and batches that were readable (set by a full read or scan). */

@@ -15,15 +15,19 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.flatbuf.DictionaryBatch;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.ValueVectorUtility;
 
 /**
  * Reads a kmemlab trace written by {@link TraceWriter}. Before Arrow sees a byte, the message framing is
@@ -33,6 +37,14 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 public final class TraceReader implements AutoCloseable {
     private static final int MAX_METADATA = 16 << 20;
+    /**
+     * What Arrow may hold at once while decoding (one batch with its dictionaries). A compressed buffer
+     * declares its own decompressed length; the limit turns a crafted one into a refused batch instead of
+     * an allocation of exabytes. kmemlab's batches of 65,536 rows take a few tens of MiB.
+     */
+    static final long MAX_DECODED = 512L << 20;
+
+    private static final Schema EXPECTED = TraceSchema.schema(Map.of());
 
     private final Path path;
     private final BufferAllocator allocator;
@@ -44,6 +56,9 @@ public final class TraceReader implements AutoCloseable {
     private TraceBatch batch;
     private long rowsRead;
     private long batchesRead;
+    /** Arrow failed on a batch; it may then hold a few buffers of that batch it never releases. */
+    private boolean badBatch;
+    private boolean ended;
 
     public TraceReader(Path path) throws IOException {
         this.path = path;
@@ -60,13 +75,14 @@ public final class TraceReader implements AutoCloseable {
         if (!scan.eos && info.truncationReason == null) {
             info.truncationReason = "file ends inside the event stream at byte " + scan.validEnd;
         }
-        this.allocator = new RootAllocator();
+        this.allocator = new RootAllocator(MAX_DECODED);
         this.reader = new ArrowStreamReader(new BoundedChannel(channel, 0, scan.validEnd), allocator,
                 CommonsCompressionFactory.INSTANCE);
         Schema schema;
         try {
             schema = reader.getVectorSchemaRoot().getSchema();
         } catch (IOException | RuntimeException e) {
+            badBatch = true;
             close();
             throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: " + e.getMessage());
         }
@@ -85,6 +101,17 @@ public final class TraceReader implements AutoCloseable {
                 close();
                 throw InputError.atOffset(path, 0, "expected column " + c + " to be " + TraceSchema.NAMES[c]);
             }
+            // Names alone would let a column of another type reach the typed accessors of TraceBatch.
+            var got = schema.getFields().get(c);
+            var want = EXPECTED.getFields().get(c);
+            boolean sameDict = (got.getDictionary() == null) == (want.getDictionary() == null)
+                    && (got.getDictionary() == null || (got.getDictionary().getId() == want.getDictionary().getId()
+                        && java.util.Objects.equals(got.getDictionary().getIndexType(), want.getDictionary().getIndexType())));
+            if (!got.getType().equals(want.getType()) || !sameDict || !got.getChildren().isEmpty()) {
+                close();
+                throw InputError.atOffset(path, 0, "expected column " + TraceSchema.NAMES[c] + " of type " + want.getType()
+                        + (want.getDictionary() != null ? " (dictionary " + want.getDictionary().getId() + ")" : "") + ", found " + got.getType());
+            }
         }
     }
 
@@ -92,39 +119,99 @@ public final class TraceReader implements AutoCloseable {
 
     public Path path() { return path; }
 
-    /** Loads the next batch; false at the end of the readable events. */
+    /** Loads the next batch; false at the end of the readable events (a damaged batch ends them too). */
     public boolean next() {
+        if (ended) return false;
+        VectorSchemaRoot root;
+        VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
         try {
             if (!reader.loadNextBatch()) {
                 finish();
                 return false;
             }
+            root = validate(reader);
+            Map<Long, Dictionary> dv = reader.getDictionaryVectors();
+            for (int i = 0; i < dictVectors.length; i++) dictVectors[i] = (VarCharVector) dv.get((long) i).getVector();
         } catch (IOException | RuntimeException e) {
+            badBatch = true;
             if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
             finish();
             return false;
         }
-        Map<Long, Dictionary> dv;
-        try {
-            dv = reader.getDictionaryVectors();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
-        for (int i = 0; i < dictVectors.length; i++) dictVectors[i] = (VarCharVector) dv.get((long) i).getVector();
-        VectorSchemaRoot root;
-        try {
-            root = reader.getVectorSchemaRoot();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        // validate() checked the dictionaries (offsets, no nulls): TraceBatch decodes one on first use.
         batch = new TraceBatch(root, dictVectors, intern);
         rowsRead += root.getRowCount();
         batchesRead++;
         return true;
     }
 
+    /**
+     * Checks the batch Arrow just loaded before anyone reads it: Arrow does not check offsets or dictionary
+     * indices on load, so a crafted value would read outside a buffer (in Java an exception; in DuckDB, which
+     * gets the batches through the C data interface, memory it does not own). Returns the batch's root.
+     */
+    private static VectorSchemaRoot validate(ArrowReader r) throws IOException {
+        Map<Long, Dictionary> dv = r.getDictionaryVectors();
+        int[] sizes = new int[TraceSchema.DICT_COLUMNS.length];
+        for (int i = 0; i < sizes.length; i++) {
+            Dictionary d = dv.get((long) i);
+            if (d == null || !(d.getVector() instanceof VarCharVector vv)) throw new IllegalStateException("dictionary " + i + " is missing");
+            ValueVectorUtility.validateFull(vv);
+            if (vv.getNullCount() > 0) throw new IllegalStateException("dictionary " + i + " holds a null");
+            sizes[i] = vv.getValueCount();
+        }
+        VectorSchemaRoot root = r.getVectorSchemaRoot();
+        ValueVectorUtility.validateFull(root);
+        int rows = root.getRowCount();
+        for (int i = 0; i < sizes.length; i++) {
+            IntVector iv = (IntVector) root.getVector(TraceSchema.DICT_COLUMNS[i]);
+            for (int row = 0; row < rows; row++) {
+                if (iv.isNull(row)) continue;
+                int k = iv.get(row);
+                if (k < 0 || k >= sizes[i]) {
+                    throw new IllegalStateException(TraceSchema.NAMES[TraceSchema.DICT_COLUMNS[i]] + " of row " + row
+                            + " refers to entry " + k + " of a dictionary of " + sizes[i]);
+                }
+            }
+        }
+        return root;
+    }
+
+    /**
+     * The event stream for zero-copy export (the Arrow C data interface), batch by batch validated like
+     * {@link #next()}: a damaged batch ends the stream there. Do not mix with {@link #next()}.
+     */
+    private final class Validating extends ArrowReader {
+        Validating() { super(TraceReader.this.allocator); }
+
+        @Override public boolean loadNextBatch() throws IOException {
+            if (ended) return false;
+            try {
+                if (reader.loadNextBatch()) {
+                    int rows = validate(reader).getRowCount();
+                    rowsRead += rows;
+                    batchesRead++;
+                    return true;
+                }
+            } catch (IOException | RuntimeException e) {
+                badBatch = true;
+                if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
+            }
+            finish();
+            return false;
+        }
+
+        @Override public VectorSchemaRoot getVectorSchemaRoot() throws IOException { return reader.getVectorSchemaRoot(); }
+        @Override public Map<Long, Dictionary> getDictionaryVectors() throws IOException { return reader.getDictionaryVectors(); }
+        @Override public Dictionary lookup(long id) { return reader.lookup(id); }
+        @Override public java.util.Set<Long> getDictionaryIds() { return reader.getDictionaryIds(); }
+        @Override public long bytesRead() { return reader.bytesRead(); }
+        @Override protected void closeReadSource() { /* the TraceReader closes the stream */ }
+        @Override protected Schema readSchema() throws IOException { return reader.getVectorSchemaRoot().getSchema(); }
+    }
+
     private void finish() {
+        ended = true;
         info.recoveredRows = rowsRead;
         info.recoveredBatches = batchesRead;
     }
@@ -135,7 +222,7 @@ public final class TraceReader implements AutoCloseable {
      * The underlying Arrow reader, for zero-copy export (the Arrow C data interface) of the event stream.
      * Do not mix with {@link #next()}.
      */
-    public org.apache.arrow.vector.ipc.ArrowReader arrowReader() { return reader; }
+    public ArrowReader arrowReader() { return new Validating(); }
 
     public BufferAllocator allocator() { return allocator; }
 
@@ -162,8 +249,15 @@ public final class TraceReader implements AutoCloseable {
         try {
             if (reader != null) reader.close();
         } finally {
-            if (allocator != null) allocator.close();
-            channel.close();
+            try {
+                if (allocator != null) allocator.close();
+            } catch (IllegalStateException leak) {
+                // Bounded by one message the scan already checked against the file; not worth failing a read
+                // that has returned what it could.
+                if (!badBatch) throw leak;
+            } finally {
+                channel.close();
+            }
         }
     }
 
@@ -186,12 +280,12 @@ public final class TraceReader implements AutoCloseable {
                 info.truncationReason = "no trailer: the file was cut short or the recording was killed";
                 return info;
             }
-            Scan scan = scan(ch, off, size - 16, path);
+            Scan scan = scan(ch, off, size - 16, path, -1);
             if (!scan.eos) {
                 info.truncationReason = "trailer is damaged";
                 return info;
             }
-            try (BufferAllocator a = new RootAllocator();
+            try (BufferAllocator a = new RootAllocator(MAX_DECODED);
                  ArrowStreamReader r = new ArrowStreamReader(new BoundedChannel(ch, off, scan.validEnd), a)) {
                 while (r.loadNextBatch()) {
                     VectorSchemaRoot root = r.getVectorSchemaRoot();
@@ -209,6 +303,7 @@ public final class TraceReader implements AutoCloseable {
                             case TraceInfo.SEC_LOST -> info.lostByCpu.put(Integer.parseInt(k), Long.parseLong(v));
                             case TraceInfo.SEC_UNKNOWN -> info.unknownEvents.put(k, Long.parseLong(v));
                             case TraceInfo.SEC_MALFORMED -> info.malformedSamples.add(v);
+                            case TraceInfo.SEC_ANOMALIES -> info.anomalies.put(k, Long.parseLong(v));
                             default -> { }
                         }
                     }
@@ -229,6 +324,11 @@ public final class TraceReader implements AutoCloseable {
     private record Scan(long validEnd, boolean eos, int messages) {}
 
     private static Scan scan(FileChannel ch, long start, long end, Path path) throws IOException {
+        return scan(ch, start, end, path, TraceSchema.DICT_COLUMNS.length - 1);
+    }
+
+    /** {@code maxDictId} -1: the stream has no dictionaries to check (the trailer). */
+    private static Scan scan(FileChannel ch, long start, long end, Path path, int maxDictId) throws IOException {
         long pos = start;
         int messages = 0;
         ByteBuffer head = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -259,6 +359,12 @@ public final class TraceReader implements AutoCloseable {
                 byte ht = m.headerType();
                 if (ht != MessageHeader.Schema && ht != MessageHeader.RecordBatch && ht != MessageHeader.DictionaryBatch) break;
                 if (messages == 0 && ht != MessageHeader.Schema) break;
+                // Arrow leaks a dictionary batch whose id the schema does not define (it throws before
+                // releasing the body), so such a message ends the readable stream here instead.
+                if (ht == MessageHeader.DictionaryBatch && maxDictId >= 0) {
+                    long id = ((DictionaryBatch) m.header(new DictionaryBatch())).id();
+                    if (id < 0 || id > maxDictId) break;
+                }
                 body = m.bodyLength();
             } catch (RuntimeException e) {
                 break;

@@ -95,6 +95,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private long lastTs = Long.MIN_VALUE;
     private int maxCpu = -1;
     private boolean closed;
+    private final Anomalies anomalies = new Anomalies();
+    private final String headerNrCpus;
 
     public TraceWriter(Path path, Map<String, String> header) throws IOException {
         this(path, header, Compression.ZSTD);
@@ -105,6 +107,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(TraceSchema.META_VERSION, TraceSchema.VERSION);
         meta.putAll(header);
+        headerNrCpus = header.get(TraceSchema.META_NR_CPUS);
         allocator = new RootAllocator();
         channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
@@ -274,6 +277,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (e.tsNs > lastTs) lastTs = e.tsNs;
         if (e.has(TraceEvent.F_CPU) && e.cpu > maxCpu) maxCpu = e.cpu;
         if (e.event != null && !knownEvent(e.event)) unknown.merge(e.event, 1L, Long::sum);
+        anomalies.observe(e);
         if (++rows == BATCH_ROWS) flushBatch();
     }
 
@@ -330,9 +334,33 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         putInt(TraceSchema.DICT_COLUMNS[dict], r, w, bit, true, slot[1]);
     }
 
+    /**
+     * Distinct call chains kept in memory (and the trailer); beyond this, chains share one marked id so that a
+     * crafted or pathological input cannot grow the writer without bound. Frames beyond {@link #MAX_FRAMES}
+     * (the kernel's kernel.perf_event_max_stack is 127 by default) are cut with a marker frame.
+     */
+    static final int MAX_STACKS = 1 << 21, MAX_FRAMES = 1024;
+    int maxStacks = MAX_STACKS;
+    private int overflowStack = -1;
+    private long stacksCollapsed;
+
     @Override
     public int stack(List<String> frames) {
+        if (frames.size() > MAX_FRAMES) {
+            List<String> cut = new ArrayList<>(frames.subList(0, MAX_FRAMES));
+            cut.add("[kmemlab: " + (frames.size() - MAX_FRAMES) + " more frames cut]");
+            frames = cut;
+        }
         Integer id = stackIds.get(frames);
+        if (id == null && stacks.size() >= maxStacks) {
+            if (overflowStack < 0) {
+                overflowStack = stacks.size();
+                stacks.add(List.of("[kmemlab: more than " + maxStacks + " distinct call chains; the rest share this one]"));
+            }
+            stacksCollapsed++;
+            extraMeta.put("stacks_collapsed", Long.toString(stacksCollapsed));
+            return overflowStack;
+        }
         if (id == null) {
             List<String> copy = List.copyOf(frames);
             id = stacks.size();
@@ -363,6 +391,18 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     public Map<String, Long> unknownEvents() {
         if (!closed) drain(() -> { });
         return Map.copyOf(unknown);
+    }
+
+    /**
+     * Bad trace semantics counted so far ({@link Anomalies}); CPUs are judged against the nr_cpus the source
+     * told late, else the header's, else a snapshot's {@code nr_cpus} file. Waits for the encoder.
+     */
+    public Map<String, Long> anomalyCounts() {
+        if (!closed) drain(() -> { });
+        int cpus = Anomalies.parseCpus(extraMeta.get("nr_cpus"));
+        if (cpus <= 0) cpus = Anomalies.parseCpus(headerNrCpus);
+        if (cpus <= 0) cpus = Anomalies.parseCpus(snapshot.get("nr_cpus"));
+        return anomalies.counts(cpus);
     }
 
     private void flushBatch() {
@@ -455,6 +495,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             rowsOut.add(new String[] {TraceInfo.SEC_MALFORMED, Integer.toString(i), malformedSamples.get(i)});
         }
         snapshot.forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_SNAPSHOT, k, v}));
+        anomalyCounts().forEach((k, v) -> rowsOut.add(new String[] {TraceInfo.SEC_ANOMALIES, k, v.toString()}));
 
         Schema ts = new Schema(List.of(
                 new Field("section", FieldType.notNullable(ArrowType.Utf8.INSTANCE), null),

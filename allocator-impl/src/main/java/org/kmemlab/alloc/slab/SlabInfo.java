@@ -6,6 +6,8 @@ import java.io.Reader;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.kmemlab.alloc.snapshot.SnapshotFormatException;
+
 /**
  * A {@code /proc/slabinfo} snapshot (format "slabinfo - version: 2.1", printed by
  * {@code cache_show()} in {@code mm/slab_common.c}). For SLUB, {@code <objsize>} is {@code s->size},
@@ -23,16 +25,31 @@ public final class SlabInfo {
         }
     }
 
+    /** Lines of /proc/slabinfo (slabinfo 2.1); a line that is not one is a SnapshotFormatException naming it. */
     public static List<Line> parse(Reader in) throws IOException {
         List<Line> out = new ArrayList<>();
         BufferedReader r = new BufferedReader(in);
+        int n = 0;
         for (String l = r.readLine(); l != null; l = r.readLine()) {
+            n++;
             if (l.isBlank() || l.startsWith("slabinfo") || l.startsWith("#")) continue;
             String[] p = l.trim().split("\\s+");
             // name active num objsize objperslab pagesperslab : tunables a b c : slabdata as ns sa
-            if (p.length < 16) throw new IOException("malformed slabinfo line: " + l);
-            out.add(new Line(p[0], Long.parseLong(p[1]), Long.parseLong(p[2]), Integer.parseInt(p[3]),
-                    Integer.parseInt(p[4]), Integer.parseInt(p[5]), Long.parseLong(p[13]), Long.parseLong(p[14])));
+            String expected = "expected 'name active_objs num_objs objsize objperslab pagesperslab : tunables a b c : slabdata as ns sa'";
+            if (p.length < 16) throw new SnapshotFormatException("slabinfo", n, expected);
+            try {
+                Line line = new Line(p[0], Long.parseLong(p[1]), Long.parseLong(p[2]), Integer.parseInt(p[3]),
+                        Integer.parseInt(p[4]), Integer.parseInt(p[5]), Long.parseLong(p[13]), Long.parseLong(p[14]));
+                // The model builds caches from these: sizes and counts a kernel cannot print are refused here.
+                if (line.activeObjs() < 0 || line.numObjs() < 0 || line.objSize() <= 0 || line.objSize() > (64 << 20)
+                        || line.objPerSlab() <= 0 || line.pagesPerSlab() <= 0 || line.pagesPerSlab() > 1024
+                        || line.activeSlabs() < 0 || line.numSlabs() < 0) {
+                    throw new SnapshotFormatException("slabinfo", n, "expected positive sizes and non-negative counts: " + l.trim());
+                }
+                out.add(line);
+            } catch (NumberFormatException e) {
+                throw new SnapshotFormatException("slabinfo", n, expected);
+            }
         }
         return out;
     }

@@ -42,7 +42,7 @@ public final class SlubAllocator {
     private RcuDestroy rcuDestroy = RcuDestroy.SYNC_PER_CACHE;
     private Consumer<ExecContext> kvfreeRcuBarrier = c -> {};
     private final List<SlubCache> toRcuDestroy = new ArrayList<>();
-    private boolean destroyWorkPending;
+    private boolean destroyWorkPending, destroyWorkRunning, destroyWorkRerun;
 
     long slabPages, largePages;
     int rcuPendingSlabs;
@@ -147,16 +147,39 @@ public final class SlubAllocator {
         return true;
     }
 
-    /** {@code slab_caches_to_rcu_destroy_workfn()}: one rcu_barrier() for every cache queued so far. */
+    /**
+     * {@code slab_caches_to_rcu_destroy_workfn()}: one rcu_barrier() for every cache queued so far.
+     *
+     * <p>The kworker sleeps in rcu_barrier() until the callbacks queued before it have run. rcu_barrier()
+     * itself is a call_rcu() of {@code rcu_barrier_callback} on every CPU and a wait for them, so the rest of
+     * the work runs as that callback: the destructions that arrive meanwhile then find the work still busy,
+     * as in the kernel, instead of a work item that a model running it to completion at once would have
+     * finished already. A work item never runs concurrently with itself (workqueue non-reentrancy): a run
+     * that starts while the previous one waits goes again when that one is done.
+     */
     private void rcuDestroyWork(ExecContext ctx) {
+        destroyWorkPending = false;
+        if (destroyWorkRunning) {
+            destroyWorkRerun = true;
+            return;
+        }
         ctx.lock(slabMutex);
         List<SlubCache> batch = new ArrayList<>(toRcuDestroy);
         toRcuDestroy.clear();
-        destroyWorkPending = false;
         ctx.unlock(slabMutex);
         if (batch.isEmpty()) return;
-        rcuBarrier(ctx);
-        for (SlubCache s : batch) releaseCache(ctx, s);
+        destroyWorkRunning = true;
+        ctx.enter("rcu_barrier");
+        statRcuBarriers++;
+        ctx.blocker().callRcu(ctx, w -> {
+            for (SlubCache s : batch) releaseCache(w, s);
+            destroyWorkRunning = false;
+            if (destroyWorkRerun) {
+                destroyWorkRerun = false;
+                rcuDestroyWork(w);
+            }
+        });
+        ctx.exit();
     }
 
     private void rcuBarrier(ExecContext ctx) {

@@ -62,7 +62,11 @@ public final class MachineSnapshot {
 
     private ZoneInfo zoneOrAdd(int node, String name) {
         ZoneInfo z = zone(node, name);
-        if (z == null) { z = new ZoneInfo(node, name); zones.add(z); }
+        if (z == null) {
+            check(zones.size() < MAX_ZONES, "expected at most " + MAX_ZONES + " zones");
+            z = new ZoneInfo(node, name);
+            zones.add(z);
+        }
         return z;
     }
 
@@ -76,68 +80,118 @@ public final class MachineSnapshot {
     /** Loads whichever of buddyinfo, pagetypeinfo, zoneinfo, meminfo exist in {@code dir}. */
     public static MachineSnapshot load(Path dir) {
         MachineSnapshot s = new MachineSnapshot();
+        Path cur = dir;
         try {
             Path b = find(dir, "buddyinfo");
-            if (b != null) s.parseBuddyinfo(Files.readString(b));
+            if (b != null) { cur = b; s.parseBuddyinfo(read(b)); }
             Path pt = find(dir, "pagetypeinfo");
-            if (pt != null) s.parsePagetypeinfo(Files.readString(pt));
+            if (pt != null) { cur = pt; s.parsePagetypeinfo(read(pt)); }
             Path zi = find(dir, "zoneinfo");
-            if (zi != null) s.parseZoneinfo(Files.readString(zi));
+            if (zi != null) { cur = zi; s.parseZoneinfo(read(zi)); }
             Path mi = find(dir, "meminfo");
-            if (mi != null) s.parseMeminfo(Files.readString(mi));
+            if (mi != null) { cur = mi; s.parseMeminfo(read(mi)); }
+        } catch (SnapshotFormatException e) {
+            throw e.in(cur.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (s.zones.isEmpty()) throw new IllegalArgumentException("no buddyinfo/pagetypeinfo/zoneinfo in " + dir);
+        if (s.zones.isEmpty()) throw new SnapshotFormatException(dir.toString(), 0, "expected buddyinfo, pagetypeinfo or zoneinfo with a zone in this folder");
         return s;
+    }
+
+    /** /proc files are small; a snapshot file larger than this is not one. */
+    static final long MAX_FILE = 64L << 20;
+    /** Bounds of what a kernel prints: MAX_PAGE_ORDER is at most 15 (arm64 64K pages), MAX_NUMNODES 1 << 10, NR_CPUS 8192. */
+    static final int MAX_ORDERS = 32, MAX_NODES = 1 << 10, MAX_PAGESETS = 8192, MAX_ZONES = 4096;
+
+    private static String read(Path p) throws IOException {
+        long size = Files.size(p);
+        if (size > MAX_FILE) throw new SnapshotFormatException(p.toString(), 0, "expected a /proc snapshot of at most " + MAX_FILE + " bytes, found " + size);
+        return Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** Runs {@code body} on each line, turning any parse failure into an error naming the line. */
+    private static void lines(String file, String text, String expected, java.util.function.Consumer<String> body) {
+        String[] ls = text.split("\n");
+        for (int i = 0; i < ls.length; i++) {
+            try {
+                body.accept(ls[i]);
+            } catch (SnapshotFormatException e) {
+                throw new SnapshotFormatException(file, i + 1, e.expected());
+            } catch (RuntimeException e) {
+                throw new SnapshotFormatException(file, i + 1, "expected " + expected);
+            }
+        }
+    }
+
+    private static void check(boolean ok, String expected) {
+        if (!ok) throw new SnapshotFormatException("", 0, expected);
+    }
+
+    private static int node(String v) {
+        int n = Integer.parseInt(v);
+        check(n >= 0 && n < MAX_NODES, "expected a node id below " + MAX_NODES + ", found " + v);
+        return n;
     }
 
     public void parseBuddyinfo(String text) {
         rawBuddyinfo = text;
-        for (String line : text.split("\n")) {
-            line = line.trim();
-            if (!line.startsWith("Node")) continue;
+        lines("buddyinfo", text, "'Node N, zone NAME' and a count per order", raw -> {
+            String line = raw.trim();
+            if (!line.startsWith("Node")) return;
             // "Node 0, zone   Normal   3220   1640 ..."
             String[] t = line.replace(",", " ").trim().split("\\s+");
-            int node = Integer.parseInt(t[1]);
+            int node = node(t[1]);
             String name = t[3];
+            check(t.length - 4 <= MAX_ORDERS, "expected at most " + MAX_ORDERS + " orders, found " + (t.length - 4));
             long[] nr = new long[t.length - 4];
-            for (int i = 4; i < t.length; i++) nr[i - 4] = Long.parseLong(t[i]);
+            for (int i = 4; i < t.length; i++) nr[i - 4] = nonNegative(t[i]);
             nrOrders = nr.length;
             zoneOrAdd(node, name).nrFree = nr;
-        }
+        });
     }
 
     public void parsePagetypeinfo(String text) {
         rawPagetypeinfo = text;
-        boolean blocks = false;
-        for (String line : text.split("\n")) {
+        boolean[] blocks = {false};
+        lines("pagetypeinfo", text, "the layout of /proc/pagetypeinfo (Node N, zone NAME, type T, counts per order)", line -> {
             String l = line.trim();
-            if (l.startsWith("Page block order:")) pageblockOrder = Integer.parseInt(l.substring(17).trim());
-            else if (l.startsWith("Number of blocks type")) blocks = true;
-            else if (l.startsWith("Free pages count")) blocks = false;
+            if (l.startsWith("Page block order:")) {
+                pageblockOrder = Integer.parseInt(l.substring(17).trim());
+                check(pageblockOrder >= 0 && pageblockOrder < MAX_ORDERS, "expected a page block order below " + MAX_ORDERS);
+            }
+            else if (l.startsWith("Number of blocks type")) blocks[0] = true;
+            else if (l.startsWith("Free pages count")) blocks[0] = false;
             else if (l.startsWith("Node")) {
                 String[] t = l.replace(",", " ").trim().split("\\s+");
-                int node = Integer.parseInt(t[1]);
+                int node = node(t[1]);
                 String name = t[3];
                 ZoneInfo z = zoneOrAdd(node, name);
-                if (!blocks && t.length > 5 && t[4].equals("type")) {
+                if (!blocks[0] && t.length > 5 && t[4].equals("type")) {
                     int mt = mtIndex(t[5]);
-                    if (mt < 0) continue; // e.g. CMA on kernels built with it: not modeled
+                    if (mt < 0) return; // e.g. CMA on kernels built with it: not modeled
                     int n = t.length - 6;
+                    check(n <= MAX_ORDERS, "expected at most " + MAX_ORDERS + " orders, found " + n);
+                    check(z.freeByType == null || z.freeByType[0].length == n, "expected as many orders as the zone's other types");
                     if (z.freeByType == null) { z.freeByType = new long[MT_NAMES.length][n]; z.overflow = new boolean[MT_NAMES.length][n]; }
                     for (int i = 0; i < n; i++) {
                         String v = t[6 + i];
                         if (v.startsWith(">")) { z.overflow[mt][i] = true; v = v.substring(1); }
-                        z.freeByType[mt][i] = Long.parseLong(v);
+                        z.freeByType[mt][i] = nonNegative(v);
                     }
-                } else if (blocks) {
+                } else if (blocks[0]) {
                     long[] bc = new long[MT_NAMES.length];
-                    for (int i = 0; i < MT_NAMES.length && 4 + i < t.length; i++) bc[i] = Long.parseLong(t[4 + i]);
+                    for (int i = 0; i < MT_NAMES.length && 4 + i < t.length; i++) bc[i] = nonNegative(t[4 + i]);
                     z.blocksByType = bc;
                 }
             }
-        }
+        });
+    }
+
+    private static long nonNegative(String v) {
+        long n = Long.parseLong(v);
+        check(n >= 0, "expected a count, found " + v);
+        return n;
     }
 
     static int mtIndex(String name) {
@@ -151,12 +205,14 @@ public final class MachineSnapshot {
         long[] cpuSet = null;
         Map<String, Long> nodeMap = null;
         boolean inNodeStats = false;
-        for (String raw : text.split("\n")) {
-            String l = raw.trim();
+        String[] ls = text.split("\n");
+        for (int ln = 0; ln < ls.length; ln++) {
+          try {
+            String l = ls[ln].trim();
             if (l.isEmpty()) continue;
             if (l.startsWith("Node ")) {
                 String[] t = l.replace(",", " ").split("\\s+");
-                node = Integer.parseInt(t[1]);
+                node = node(t[1]);
                 String name = t[3];
                 z = zoneOrAdd(node, name);
                 cpuSet = null;
@@ -174,11 +230,13 @@ public final class MachineSnapshot {
             if (l.startsWith("protection:")) {
                 String inner = l.substring(l.indexOf('(') + 1, l.indexOf(')'));
                 String[] v = inner.split(",");
+                check(v.length <= MAX_ORDERS, "expected at most " + MAX_ORDERS + " protection values");
                 z.protection = new long[v.length];
                 for (int i = 0; i < v.length; i++) z.protection[i] = Long.parseLong(v[i].trim());
                 continue;
             }
             if (l.startsWith("cpu:")) {
+                check(z.pagesets.size() < MAX_PAGESETS, "expected at most " + MAX_PAGESETS + " CPUs' pagesets in a zone");
                 cpuSet = new long[]{-1, -1, -1, -1, -1};
                 z.pagesets.add(cpuSet);
                 continue;
@@ -210,6 +268,11 @@ public final class MachineSnapshot {
                     default -> z.stats.put(t[0], v);
                 }
             }
+          } catch (SnapshotFormatException e) {
+            throw new SnapshotFormatException("zoneinfo", ln + 1, e.expected());
+          } catch (RuntimeException e) {
+            throw new SnapshotFormatException("zoneinfo", ln + 1, "expected the layout of /proc/zoneinfo (Node N, zone NAME, then 'key value' lines)");
+          }
         }
     }
 

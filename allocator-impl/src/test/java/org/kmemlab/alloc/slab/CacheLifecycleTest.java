@@ -54,13 +54,15 @@ class CacheLifecycleTest {
         SlubAllocator slab = new SlubAllocator(pages, 2, new CostTable()).rcuDestroy(RcuDestroy.BATCHED_ASYNC);
         TestCtx ctx = new TestCtx();
         long held = destroyAll(slab, pages, ctx);
-        assertEquals(0, ctx.rcuBarriers, "the caller does not wait");
+        assertEquals(0, slab.statRcuBarriers, "the caller does not wait");
         assertTrue(held < ctx.gracePeriodNs(), "cgroup_mutex hold is O(N × shutdown), no grace period: " + held);
         assertEquals(N, slab.pendingRcuDestroy());
         assertEquals(1, ctx.workQueued, "one global work item for the whole batch");
         assertEquals(0, slab.statCachesReleased);
         ctx.runPending();
-        assertEquals(1, ctx.rcuBarriers, "one rcu_barrier() for N caches");
+        assertEquals(1, slab.statRcuBarriers, "one rcu_barrier() for N caches");
+        assertEquals(0, slab.statCachesReleased, "the work sleeps in rcu_barrier() until a grace period ends");
+        ctx.gracePeriodElapses();
         assertEquals(N, slab.statCachesReleased);
         assertEquals(0, slab.pendingRcuDestroy());
         assertEquals(0, slab.slabPages());

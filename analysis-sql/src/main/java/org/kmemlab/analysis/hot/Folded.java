@@ -33,9 +33,9 @@ public final class Folded {
 
     public static Map<String, Long> parse(Path file) throws IOException {
         Map<String, Long> out = new TreeMap<>();
+        int no = 0;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
-            int no = 0;
             while ((line = r.readLine()) != null) {
                 no++;
                 String t = line.strip();
@@ -51,6 +51,8 @@ public final class Folded {
                 if (w < 0) throw InputError.atLine(file.toString(), no, "negative weight " + w);
                 out.merge(t.substring(0, sp), w, Long::sum);
             }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw InputError.atLine(file.toString(), no + 1, "expected UTF-8 text (folded stacks)");
         }
         return out;
     }

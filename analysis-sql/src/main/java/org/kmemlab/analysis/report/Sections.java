@@ -75,6 +75,8 @@ public final class Sections {
                 if (s.info != null) {
                     kv(out, "Lost events", String.format(Locale.ROOT, "%,d", s.info.metaLong("lost_events", 0)));
                     if (s.info.kernelRelease() != null) kv(out, "Kernel", s.info.kernelRelease());
+                    // Bad trace semantics counted at import (SCHEMA.md, anomalies): shown even when zero, so a clean trace says so.
+                    s.info.anomalies.forEach((k, v) -> kv(out, "Anomalies: " + k.replace('_', ' '), String.format(Locale.ROOT, "%,d", v)));
                 }
                 out.raw("</div>\n<table class=\"sortable\"><thead><tr><th>event</th><th>count</th></tr></thead><tbody>\n");
                 s.eventsByType.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())

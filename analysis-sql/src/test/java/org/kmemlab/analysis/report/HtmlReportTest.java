@@ -59,5 +59,12 @@ class HtmlReportTest {
         // the cache table: dentry with 2 allocs, 2 frees, peak 2 (ViewsTest's expectations)
         assertTrue(html.contains("<tr><td>dentry</td><td class=\"n\" data-v=\"2.0\">2</td><td class=\"n\" data-v=\"2.0\">2</td>"), "by_cache row");
         assertFalse(html.contains("class=\"error\""), "no section failed");
+        // The fixture's bad data, counted by hand: 0xB freed unknown, 0xC allocated twice then freed twice,
+        // pfn 3000 freed without an allocation; timestamps rise on each CPU.
+        assertTrue(html.contains("Anomalies: free unknown</span><span class=\"v\">1<"), "anomalies in the summary");
+        assertTrue(html.contains("Anomalies: alloc live</span><span class=\"v\">1<"));
+        assertTrue(html.contains("Anomalies: double free</span><span class=\"v\">1<"));
+        assertTrue(html.contains("Anomalies: page free unknown</span><span class=\"v\">1<"));
+        assertTrue(html.contains("Anomalies: ts backwards</span><span class=\"v\">0<"));
     }
 }

@@ -125,7 +125,7 @@ class NotebookRunTest {
         String stdout = ((Output.Stream) r.runs().get(0).outputs().get(0)).text();
         assertTrue(stdout.contains("$ kmemlab info t.arrow"), stdout);
         assertTrue(stdout.contains("sql: t.arrow is in events as trace 't.arrow' (805 events)"), stdout);
-        assertTrue(stdout.contains("sql: replay rep (1 policy) is in requests, profile, timeline, model_events, policy_diff, summary"), stdout);
+        assertTrue(stdout.contains("sql: replay rep (1 policy) is in requests, profile, timeline, model_events, cgroup_mutex, policy_diff, summary"), stdout);
         assertTrue(Files.isRegularFile(out.resolve("rep/baseline/summary.json")), "replay wrote inside the output folder");
 
         List<List<String>> perCpuRows = rows(r.runs().get(1).outputs().get(0));
@@ -244,9 +244,12 @@ class NotebookRunTest {
         assertTrue(html.contains("<tr class=\"ok\"><td>events</td><td>805</td><td>805</td><td class=\"mark\">✓</td></tr>"));
         assertTrue(Files.isRegularFile(out.resolve("verdict.ipynb")));
 
-        // all true: exit 0
+        // all true: exit 0; the earlier run's outputs are only replaced with --force
         Files.writeString(nb, "```verdict\nSELECT 'one' AS claim, 1 AS expected, 1 AS measured, 1 = 1 AS holds\n```\n");
         c = cli("notebook", "run", nb.toString(), "-o", out.toString());
+        assertEquals(2, c.status(), c.err());
+        assertTrue(c.err().contains("verdict.html: exists (give --force to replace it)"), c.err());
+        c = cli("notebook", "run", nb.toString(), "-o", out.toString(), "--force");
         assertEquals(0, c.status(), c.err());
         assertTrue(c.out().contains("1 cells ran, 1 claims hold"), c.out());
     }

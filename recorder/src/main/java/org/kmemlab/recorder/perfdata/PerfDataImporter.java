@@ -392,7 +392,9 @@ public final class PerfDataImporter implements Importer {
                     // perf flushes but never ends the zstd frame: read it in continuous mode.
                     try (InputStream zin = new ZstdInputStreamNoFinalizer(new PayloadStream()).setContinuous(true);
                          java.io.OutputStream os = Files.newOutputStream(spool)) {
-                        zin.transferTo(os);
+                        long payload = 0;
+                        for (long[] c : compressed) payload += c[1];
+                        org.kmemlab.recorder.Input.copyBounded(zin, os, org.kmemlab.recorder.Input.spoolLimit(payload), name, "the -z records' decompressed data");
                     } catch (IOException e) {
                         throw InputError.atOffset(name, compressed.get(0)[0], "valid zstd data in the -z records (" + e.getMessage() + ")");
                     }
