@@ -275,6 +275,11 @@ final class Engine {
         w[1] += ns;
     }
 
+    /** Trylocks that found their lock held (alloc_pages_nolock's zone->lock), per lock. */
+    final Map<String, long[]> trylockFailures = new TreeMap<>();
+
+    void trylockFailed(KLock l) { trylockFailures.computeIfAbsent(l.name(), k -> new long[1])[0]++; }
+
     long lockWaitTotal() {
         long t = 0;
         for (long[] w : lockWaits.values()) t += w[1];
@@ -392,6 +397,11 @@ final class Engine {
 
     // ---- state for the timeline ----
 
+    private static final String[] FREE_BLOCKS = new String[11];
+    static {
+        for (int o = 0; o < FREE_BLOCKS.length; o++) FREE_BLOCKS[o] = "free_blocks_order_" + o;
+    }
+
     Map<String, Double> sample(Map<String, Mempool> pools) {
         Map<String, Double> m = new LinkedHashMap<>();
         long[] byOrder = new long[11];
@@ -402,7 +412,7 @@ final class Engine {
             for (int o = 0; o < byOrder.length; o++) byOrder[o] += z.nrFree(o);
         }
         m.put("free_pages", (double) free);
-        for (int o = 0; o < byOrder.length; o++) m.put("free_blocks_order_" + o, (double) byOrder[o]);
+        for (int o = 0; o < byOrder.length; o++) m.put(FREE_BLOCKS[o], (double) byOrder[o]);
         m.put("slab_pages", (double) upper.slab.slabPages());
         m.put("kmalloc_large_pages", (double) upper.slab.largeKmallocPages());
         m.put("vmalloc_pages", (double) upper.vmalloc.mappedPages());

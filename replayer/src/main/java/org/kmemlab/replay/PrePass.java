@@ -10,6 +10,7 @@ import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceEvent;
 import org.kmemlab.trace.TraceInfo;
 import org.kmemlab.trace.TraceReader;
+import org.kmemlab.trace.TraceSchema;
 
 import com.carrotsearch.hppc.LongHashSet;
 
@@ -32,9 +33,9 @@ final class PrePass {
     final List<Obj> objects = new ArrayList<>();
     /** {trace pfn, order, 1 if a batched (page cache) free}. */
     final List<long[]> pages = new ArrayList<>();
-    final LongHashSet derivedRows = new LongHashSet();
+    RowSet derivedRows;
     /** Slab frees of objects that kvfree_call_rcu queued: kfree_rcu_work's, derived (the model frees them itself). */
-    final LongHashSet rcuFreeRows = new LongHashSet();
+    RowSet rcuFreeRows;
     /** Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report). */
     final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
     long zoneLocked, pcpuDrain, pcpRefills;
@@ -44,9 +45,36 @@ final class PrePass {
     private static final String[] SLAB_FRAMES = {"allocate_slab", "new_slab", "___slab_alloc", "__kmalloc_large_node",
         "__kmalloc_large_node_noprof", "kmalloc_large", "___kmalloc_large_node", "alloc_slab_page"};
 
+    /** What the pre-pass does with an event, decided once per dictionary entry of each batch. */
+    private static final int OTHER = 0, SLAB_ALLOC = 1, SLAB_FREE = 2, CACHE_FREE = 3, RCU_KVFREE = 4, ZONE_LOCKED = 5,
+            PCPU_DRAIN = 6, PAGE_ALLOC = 7, PAGE_FREE = 8;
+
+    private static int codeOf(String ev) {
+        if (ev == null) return OTHER;
+        if (EventNames.isSlabAlloc(ev)) return SLAB_ALLOC;
+        if (EventNames.isSlabFree(ev)) return EventNames.KMEM_CACHE_FREE.equals(ev) ? CACHE_FREE : SLAB_FREE;
+        if (EventNames.RCU_KVFREE_CALLBACK.equals(ev)) return RCU_KVFREE;
+        if (EventNames.MM_PAGE_ALLOC_ZONE_LOCKED.equals(ev)) return ZONE_LOCKED;
+        if (EventNames.MM_PAGE_PCPU_DRAIN.equals(ev)) return PCPU_DRAIN;
+        if (EventNames.MM_PAGE_ALLOC.equals(ev)) return PAGE_ALLOC;
+        if (EventNames.MM_PAGE_FREE.equals(ev)) return PAGE_FREE;
+        return OTHER;
+    }
+
     static PrePass scan(Path trace) throws IOException {
+        try (TraceReader r = new TraceReader(trace)) {
+            return scan(r);
+        }
+    }
+
+    /**
+     * Reads only the columns each event needs (the event, time and CPU of every row; pointers, pages and
+     * cache names of the few kinds that have them): this pass sees every row of the trace before the
+     * replay starts, so it must cost little more than the file's read.
+     */
+    static PrePass scan(TraceReader r) {
         PrePass p = new PrePass();
-        TraceInfo info = TraceReader.readInfo(trace);
+        TraceInfo info = r.info();
         LongHashSet liveObj = new LongHashSet();
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
@@ -54,76 +82,112 @@ final class PrePass {
         long[] pendRow = new long[256], pendPfn = new long[256], pendTs = new long[256];
         int[] pendPid = new int[256], pendOrder = new int[256];
         java.util.Arrays.fill(pendRow, -1);
+        com.carrotsearch.hppc.LongArrayList derived = new com.carrotsearch.hppc.LongArrayList();
+        com.carrotsearch.hppc.LongArrayList rcuFree = new com.carrotsearch.hppc.LongArrayList();
         TraceEvent e = new TraceEvent();
-        try (TraceReader r = new TraceReader(trace)) {
-            long row = 0;
-            while (r.next()) {
-                TraceBatch b = r.batch();
-                for (int i = 0, n = b.size(); i < n; i++, row++) {
-                    b.read(i, e);
-                    p.t0 = Math.min(p.t0, e.tsNs);
-                    int cpu = e.cpu & 0xff;
-                    p.maxCpu = Math.max(p.maxCpu, e.cpu);
-                    String ev = e.event;
-                    if (EventNames.isSlabAlloc(ev)) {
-                        if (pendRow[cpu] >= 0 && pendPid[cpu] == e.pid && e.tsNs - pendTs[cpu] <= WINDOW_NS) {
-                            p.derivedRows.add(pendRow[cpu]);
+        // Page allocations by order and migratetype, counted in an array (a key string per event cost more).
+        long[][] orderMt = new long[16][16];
+        long row = 0;
+        while (r.next()) {
+            TraceBatch b = r.batch();
+            String[] evNames = b.dictionary(TraceSchema.EVENT);
+            int[] codes = new int[evNames.length];
+            for (int k = 0; k < codes.length; k++) codes[k] = codeOf(evNames[k]);
+            String[] gfps = null;
+            boolean[] comp = null;
+            for (int i = 0, n = b.size(); i < n; i++, row++) {
+                long ts = b.ts(i);
+                p.t0 = Math.min(p.t0, ts);
+                int rawCpu = b.intOr(TraceSchema.CPU, i, 0);
+                int cpu = rawCpu & 0xff;
+                p.maxCpu = Math.max(p.maxCpu, rawCpu);
+                int ei = b.dictIndex(TraceSchema.EVENT, i);
+                switch (ei < 0 ? OTHER : codes[ei]) {
+                    case SLAB_ALLOC -> {
+                        int pid = b.intOr(TraceSchema.PID, i, 0);
+                        if (pendRow[cpu] >= 0 && pendPid[cpu] == pid && ts - pendTs[cpu] <= WINDOW_NS) {
+                            derived.add(pendRow[cpu]);
                             livePages.remove(pendPfn[cpu]);
                             derivedPfns.add(pendPfn[cpu]);
-                            String cache = e.cache != null ? e.cache : "kmalloc";
-                            p.slabPagesByCache.merge(cache, 1L << pendOrder[cpu], Long::sum);
+                            String cache = b.getString(TraceSchema.CACHE, i);
+                            p.slabPagesByCache.merge(cache != null ? cache : "kmalloc", 1L << pendOrder[cpu], Long::sum);
                         }
-                        liveObj.add(e.ptr);
-                        rcuQueued.remove(e.ptr);
-                    } else if (EventNames.isSlabFree(ev)) {
-                        if (e.ptr != 0 && rcuQueued.remove(e.ptr)) {
-                            p.rcuFreeRows.add(row);
-                        } else if (e.ptr != 0 && !liveObj.remove(e.ptr)) {
-                            p.objects.add(new Obj(e.ptr, EventNames.KMEM_CACHE_FREE.equals(ev) ? e.cache : null, 64));
+                        long ptr = b.longOr(TraceSchema.PTR, i, 0);
+                        liveObj.add(ptr);
+                        rcuQueued.remove(ptr);
+                    }
+                    case SLAB_FREE, CACHE_FREE -> {
+                        long ptr = b.longOr(TraceSchema.PTR, i, 0);
+                        if (ptr != 0 && rcuQueued.remove(ptr)) {
+                            rcuFree.add(row);
+                        } else if (ptr != 0 && !liveObj.remove(ptr)) {
+                            p.objects.add(new Obj(ptr, codes[ei] == CACHE_FREE ? b.getString(TraceSchema.CACHE, i) : null, 64));
                         }
-                    } else if (EventNames.RCU_KVFREE_CALLBACK.equals(ev)) {
+                    }
+                    case RCU_KVFREE -> {
                         // kvfree_call_rcu takes the object: like a free here, but its later kfree is the kernel's own.
+                        b.read(i, e);
                         long ptr = SeedRequests.rcuObject(e);
                         if (ptr != 0) {
                             if (!liveObj.remove(ptr)) p.objects.add(new Obj(ptr, null, 64));
                             rcuQueued.add(ptr);
                         }
-                    } else if (EventNames.MM_PAGE_ALLOC_ZONE_LOCKED.equals(ev)) {
+                    }
+                    case ZONE_LOCKED -> {
                         p.zoneLocked++;
-                        if (e.extra != null && e.extra.contains("percpu_refill=1")) p.pcpRefills++;
-                    } else if (EventNames.MM_PAGE_PCPU_DRAIN.equals(ev)) {
-                        p.pcpuDrain++;
-                    } else if (EventNames.MM_PAGE_ALLOC.equals(ev)) {
-                        p.pageAllocsByOrderMt.merge(e.order + "/" + e.migratetype, 1L, Long::sum);
-                        boolean slabChain = e.has(TraceEvent.F_STACK_ID) && chainHasSlab(info, e.stackId);
+                        String extra = b.getString(TraceSchema.EXTRA, i);
+                        if (extra != null && extra.contains("percpu_refill=1")) p.pcpRefills++;
+                    }
+                    case PCPU_DRAIN -> p.pcpuDrain++;
+                    case PAGE_ALLOC -> {
+                        int order = b.intOr(TraceSchema.ORDER, i, 0);
+                        int mt = b.intOr(TraceSchema.MIGRATETYPE, i, 0);
+                        long pfn = b.longOr(TraceSchema.PFN, i, 0);
+                        if (order >= 0 && order < 16 && mt >= 0 && mt < 16) orderMt[order][mt]++;
+                        else p.pageAllocsByOrderMt.merge(order + "/" + mt, 1L, Long::sum);
+                        boolean slabChain = !b.isNull(TraceSchema.STACK_ID, i) && chainHasSlab(info, b.getInt(TraceSchema.STACK_ID, i));
                         if (slabChain) {
-                            p.derivedRows.add(row);
-                            derivedPfns.add(e.pfn);
+                            derived.add(row);
+                            derivedPfns.add(pfn);
                         } else {
-                            livePages.add(e.pfn);
+                            livePages.add(pfn);
                             // Slab pages are compound and never movable: page-cache folios (movable, also
                             // compound) followed by a buffer_head allocation are not a slab's.
-                            if (e.gfp != null && e.gfp.contains("__GFP_COMP") && e.migratetype != 1) {
+                            if (gfps == null) {
+                                gfps = b.dictionary(TraceSchema.GFP);
+                                comp = new boolean[gfps.length];
+                                for (int k = 0; k < gfps.length; k++) comp[k] = gfps[k] != null && gfps[k].contains("__GFP_COMP");
+                            }
+                            int gi = b.dictIndex(TraceSchema.GFP, i);
+                            if (gi >= 0 && comp[gi] && mt != 1) {
                                 pendRow[cpu] = row;
-                                pendPfn[cpu] = e.pfn;
-                                pendPid[cpu] = e.pid;
-                                pendTs[cpu] = e.tsNs;
-                                pendOrder[cpu] = Math.max(0, e.order);
+                                pendPfn[cpu] = pfn;
+                                pendPid[cpu] = b.intOr(TraceSchema.PID, i, 0);
+                                pendTs[cpu] = ts;
+                                pendOrder[cpu] = Math.max(0, order);
                                 continue;
                             }
                         }
-                    } else if (EventNames.MM_PAGE_FREE.equals(ev)) {
-                        if (derivedPfns.remove(e.pfn)) {
-                            p.derivedRows.add(row);
-                        } else if (!livePages.remove(e.pfn)) {
-                            p.pages.add(new long[] {e.pfn, Math.max(0, e.order), 0});
+                    }
+                    case PAGE_FREE -> {
+                        long pfn = b.longOr(TraceSchema.PFN, i, 0);
+                        if (derivedPfns.remove(pfn)) {
+                            derived.add(row);
+                        } else if (!livePages.remove(pfn)) {
+                            p.pages.add(new long[] {pfn, Math.max(0, b.intOr(TraceSchema.ORDER, i, 0)), 0});
                         }
                     }
-                    pendRow[cpu] = -1;
+                    default -> { }
                 }
+                pendRow[cpu] = -1;
             }
         }
         if (p.t0 == Long.MAX_VALUE) p.t0 = 0;
+        for (int o = 0; o < 16; o++) {
+            for (int mt = 0; mt < 16; mt++) if (orderMt[o][mt] > 0) p.pageAllocsByOrderMt.merge(o + "/" + mt, orderMt[o][mt], Long::sum);
+        }
+        p.derivedRows = new RowSet(derived);
+        p.rcuFreeRows = new RowSet(rcuFree);
         return p;
     }
 

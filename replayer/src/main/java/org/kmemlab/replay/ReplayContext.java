@@ -159,6 +159,29 @@ final class ReplayContext implements ExecContext, Blocker {
         return (LockHolds) l.holder;
     }
 
+    /**
+     * {@code spin_trylock()}: fails, at no wait, when this moment of virtual time falls inside another CPU's
+     * hold of {@code l}; otherwise takes it like {@link #lock}. Lockdep hears of it only when it succeeds, as
+     * a trylock (spin_acquire with trylock=1 after do_raw_spin_trylock).
+     */
+    @Override
+    public boolean tryLock(KLock l) {
+        LockDep ld = lockdepOrNull();
+        if (l.kind() == KLock.Kind.LOCKDEP_MAP) {
+            if (ld != null) ld.acquire(held, l, site, true);
+            return true;
+        }
+        LockHolds holds = holdsOf(l);
+        holds.forgetBefore(startNs);
+        if (holds.freeAt(now, cpu) > now) {
+            engine.trylockFailed(l);
+            return false;
+        }
+        if (ld != null) ld.acquire(held, l, site, true);
+        holds.acquired(now, cpu);
+        return true;
+    }
+
     @Override
     public void unlock(KLock l) {
         LockDep ld = lockdepOrNull();

@@ -27,6 +27,7 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
             m.put(e.getKey().substring(7), e.getValue());
             return true;
         });
+        Map<String, String> m0 = Map.copyOf(m);
         try {
             ReplayOptions r = new ReplayOptions(
                     num(m.remove("gracePeriodNs"), d.gracePeriodNs),
@@ -46,7 +47,11 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
             if (!m.isEmpty()) {
                 throw new IllegalArgumentException("unknown replay knob(s) " + m.keySet() + "; known: gracePeriodNs, kworkerLatencyNs, "
                         + "timelineIntervalNs, lockFrameStyle (NATIVE|PV|PV_DEBUG), hungTaskNs, allocStallNs, mempoolCaches, splCaches, "
-                        + "kvmallocSites, memoryBytes, fragmentation, used (fraction of memory in reclaimable use at start), populateSlabs (true|false), seed");
+                        + "kvmallocSites, memoryBytes, fragmentation, used (memory in use at the start as clean page cache: a fraction of memory, or bytes when > 1), populateSlabs (true|false), seed");
+            }
+            if (m0.containsKey("used") && !(r.used >= 0)) {
+                throw new IllegalArgumentException("replay.used is the memory in use at the start: a fraction of memory (0..1) or bytes (> 1), not "
+                        + m0.get("used"));
             }
             r.lockFrames();
             return r;

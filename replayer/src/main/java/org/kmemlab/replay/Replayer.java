@@ -37,7 +37,6 @@ import org.kmemlab.trace.TraceReader;
 import org.kmemlab.trace.TraceSchema;
 import org.kmemlab.trace.TraceWriter;
 
-import com.carrotsearch.hppc.LongHashSet;
 import com.carrotsearch.hppc.LongLongHashMap;
 
 /**
@@ -48,7 +47,6 @@ import com.carrotsearch.hppc.LongLongHashMap;
  */
 public final class Replayer {
     static final int ROUTE_KMALLOC = 1, ROUTE_KVMALLOC = 2, ROUTE_CACHE = 3, ROUTE_MEMPOOL = 4, ROUTE_SPL = 5;
-    private final com.carrotsearch.hppc.LongObjectHashMap<org.kmemlab.alloc.spl.SplCache> splOf = new com.carrotsearch.hppc.LongObjectHashMap<>();
     private static final String INITIAL = "[initial state]";
 
     private final Path trace;
@@ -62,9 +60,7 @@ public final class Replayer {
     private UpperModel upper;
     private GfpTranslator gfp;
     private long t0;
-    private final LongLongHashMap objAddr = new LongLongHashMap();
-    private final LongLongHashMap objMeta = new LongLongHashMap();
-    private final com.carrotsearch.hppc.LongObjectHashMap<SlubCache> objCache = new com.carrotsearch.hppc.LongObjectHashMap<>();
+    private final LiveObjects live = new LiveObjects();
     private final LongLongHashMap pageMap = new LongLongHashMap();
     private final Map<String, Mempool> pools = new TreeMap<>();
     private final Map<String, Integer> poolIndex = new HashMap<>();
@@ -84,19 +80,24 @@ public final class Replayer {
     private long lastTask = Long.MIN_VALUE;
     private final Map<String, Long> slabPagesAtStart = new HashMap<>();
     private TableWriter timeline;
-    private LongHashSet derivedRows = new LongHashSet();
+    /** Timeline metric names per cache, made once (the timeline writes one row per cache per sample). */
+    private final Map<String, String> slabMetric = new HashMap<>();
+    /** {@code [comm]}, the frame of a request without a call site, made once per task name. */
+    private final Map<String, String> commFrames = new HashMap<>();
+    private RowSet derivedRows;
     private final TraceEvent ev = new TraceEvent();
     /** Settings from the trace's replay hints, and the effective ones (hints under explicit --set). */
     private final Map<String, String> hints, settings;
     private SeedRequests seed;
     private Map<Integer, List<String>> stacks = Map.of();
-    private LongHashSet rcuFreeRows = new LongHashSet();
+    private RowSet rcuFreeRows;
 
     /** Counters that go into summary.json. */
     static final class Summary {
         long populatedObjects, untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
                 preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve;
-        final Map<String, long[]> byKind = new TreeMap<>();
+        /** Per request kind (by ordinal): requests, modeled ns, failures. */
+        final long[][] byKind = new long[RequestKind.values().length][];
     }
 
     public Replayer(Path trace, String policy, Map<String, String> set) {
@@ -159,7 +160,7 @@ public final class Replayer {
              TableWriter tl = new TableWriter(outDir.resolve("timeline.arrow"), List.of("t_ns", "metric", "value"),
                      List.of(TableWriter.Type.LONG, TableWriter.Type.STRING, TableWriter.Type.DOUBLE), Map.of("kmemlab.policy", policy));
              TraceWriter evw = new TraceWriter(outDir.resolve("events.arrow"),
-                     Map.of(TraceSchema.META_SOURCE_FORMAT, "kmemlab-replay", TraceSchema.META_SOURCE, "policy " + policy),
+                     ordered(TraceSchema.META_SOURCE_FORMAT, "kmemlab-replay", TraceSchema.META_SOURCE, "policy " + policy),
                      TraceWriter.Compression.NONE)) {
             requests = req;
             timeline = tl;
@@ -173,9 +174,19 @@ public final class Replayer {
                 outer:
                 while (r.next()) {
                     TraceBatch b = r.batch();
+                    // How each event name is replayed, once per batch: rows that are not requests are only counted.
+                    String[] names = b.dictionary(TraceSchema.EVENT);
+                    RequestKind[] kinds = new RequestKind[names.length];
+                    for (int k = 0; k < kinds.length; k++) kinds[k] = RequestKind.of(names[k]);
                     for (int i = 0, n = b.size(); i < n; i++, row++) {
+                        int ei = b.dictIndex(TraceSchema.EVENT, i);
+                        RequestKind kind = ei < 0 ? RequestKind.IGNORED : kinds[ei];
+                        if (!kind.isRequest()) {
+                            count(kind);
+                            continue;
+                        }
                         b.read(i, ev);
-                        handle(ev, row);
+                        handle(ev, row, kind);
                         if (engine.deadlock != null) break outer;
                     }
                 }
@@ -203,6 +214,17 @@ public final class Replayer {
         return summary;
     }
 
+    /**
+     * A map in the order its entries are given. Map.of iterates in an order salted per JVM, which made
+     * summary.json and events.arrow's metadata differ from run to run.
+     */
+    @SuppressWarnings("unchecked")
+    static <V> Map<String, V> ordered(Object... kv) {
+        Map<String, V> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], (V) kv[i + 1]);
+        return m;
+    }
+
     private static int intMeta(TraceInfo info, String key, int d) {
         String v = info.meta.get(key);
         if (v == null) v = info.header.get("kmemlab." + key);
@@ -226,6 +248,7 @@ public final class Replayer {
                 for (Map.Entry<String, String> e : info.snapshot.entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
                 MachineSnapshot snap = MachineSnapshot.load(dir);
                 pages = MachineBuilder.fromSnapshot(snap, cfg.era());
+                if (opts.used() >= 0) MachineBuilder.fillUsed(pages, opts.used());
             } finally {
                 try (var s = Files.list(dir)) { for (Path p : s.toList()) Files.delete(p); }
                 Files.delete(dir);
@@ -248,23 +271,29 @@ public final class Replayer {
 
     // ---- the event loop ----
 
-    private void handle(TraceEvent e, long row) {
+    /** An event that is not replayed. */
+    private void count(RequestKind kind) {
         sum.events++;
-        RequestKind kind = RequestKind.of(e.event);
-        if (kind.isRequest() && derivedRows.contains(row)) kind = RequestKind.DERIVED_PAGE;
-        if (kind.isRequest() && rcuFreeRows.contains(row)) {
-            // kfree_rcu_work's own kfree of an object kvfree_call_rcu queued: the model frees it after its grace period.
-            kind = RequestKind.DERIVED;
-            seed.kfreeRcuWorkFrees++;
+        switch (kind) {
+            case DERIVED, DERIVED_PAGE -> sum.derived++;
+            case OBSERVED -> sum.observed++;
+            default -> sum.ignored++;
         }
-        if (!kind.isRequest()) {
-            switch (kind) {
-                case DERIVED, DERIVED_PAGE -> sum.derived++;
-                case OBSERVED -> sum.observed++;
-                default -> sum.ignored++;
-            }
+    }
+
+    /** An event whose name makes it a request ({@code kind}), unless the pre-pass found it derived. */
+    private void handle(TraceEvent e, long row, RequestKind kind) {
+        if (derivedRows.contains(row)) {
+            count(RequestKind.DERIVED_PAGE);
             return;
         }
+        if (rcuFreeRows.contains(row)) {
+            // kfree_rcu_work's own kfree of an object kvfree_call_rcu queued: the model frees it after its grace period.
+            seed.kfreeRcuWorkFrees++;
+            count(RequestKind.DERIVED);
+            return;
+        }
+        sum.events++;
         long t = e.tsNs - t0;
         lastT = Math.max(lastT, t);
         if (t >= nextSample) sample(t);
@@ -343,7 +372,8 @@ public final class Replayer {
         sum.spinNs += ctx.spinNs;
         sum.sleepNs += ctx.sleepNs;
         sum.maxDelayNs = Math.max(sum.maxDelayNs, delay);
-        long[] k = sum.byKind.computeIfAbsent(kind.label, x -> new long[3]);
+        long[] k = sum.byKind[kind.ordinal()];
+        if (k == null) k = sum.byKind[kind.ordinal()] = new long[3];
         k[0]++;
         k[1] += modeled;
         if (outcome.equals("fail")) k[2]++;
@@ -362,7 +392,7 @@ public final class Replayer {
 
     private long totalReserveTaken() {
         long n = 0;
-        for (Mempool m : poolList) n += m.statReserveTaken;
+        for (int i = 0; i < poolList.size(); i++) n += poolList.get(i).statReserveTaken;
         return n;
     }
 
@@ -410,7 +440,7 @@ public final class Replayer {
      */
     private CallTree.Node rootFor(TraceEvent e, boolean modelEntersCallSite) {
         CallTree.Node root = engine.profile.root;
-        String fn = e.callSiteFn != null ? e.callSiteFn : e.comm != null ? "[" + e.comm + "]" : "[unknown]";
+        String fn = e.callSiteFn != null ? e.callSiteFn : e.comm != null ? commFrames.computeIfAbsent(e.comm, c -> "[" + c + "]") : "[unknown]";
         List<String> chain = e.has(TraceEvent.F_STACK_ID) ? stacks.get(e.stackId) : null;
         if (chain == null || chain.isEmpty()) return root.child(fn);
         // Innermost first: frames inside the call site (the allocator's own) are the model's to produce.
@@ -444,7 +474,7 @@ public final class Replayer {
                     route = ROUTE_KMALLOC;
                 }
                 if (addr == 0) return FAIL;
-                remember(e.ptr, addr, route, 0, ctx.task);
+                remember(e.ptr, addr, route, 0, ctx.task, null);
                 return route == ROUTE_KMALLOC ? slab.ksize(addr) : size;
             }
             case CACHE_ALLOC -> {
@@ -452,8 +482,7 @@ public final class Replayer {
                     org.kmemlab.alloc.spl.SplCache sc = spl(e);
                     long addr = sc.alloc(ctx, g);
                     if (addr == 0) return FAIL;
-                    remember(e.ptr, addr, ROUTE_SPL, 0, ctx.task);
-                    splOf.put(e.ptr, sc);
+                    remember(e.ptr, addr, ROUTE_SPL, 0, ctx.task, sc);
                     return e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq;
                 }
                 SlubCache c = cacheFor(ctx, e);
@@ -461,29 +490,28 @@ public final class Replayer {
                 long addr = pool != null ? pool.alloc(ctx, g) : c.alloc(ctx, g);
                 if (addr == 0) return FAIL;
                 if (pool != null) {
-                    remember(e.ptr, addr, ROUTE_MEMPOOL, poolIndex.get(c.name), ctx.task);
+                    remember(e.ptr, addr, ROUTE_MEMPOOL, poolIndex.get(c.name), ctx.task, c);
                     engine.hold(pool.waitQueue, ctx.task, 1);
                 } else {
-                    remember(e.ptr, addr, ROUTE_CACHE, 0, ctx.task);
+                    remember(e.ptr, addr, ROUTE_CACHE, 0, ctx.task, c);
                 }
-                objCache.put(e.ptr, c);
                 return c.size;
             }
             case KFREE, CACHE_FREE -> {
                 if (e.ptr == 0) return 0;
-                int slot = objAddr.indexOf(e.ptr);
+                int slot = live.find(e.ptr);
                 if (slot < 0) {
                     untracedAlloc(ctx, e);
-                    slot = objAddr.indexOf(e.ptr);
+                    slot = live.find(e.ptr);
                     if (slot < 0) return UNKNOWN;
                 }
-                long addr = objAddr.indexGet(slot);
-                objAddr.indexRemove(slot);
-                long meta = objMeta.remove(e.ptr);
+                long addr = live.address(slot);
+                long meta = live.meta(slot);
+                Object freer = live.owner(slot);
+                live.remove(e.ptr, slot);
                 int route = (int) (meta & 0xff);
-                SlubCache c = objCache.remove(e.ptr);
                 switch (route) {
-                    case ROUTE_SPL -> splOf.remove(e.ptr).free(ctx, addr);
+                    case ROUTE_SPL -> ((org.kmemlab.alloc.spl.SplCache) freer).free(ctx, addr);
                     case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
                     case ROUTE_MEMPOOL -> {
                         Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));
@@ -492,7 +520,7 @@ public final class Replayer {
                         engine.hold(pool.waitQueue, owner, -1);
                     }
                     case ROUTE_CACHE -> {
-                        if (c != null) c.free(ctx, addr); else slab.kfree(ctx, addr);
+                        if (freer != null) ((SlubCache) freer).free(ctx, addr); else slab.kfree(ctx, addr);
                     }
                     default -> slab.kfree(ctx, addr);
                 }
@@ -540,22 +568,20 @@ public final class Replayer {
      * address, or 0 when the object is not one kvfree_call_rcu can take (an SPL or mempool element).
      */
     private long takeForRcu(ReplayContext ctx, TraceEvent e, long ptr) {
-        int slot = objAddr.indexOf(ptr);
+        int slot = live.find(ptr);
         if (slot < 0) {
             TraceEvent f = new TraceEvent();
             f.copyFrom(e);
             f.ptr(ptr);
             f.cache = null;
             untracedAlloc(ctx, f);
-            slot = objAddr.indexOf(ptr);
+            slot = live.find(ptr);
             if (slot < 0) return 0;
         }
-        int route = (int) (objMeta.get(ptr) & 0xff);
+        int route = (int) (live.meta(slot) & 0xff);
         if (route != ROUTE_KMALLOC && route != ROUTE_KVMALLOC && route != ROUTE_CACHE) return 0;
-        long addr = objAddr.indexGet(slot);
-        objAddr.indexRemove(slot);
-        objMeta.remove(ptr);
-        objCache.remove(ptr);
+        long addr = live.address(slot);
+        live.remove(ptr, slot);
         return addr;
     }
 
@@ -575,8 +601,7 @@ public final class Replayer {
         ctx.now = now;
         ctx.restore(saved, savedDepth);
         if (addr != 0) {
-            remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task);
-            if (c != null) objCache.put(e.ptr, c);
+            remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task, c);
             sum.untracedAllocs++;
         }
     }
@@ -596,9 +621,9 @@ public final class Replayer {
         }
     }
 
-    private void remember(long tracePtr, long addr, int route, int pool, long task) {
-        objAddr.put(tracePtr, addr);
-        objMeta.put(tracePtr, route | ((long) pool << 8) | (task << 16));
+    /** {@code owner}: the SlubCache (cache and mempool routes) or SplCache (SPL) that frees the object. */
+    private void remember(long tracePtr, long addr, int route, int pool, long task, Object owner) {
+        live.put(tracePtr, addr, route | ((long) pool << 8) | (task << 16), owner);
     }
 
     private SlubCache cacheFor(ReplayContext ctx, TraceEvent e) {
@@ -731,7 +756,7 @@ public final class Replayer {
         @Override public void allocZoneLocked(Zone z, long pfn, int order, int mt, boolean refill) {
             base(EventNames.MM_PAGE_ALLOC_ZONE_LOCKED);
             out.pfn(pfn).order(order).migratetype(mt);
-            out.extra = "percpu_refill=" + (refill ? 1 : 0);
+            out.extra = refill ? "percpu_refill=1" : "percpu_refill=0";
             events.accept(out);
         }
 
@@ -778,7 +803,8 @@ public final class Replayer {
                 timeline.endRow();
             }
             for (Map.Entry<String, Long> m : engine.slabPagesByCache().entrySet()) {
-                timeline.add(nextSample).add("slab_pages:" + m.getKey()).add((double) m.getValue());
+                String metric = slabMetric.computeIfAbsent(m.getKey(), n -> "slab_pages:" + n);
+                timeline.add(nextSample).add(metric).add((double) m.getValue());
                 timeline.endRow();
             }
             nextSample += interval;
@@ -828,11 +854,19 @@ public final class Replayer {
         m.put("kvmalloc_vmalloc_fallbacks", sum.kvmallocVmalloc);
         m.put("mempool_reserve_used", sum.mempoolReserve);
         Map<String, Object> kinds = new LinkedHashMap<>();
-        sum.byKind.forEach((k, v) -> kinds.put(k, Map.of("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
+        Map<String, long[]> byKind = new TreeMap<>();
+        for (RequestKind rk : RequestKind.values()) if (sum.byKind[rk.ordinal()] != null) byKind.put(rk.label, sum.byKind[rk.ordinal()]);
+        byKind.forEach((k, v) -> kinds.put(k, ordered("requests", v[0], "modeled_ns", v[1], "failures", v[2])));
         m.put("by_kind", kinds);
         Map<String, Object> locks = new LinkedHashMap<>();
-        engine.lockWaits.forEach((k, v) -> locks.put(k, Map.of("contended", v[0], "wait_ns", v[1])));
+        engine.lockWaits.forEach((k, v) -> locks.put(k, ordered("contended", v[0], "wait_ns", v[1])));
         m.put("lock_waits", locks);
+        // Only alloc_pages_nolock (kfreeRcu.bnodeAlloc=NOLOCK) tries locks; other replays keep their summary as it was.
+        if (!engine.trylockFailures.isEmpty()) {
+            Map<String, Object> tl = new LinkedHashMap<>();
+            engine.trylockFailures.forEach((k, v) -> tl.put(k, v[0]));
+            m.put("trylock_failed", tl);
+        }
         Map<String, Object> page = new LinkedHashMap<>();
         page.put("allocstall", pages.allocstall);
         page.put("compactstall", pages.compactstall);
@@ -852,7 +886,7 @@ public final class Replayer {
         slab.put("rcu_callbacks", engine.rcuCallbacksRun);
         m.put("upper", slab);
         Map<String, Object> mp = new LinkedHashMap<>();
-        pools.forEach((k, v) -> mp.put(k, Map.of("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
+        pools.forEach((k, v) -> mp.put(k, ordered("min_nr", v.minNr, "reserve_end", v.currNr(), "reserve_taken", v.statReserveTaken,
                 "waits", v.statWaits, "failed", v.statFailed)));
         m.put("mempools", mp);
         m.put("kfree_rcu", seed.kfreeRcuSummary());
@@ -868,7 +902,7 @@ public final class Replayer {
         m.put("cache_lifecycle", life);
         m.put("cpu_work_ns", seed.cpuWorkNs);
         Map<String, Object> sp = new LinkedHashMap<>();
-        splCaches.forEach((k, v) -> sp.put(k, Map.of("emergency_allocs", v.statEmergencyAllocs, "emergency_max", v.objEmergencyMax,
+        splCaches.forEach((k, v) -> sp.put(k, ordered("emergency_allocs", v.statEmergencyAllocs, "emergency_max", v.objEmergencyMax,
                 "emergency_end", v.emergencyCount(), "grow_waits", v.statGrowWaits, "grow_timeouts", v.statGrowTimeouts)));
         m.put("spl_caches", sp);
         List<Map<String, Object>> stuck = new ArrayList<>();
@@ -877,7 +911,7 @@ public final class Replayer {
         java.util.Collections.sort(ts);
         for (long t : ts) {
             Engine.Parked p = engine.parked.get(t);
-            stuck.add(Map.of("task", t, "comm", String.valueOf(engine.taskNames.get(t)), "waits_for",
+            stuck.add(ordered("task", t, "comm", String.valueOf(engine.taskNames.get(t)), "waits_for",
                     String.valueOf(engine.resourceNames.get(p.waitQueue)), "since_ns", p.since, "pending_events", p.pending.size()));
         }
         m.put("parked_at_end", stuck);

@@ -51,7 +51,8 @@ public final class TraceReader implements AutoCloseable {
     private final FileChannel channel;
     private final ArrowStreamReader reader;
     private final TraceInfo info;
-    private final String[][] dicts = new String[TraceSchema.DICT_COLUMNS.length][];
+    /** Dictionary strings by value, so that every batch hands out the same String objects. */
+    private final Map<String, String> intern = new java.util.HashMap<>();
     private TraceBatch batch;
     private long rowsRead;
     private long batchesRead;
@@ -122,7 +123,7 @@ public final class TraceReader implements AutoCloseable {
     public boolean next() {
         if (ended) return false;
         VectorSchemaRoot root;
-        String[][] decoded = new String[dicts.length][];
+        VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
         try {
             if (!reader.loadNextBatch()) {
                 finish();
@@ -130,20 +131,15 @@ public final class TraceReader implements AutoCloseable {
             }
             root = validate(reader);
             Map<Long, Dictionary> dv = reader.getDictionaryVectors();
-            for (int i = 0; i < dicts.length; i++) {
-                VarCharVector vv = (VarCharVector) dv.get((long) i).getVector();
-                String[] s = new String[vv.getValueCount()];
-                for (int k = 0; k < s.length; k++) s[k] = new String(vv.get(k), StandardCharsets.UTF_8);
-                decoded[i] = s;
-            }
+            for (int i = 0; i < dictVectors.length; i++) dictVectors[i] = (VarCharVector) dv.get((long) i).getVector();
         } catch (IOException | RuntimeException e) {
             badBatch = true;
             if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
             finish();
             return false;
         }
-        System.arraycopy(decoded, 0, dicts, 0, dicts.length);
-        batch = new TraceBatch(root, dicts.clone());
+        // validate() checked the dictionaries (offsets, no nulls): TraceBatch decodes one on first use.
+        batch = new TraceBatch(root, dictVectors, intern);
         rowsRead += root.getRowCount();
         batchesRead++;
         return true;

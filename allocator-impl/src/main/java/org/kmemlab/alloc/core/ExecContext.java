@@ -28,6 +28,16 @@ public interface ExecContext {
 
     void unlock(KLock lock);
 
+    /**
+     * {@code spin_trylock()}: takes {@code lock} if nobody holds it at this moment and returns true; returns
+     * false at once, without spinning, when another CPU holds it. A context that models no contention
+     * always gets the lock.
+     */
+    default boolean tryLock(KLock lock) {
+        lock(lock);
+        return true;
+    }
+
     /** Bits the task's scope strips from every allocation (memalloc_noio/nofs_save, PF_FSTRANS). */
     long scopeClearMask();
 

@@ -190,7 +190,14 @@ public final class LockDep {
     }
 
     /** {@code lock_acquire()}: the wait-type check, the new dependency, the push. */
-    public void acquire(Held h, KLock l, Site site) {
+    public void acquire(Held h, KLock l, Site site) { acquire(h, l, site, false); }
+
+    /**
+     * {@code lock_acquire()} with {@code trylock}: a trylock cannot wait, so lockdep's validate_chain() adds no
+     * dependency for it (check_prevs_add() runs only for !hlock->trylock), but check_wait_context() still
+     * applies and the lock is held like any other.
+     */
+    public void acquire(Held h, KLock l, Site site, boolean trylock) {
         int c = classId(l);
         KLock.WaitType next = l.waitType(preemptRt);
         if (next != KLock.WaitType.INV && h.depth > 0) {
@@ -205,7 +212,7 @@ public final class LockDep {
             }
             if (outer != null && next.ordinal() > cur.ordinal()) waitContextViolation(outer, l, next, site);
         }
-        if (h.depth > 0) {
+        if (h.depth > 0 && !trylock) {
             int p = classId(h.locks[h.depth - 1]);
             if (p != c) addEdge(p, c, site);
         }

@@ -114,6 +114,22 @@ public class SimpleExecContext implements ExecContext, Blocker {
         if (lockDep != null) lockDep.acquire(held, lock, site);
     }
 
+    /**
+     * Locks another CPU holds, as a test sets them up: {@link #tryLock} fails on them (this context has no
+     * other CPUs of its own).
+     */
+    public final java.util.Set<KLock> heldElsewhere = new java.util.HashSet<>();
+    /** Every trylock attempt: the lock's name and {@code :ok} or {@code :busy}. */
+    public final List<String> trylocks = new ArrayList<>();
+
+    @Override
+    public boolean tryLock(KLock lock) {
+        boolean ok = !heldElsewhere.contains(lock);
+        trylocks.add(lock.name() + (ok ? ":ok" : ":busy"));
+        if (ok && lockDep != null) lockDep.acquire(held, lock, site, true);
+        return ok;
+    }
+
     @Override
     public void unlock(KLock lock) {
         if (lockDep != null) lockDep.release(held, lock);

@@ -367,9 +367,9 @@ public final class MachineBuilder {
         public double fragmentation = 0;
         public long seed = 1;
         /**
-         * Memory in use when aging ends (a fraction of managed memory when at most 1, bytes above): when aging
-         * left more in use, clean page cache is reclaimed until it is reached ({@link #reclaimTo}); negative
-         * (the default) leaves memory as aging left it.
+         * Memory in use at the start (a fraction of managed memory when at most 1, bytes above): when aging left
+         * more in use, clean page cache is reclaimed at random until it is reached ({@link #reclaimTo}); when
+         * less, clean page cache is added ({@link #fillUsed}); negative (the default) leaves memory as built.
          */
         public double used = -1;
 
@@ -428,7 +428,34 @@ public final class MachineBuilder {
         pa.buildZonelists();
         pa.setupWatermarksAndPcp(Watermarks.minFreeKbytes(lowmem, mem.zones.length, true), 10);
         if (prm.fragmentation > 0) age(pa, prm);
+        if (prm.used >= 0) fillUsed(pa, prm.used);
         return pa;
+    }
+
+    /**
+     * Brings the memory in use up to {@code used} (a fraction of managed pages when at most 1, bytes above)
+     * with clean page cache on the LRU lists: what most of a running machine's used memory is, and what
+     * kswapd and direct reclaim take back, so the replay's allocations meet the watermarks and the slow
+     * path as they would there. Memory already in use counts (a snapshot's, the aging workload's); free
+     * pages on pcp lists count as free. The pages are read in without reclaim (__GFP_RECLAIM cleared,
+     * as a filling that must not evict itself), so filling stops at the zones' watermarks whatever the
+     * target. Returns the pages added.
+     */
+    public static long fillUsed(PageAllocator pa, double used) {
+        if (!(used >= 0)) throw new IllegalArgumentException("used must be a fraction of memory (0..1) or bytes (> 1), not " + used);
+        long managed = 0;
+        for (Zone z : pa.zones) managed += z.managed;
+        long target = used <= 1 ? (long) Math.floor(managed * used) : Math.min(managed, (long) (used / PAGE_SIZE));
+        long gfp = Gfp.GFP_HIGHUSER_MOVABLE & ~Gfp.RECLAIM | Gfp.NOWARN;
+        SimpleExecContext ctx = new SimpleExecContext(0, 1, new CostTable());
+        long added = 0;
+        while (managed - pa.freeAndPcpPageCount() < target) {
+            int want = (int) Math.min(1 << 16, target - (managed - pa.freeAndPcpPageCount()));
+            int n = pa.vmscan.addPageCache(ctx, want, 0, gfp);
+            added += n;
+            if (n < want) break;
+        }
+        return added;
     }
 
     /** Pages of an aging workload, so it can free them again. */

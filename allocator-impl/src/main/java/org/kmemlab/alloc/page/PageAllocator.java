@@ -249,7 +249,9 @@ public final class PageAllocator implements PageProvider {
     }
 
     private long allocBody(ExecContext ctx, PageCosts c, int order, long gfp, AllocOutcome out) {
-        ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
+        boolean nolock = (gfp & Gfp.NOLOCK) != 0;
+        // alloc_pages_nolock() calls get_page_from_freelist() itself, not through __alloc_pages()
+        if (!nolock) ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
         ctx.charge(c.allocEntry);
         if (ctx.lockdep()) mightAlloc(ctx, gfp);
         long pfn = -1;
@@ -261,7 +263,9 @@ public final class PageAllocator implements PageProvider {
             int node = cpuToNode[ctx.cpu()];
             Zone[] zl = zonelists[node][highest];
             int allocFlags = ALLOC_WMARK_LOW | (int) (gfp & Gfp.KSWAPD_RECLAIM) | nofragment[node][highest];
-            if ((gfp & Gfp.FAST_TRY) != 0) {
+            if (nolock) {
+                pfn = allocNolock(ctx, c, gfp, order, mt, zl, highest, out);
+            } else if ((gfp & Gfp.FAST_TRY) != 0) {
                 pfn = fastTry(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
             } else {
                 pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
@@ -280,7 +284,26 @@ public final class PageAllocator implements PageProvider {
             if ((gfp & Gfp.NOWARN) == 0 && out.reason != FailReason.PCP_EMPTY) events.allocFailure(order, gfp, out.reason);
         }
         events.pageAlloc(out.zone, pfn, order, gfp, Gfp.migratetype(gfp));
-        ctx.exit();
+        if (!nolock) ctx.exit();
+        return pfn;
+    }
+
+    /**
+     * {@code alloc_frozen_pages_nolock_noprof()} (mm/page_alloc.c, behind {@code alloc_pages_nolock()}):
+     * orders above {@code pcp_allowed_order()} fail at once; then one {@code get_page_from_freelist()} pass
+     * with {@code alloc_flags = ALLOC_NOLOCK} alone, i.e. the MIN watermark, no ALLOC_KSWAPD, and zone->lock
+     * only through {@code spin_trylock_irqsave()} in {@code rmqueue_bulk()} and {@code rmqueue_buddy()}, which
+     * give up when another CPU holds it; no {@code __alloc_pages_slowpath()} ("Unlike regular alloc_pages()
+     * there is no __alloc_pages_slowpath()"). The pcp side's {@code pcp_spin_trylock()} is not modeled: the
+     * model's pcp lists have no lock of their own (allocator-model.md §B.2).
+     */
+    long allocNolock(ExecContext ctx, PageCosts c, long gfp, int order, int mt, Zone[] zl, int highest, AllocOutcome out) {
+        if (zl.length == 0 || !zl[0].pcp[ctx.cpu()].allowedOrder(order)) {
+            out.reason = FailReason.INVALID;
+            return -1;
+        }
+        long pfn = getPageFromFreelist(ctx, c, gfp, order, ALLOC_WMARK_MIN | ALLOC_NOLOCK, zl, highest, mt, out);
+        if (pfn < 0 && out.reason == FailReason.NONE) out.reason = FailReason.PCP_EMPTY;
         return pfn;
     }
 
@@ -410,7 +433,8 @@ public final class PageAllocator implements PageProvider {
             if (pfn < 0 && !eraNow) { ctx.exit(); return -1; } // 5.10 never falls back to the buddy for order 0
         }
         if (pfn < 0) pfn = rmqueueBuddy(ctx, c, z, order, allocFlags, mt, out);
-        if (z.boostedWatermark && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
+        // wakeup_kswapd() takes a waitqueue lock: alloc_pages_nolock() never gets here (no ALLOC_KSWAPD)
+        if (z.boostedWatermark && (allocFlags & ALLOC_NOLOCK) == 0 && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
             // 5.10 wakes kswapd unconditionally here (rmqueue out: label); current kernels need ALLOC_KSWAPD
             z.boostedWatermark = false;
             wakeupKswapd(ctx, c, z, 0, 0, z.type);
@@ -446,7 +470,14 @@ public final class PageAllocator implements PageProvider {
     /** {@code rmqueue_bulk()}: refills one pcp list under zone->lock. */
     int rmqueueBulk(ExecContext ctx, PageCosts c, Zone z, int order, int count, PerCpuPages pcp, int li, int mt, int allocFlags) {
         ctx.enter("rmqueue_bulk");
-        lock(ctx, c, z);
+        if ((allocFlags & ALLOC_NOLOCK) != 0) {
+            if (!tryLock(ctx, c, z)) {
+                ctx.exit();
+                return 0;
+            }
+        } else {
+            lock(ctx, c, z);
+        }
         int n = 0;
         long extfragBefore = z.statExtfrag;
         for (; n < count; n++) {
@@ -467,7 +498,11 @@ public final class PageAllocator implements PageProvider {
 
     /** {@code rmqueue_buddy()} (5.10: the order>0 branch of rmqueue). */
     long rmqueueBuddy(ExecContext ctx, PageCosts c, Zone z, int order, int allocFlags, int mt, AllocOutcome out) {
-        lock(ctx, c, z);
+        if ((allocFlags & ALLOC_NOLOCK) != 0) {
+            if (!tryLock(ctx, c, z)) return -1;
+        } else {
+            lock(ctx, c, z);
+        }
         ctx.enter("__rmqueue_smallest");
         long extfragBefore = z.statExtfrag;
         int p = -1;
@@ -494,6 +529,15 @@ public final class PageAllocator implements PageProvider {
         ctx.lock(z.lock);
         ctx.charge(c.spinLock);
         ctx.exit();
+    }
+
+    /** {@code spin_trylock_irqsave(&zone->lock)}: one atomic attempt, charged whether or not it succeeds. */
+    boolean tryLock(ExecContext ctx, PageCosts c, Zone z) {
+        ctx.enter("_raw_spin_trylock");
+        boolean ok = ctx.tryLock(z.lock);
+        ctx.charge(c.spinLock);
+        ctx.exit();
+        return ok;
     }
 
     void unlock(ExecContext ctx, Zone z) { ctx.unlock(z.lock); }

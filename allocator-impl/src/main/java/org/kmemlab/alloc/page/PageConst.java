@@ -50,6 +50,11 @@ public final class PageConst {
     public static final int ALLOC_CMA = 0x80;
     public static final int ALLOC_NOFRAGMENT = 0x100;
     public static final int ALLOC_HIGHATOMIC = 0x200; // current only
+    /**
+     * {@code ALLOC_NOLOCK} (current mm/internal.h; named ALLOC_TRYLOCK when alloc_pages_nolock() came in):
+     * zone->lock only through spin_trylock, no kswapd wakeup.
+     */
+    public static final int ALLOC_NOLOCK = 0x400;
     public static final int ALLOC_KSWAPD = 0x800;
     /** {@code ALLOC_RESERVES} (current): any of these lets the caller dip into reserves. */
     public static final int ALLOC_RESERVES = ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM;
