@@ -30,7 +30,7 @@ if [ ${#targets[@]} -eq 0 ]; then
     allocator-impl:SnapshotFuzzTest#machineSnapshot
     allocator-impl:SnapshotFuzzTest#policySet
     replayer:ReplayOptionsFuzzTest#replaySet
-    # notebooks: the lead adds analysis-sql:NotebookFuzzTest#notebook here once `kmemlab notebook run` is merged
+    cli:NotebookFuzzTest#notebook
   )
 fi
 modules=$(printf '%s\n' "${targets[@]}" | cut -d: -f1 | sort -u | paste -sd, -)
