@@ -244,9 +244,12 @@ class NotebookRunTest {
         assertTrue(html.contains("<tr class=\"ok\"><td>events</td><td>805</td><td>805</td><td class=\"mark\">✓</td></tr>"));
         assertTrue(Files.isRegularFile(out.resolve("verdict.ipynb")));
 
-        // all true: exit 0
+        // all true: exit 0; the earlier run's outputs are only replaced with --force
         Files.writeString(nb, "```verdict\nSELECT 'one' AS claim, 1 AS expected, 1 AS measured, 1 = 1 AS holds\n```\n");
         c = cli("notebook", "run", nb.toString(), "-o", out.toString());
+        assertEquals(2, c.status(), c.err());
+        assertTrue(c.err().contains("verdict.html: exists (give --force to replace it)"), c.err());
+        c = cli("notebook", "run", nb.toString(), "-o", out.toString(), "--force");
         assertEquals(0, c.status(), c.err());
         assertTrue(c.out().contains("1 cells ran, 1 claims hold"), c.out());
     }
