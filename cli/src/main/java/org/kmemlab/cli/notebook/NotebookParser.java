@@ -28,7 +28,9 @@ public final class NotebookParser {
     }
 
     public static Notebook parse(String text, Path file) {
-        String src = text.replace("\r\n", "\n");
+        // CommonMark ends a line at \n, \r or \r\n: split the text the same way, or its line indices point
+        // past ours (a lone \r found by NotebookFuzzTest)
+        String src = text.replace("\r\n", "\n").replace('\r', '\n');
         String[] lines = src.split("\n", -1);
         Node doc = Parser.builder().includeSourceSpans(IncludeSourceSpans.BLOCKS).build().parse(src);
         List<Notebook.Block> blocks = new ArrayList<>();
