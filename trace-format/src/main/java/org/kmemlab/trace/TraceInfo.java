@@ -43,7 +43,11 @@ public final class TraceInfo {
 
     public int nrCpus() {
         String v = header.get(TraceSchema.META_NR_CPUS);
-        return v == null ? -1 : Integer.parseInt(v);
+        try {
+            return v == null ? -1 : Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            return -1; // not written by kmemlab: unknown, as when absent
+        }
     }
 
     public long metaLong(String key, long dflt) {

@@ -312,10 +312,19 @@ public final class TraceReader implements AutoCloseable {
                 info.truncationReason = "trailer is damaged: " + e.getMessage();
                 return info;
             }
+            long rows, batches;
+            try {
+                rows = info.metaLong("events", -1);
+                batches = info.metaLong("batches", -1);
+            } catch (NumberFormatException e) {
+                // a trailer whose counts are not numbers was not written by kmemlab: the batches are the truth
+                info.truncationReason = "trailer is damaged: its event or batch count is not a number";
+                return info;
+            }
             info.meta.put("_trailer_offset", Long.toString(off));
             info.complete = true;
-            info.recoveredRows = info.metaLong("events", -1);
-            info.recoveredBatches = info.metaLong("batches", -1);
+            info.recoveredRows = rows;
+            info.recoveredBatches = batches;
         }
         return info;
     }
