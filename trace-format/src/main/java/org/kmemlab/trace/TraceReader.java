@@ -85,6 +85,12 @@ public final class TraceReader implements AutoCloseable {
             badBatch = true;
             close();
             throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: " + e.getMessage());
+        } catch (StackOverflowError e) {
+            // Arrow converts a schema's nested fields recursively: a crafted schema nested thousands deep
+            // (found by TraceFuzzTest) exhausts the stack before any field is checked. A kmemlab schema is flat.
+            badBatch = true;
+            close();
+            throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: its fields are nested too deep");
         }
         info.header.putAll(schema.getCustomMetadata());
         String v = info.schemaVersion();
@@ -308,7 +314,7 @@ public final class TraceReader implements AutoCloseable {
                         }
                     }
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | StackOverflowError e) { // a crafted, deeply nested trailer schema too
                 info.truncationReason = "trailer is damaged: " + e.getMessage();
                 return info;
             }
