@@ -3,7 +3,6 @@ package org.kmemlab.replay;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -43,15 +42,7 @@ final class ReplayHints {
             hints.keySet().removeAll(PolicyRegistry.byName(policy).knobs().keySet());
             // Checked alone, so that a bad hint is blamed on the trace and a bad --set on the command line.
             try {
-                Map<String, String> rest = new LinkedHashMap<>(hints);
-                Detectors.Options.from(rest);
-                ReplayOptions.from(rest);
-                rest.entrySet().removeIf(x -> {
-                    if (!x.getKey().startsWith("cost.")) return false;
-                    Long.parseLong(x.getValue().trim().replace("_", ""));
-                    return true;
-                });
-                PolicyRegistry.configure(policy, rest);
+                Replayer.Settings.parse(policy, hints);
             } catch (IllegalArgumentException bad) {
                 throw InputError.of(trace, "replay hints in the schema metadata (" + PREFIX + "*): " + bad.getMessage());
             }

@@ -100,20 +100,36 @@ public final class Replayer {
         final long[][] byKind = new long[RequestKind.values().length][];
     }
 
+    /**
+     * Replay settings split among their owners: the detectors' knobs, the engine's {@code replay.*} knobs,
+     * {@code cost.*} overrides and the policy's knobs. One parse serves the constructor and the check of a
+     * trace's hints, so a key either accepts is a key both accept.
+     */
+    record Settings(Detectors.Options detect, ReplayOptions opts, Map<String, Long> costs, UpperConfig cfg) {
+        static Settings parse(String policy, Map<String, String> settings) {
+            Map<String, String> rest = new LinkedHashMap<>(settings);
+            Detectors.Options detect = Detectors.Options.from(rest);
+            ReplayOptions opts = ReplayOptions.from(rest);
+            Map<String, Long> costs = new LinkedHashMap<>();
+            rest.entrySet().removeIf(e -> {
+                if (!e.getKey().startsWith("cost.")) return false;
+                costs.put(e.getKey().substring(5), Long.parseLong(e.getValue()));
+                return true;
+            });
+            return new Settings(detect, opts, costs, PolicyRegistry.configure(policy, rest));
+        }
+    }
+
     public Replayer(Path trace, String policy, Map<String, String> set) {
         this.trace = trace;
         this.policy = policy;
         this.hints = ReplayHints.of(trace, policy);
         this.settings = ReplayHints.effective(hints, set);
-        Map<String, String> rest = new LinkedHashMap<>(settings);
-        this.detectOpts = Detectors.Options.from(rest);
-        this.opts = ReplayOptions.from(rest);
-        rest.entrySet().removeIf(e -> {
-            if (!e.getKey().startsWith("cost.")) return false;
-            costs.set(e.getKey().substring(5), Long.parseLong(e.getValue()));
-            return true;
-        });
-        this.cfg = PolicyRegistry.configure(policy, rest);
+        Settings parsed = Settings.parse(policy, settings);
+        this.detectOpts = parsed.detect();
+        this.opts = parsed.opts();
+        parsed.costs().forEach(costs::set);
+        this.cfg = parsed.cfg();
         for (String s : opts.kvmallocSites().split(",")) if (!s.isBlank()) kvmallocSites.add(s.trim());
         for (String s : opts.mempoolCaches().split(",")) if (!s.isBlank()) mempoolCaches.add(s.trim());
         for (String s : opts.splCaches().split(",")) {
