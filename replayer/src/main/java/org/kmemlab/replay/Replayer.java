@@ -19,6 +19,7 @@ import org.kmemlab.alloc.page.MachineBuilder;
 import org.kmemlab.alloc.page.PageAllocator;
 import org.kmemlab.alloc.page.PageEvents;
 import org.kmemlab.alloc.page.Zone;
+import org.kmemlab.alloc.policy.CostNames;
 import org.kmemlab.alloc.policy.PolicyRegistry;
 import org.kmemlab.alloc.policy.UpperConfig;
 import org.kmemlab.alloc.policy.UpperModel;
@@ -113,6 +114,7 @@ public final class Replayer {
             Map<String, Long> costs = new LinkedHashMap<>();
             rest.entrySet().removeIf(e -> {
                 if (!e.getKey().startsWith("cost.")) return false;
+                CostNames.check(e.getKey().substring(5));
                 costs.put(e.getKey().substring(5), Long.parseLong(e.getValue()));
                 return true;
             });
