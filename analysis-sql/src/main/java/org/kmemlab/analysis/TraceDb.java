@@ -43,7 +43,8 @@ public final class TraceDb implements AutoCloseable {
                 db.loadTable(t);
             }
         }
-        if (traces.isEmpty()) db.createEmptyEvents();
+        // only replay files (requests.arrow, timeline.arrow, …) given: the views still need an events table
+        if (first) db.createEmptyEvents();
         db.loadViews();
         return db;
     }
@@ -90,6 +91,8 @@ public final class TraceDb implements AutoCloseable {
 
     /** A trace has kmemlab's schema metadata; other Arrow streams (replay results) load as their own tables. */
     static boolean isKmemlabTrace(Path p) throws IOException {
+        // the Arrow file format (what `kmemlab sql --format arrow` writes) is never a trace: traces are streams
+        if (isArrowFileFormat(p)) return false;
         try (TraceReader r = new TraceReader(p)) {
             return true;
         } catch (org.kmemlab.trace.InputError e) {
@@ -98,17 +101,49 @@ public final class TraceDb implements AutoCloseable {
         }
     }
 
-    /** Loads a plain Arrow IPC stream (requests.arrow, profile.arrow, …) as a table named after the file. */
+    private static final byte[] ARROW_FILE_MAGIC = "ARROW1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    static boolean isArrowFileFormat(Path p) throws IOException {
+        byte[] head = new byte[ARROW_FILE_MAGIC.length];
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(p)) {
+            return in.readNBytes(head, 0, head.length) == head.length && java.util.Arrays.equals(head, ARROW_FILE_MAGIC);
+        }
+    }
+
+    /**
+     * Loads a plain Arrow IPC stream (requests.arrow, profile.arrow, …) or Arrow file as a table named after
+     * the file.
+     */
     private void loadTable(Path file) throws IOException, SQLException {
         String name = file.getFileName().toString().replaceFirst("\\.arrow$", "").replaceAll("[^A-Za-z0-9_]", "_");
+        boolean fileFormat = isArrowFileFormat(file);
         try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
-             org.apache.arrow.vector.ipc.ArrowStreamReader r = new org.apache.arrow.vector.ipc.ArrowStreamReader(
-                     java.nio.file.Files.newInputStream(file), a);
+             org.apache.arrow.vector.ipc.ArrowReader r = fileFormat
+                     ? new org.apache.arrow.vector.ipc.ArrowFileReader(java.nio.channels.FileChannel.open(file), a)
+                     : new org.apache.arrow.vector.ipc.ArrowStreamReader(java.nio.file.Files.newInputStream(file), a);
              ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
+            try {
+                r.getVectorSchemaRoot();
+            } catch (IOException | RuntimeException e) {
+                throw org.kmemlab.trace.InputError.atOffset(file, 0, "an Arrow IPC stream or file with a schema (" + firstLine(e) + ")");
+            }
             Data.exportArrayStream(a, r, stream);
             conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
-            execute("CREATE TABLE \"" + name + "\" AS SELECT * FROM kmemlab_load");
+            try {
+                execute("CREATE TABLE \"" + name + "\" AS SELECT * FROM kmemlab_load");
+            } catch (SQLException e) {
+                // the batches are pulled by DuckDB: a damaged one surfaces as its error
+                throw org.kmemlab.trace.InputError.of(file, "readable Arrow record batches (" + firstLine(e) + ")");
+            }
         }
+    }
+
+    private static String firstLine(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) c = c.getCause();
+        String m = String.valueOf(c.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 
     /** An empty {@code events} with the trace schema, so that the views still compile without a trace. */

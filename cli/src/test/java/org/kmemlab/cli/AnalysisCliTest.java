@@ -95,6 +95,13 @@ class AnalysisCliTest {
             assertEquals(2, rows);
             assertEquals(List.of("cpu", "n"), rd.getVectorSchemaRoot().getSchema().getFields().stream().map(f -> f.getName()).toList());
         }
+        // what sql writes, sql reads: an Arrow file that is no trace becomes a table named after it, and the
+        // views still compile although no trace was given
+        r = CliTest.run("sql", out.toString(), "--format", "csv", "SELECT cpu, n FROM res ORDER BY cpu");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("cpu,n\n0,3\n1,3\n", r.out().replace("\r", ""));
+        r = CliTest.run("sql", out.toString(), "--format", "csv", "SELECT count(*) AS n FROM lifetimes");
+        assertEquals("n\n0\n", r.out().replace("\r", ""), r.err());
         r = CliTest.run("sql", t.toString(), "--format", "arrow", "SELECT 1");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("-o FILE"), r.err());

@@ -187,6 +187,8 @@ class BadInputTest {
         l.add(c("stat on garbage", Pos.OFFSET, garbage, "stat", garbage.toString()));
         l.add(c("stat on an empty file", Pos.OFFSET, empty, "stat", empty.toString()));
         l.add(c("sql on garbage", Pos.OFFSET, garbage, "sql", garbage.toString(), "SELECT 1"));
+        Path arrowFileGarbage = file("res.arrow", "ARROW1\0\0not an Arrow file".getBytes(StandardCharsets.US_ASCII));
+        l.add(c("sql on an Arrow file magic then garbage", Pos.OFFSET, arrowFileGarbage, "sql", arrowFileGarbage.toString(), "SELECT 1"));
         l.add(c("sql on a directory", Pos.FILE, sub, "sql", sub.toString(), "SELECT 1"));
         l.add(c("report on garbage", Pos.OFFSET, garbage, "report", garbage.toString(), "-o", dir.resolve("r.html").toString()));
         l.add(c("hot on garbage", Pos.OFFSET, garbage, "hot", garbage.toString()));
@@ -228,6 +230,7 @@ class BadInputTest {
         l.add(c("replay --set a bad enum value", Pos.VALUE, "NOPE", "replay", good.toString(), "-o", o.get(), "--set", "kvmalloc.policy=NOPE"));
         l.add(c("replay --set a word for a number", Pos.VALUE, "abc", "replay", good.toString(), "-o", o.get(), "--set", "replay.seed=abc"));
         l.add(c("replay --set a bad cost", Pos.VALUE, "cost.kmalloc", "replay", good.toString(), "-o", o.get(), "--set", "cost.kmalloc=fast"));
+        l.add(c("replay --set a misspelt cost", Pos.VALUE, "cost.slub.alloc.fastpth", "replay", good.toString(), "-o", o.get(), "--set", "cost.slub.alloc.fastpth=5"));
         l.add(c("replay --set an empty SPL cache list entry", Pos.VALUE, "splCaches", "replay", good.toString(), "-o", o.get(), "--set", "replay.splCaches=:"));
         l.add(c("replay --set a negative integer knob", Pos.VALUE, "-5", "replay", good.toString(), "-o", o.get(), "--set", "mempool.minNr=-5"));
         l.add(c("replay an unknown policy", Pos.VALUE, "nonsense", "replay", good.toString(), "-o", o.get(), "-p", "nonsense"));
