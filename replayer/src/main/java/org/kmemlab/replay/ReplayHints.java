@@ -25,9 +25,8 @@ final class ReplayHints {
     /** The hints of {@code trace}, by {@code --set} key, sorted. A hint that no replay accepts is bad input. */
     static Map<String, String> of(Path trace, String policy) {
         TraceInfo info;
-        // The schema metadata is in the stream's header, which readInfo (the trailer) does not read.
-        try (TraceReader r = new TraceReader(trace)) {
-            info = r.info();
+        try {
+            info = TraceReader.readHeaderAndInfo(trace);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -151,7 +151,8 @@ public final class Replayer {
     /** Runs the replay and writes {@code outDir}; returns the summary as written to summary.json. */
     public Map<String, Object> run(Path outDir) throws IOException {
         Files.createDirectories(outDir);
-        TraceInfo info = TraceReader.readInfo(trace);
+        // the header holds nr_cpus and the kernel release, which the trailer alone does not
+        TraceInfo info = TraceReader.readHeaderAndInfo(trace);
         PrePass pre = PrePass.scan(trace);
         t0 = pre.t0;
         derivedRows = pre.derivedRows;

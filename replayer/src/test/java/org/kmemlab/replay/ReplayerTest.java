@@ -75,6 +75,19 @@ class ReplayerTest {
     }
 
     @Test
+    void theMachineHasTheRecordedCpusEvenWhereOnlySomeHadEvents() throws IOException {
+        // a recording of a 4-CPU machine whose events all came from CPU 0: kmemlab.nr_cpus is in the stream
+        // header, not in the trailer, and the model still needs its four CPUs (four pcp lists, kworkers, ...)
+        Path trace = tmp.resolve("cpus.arrow");
+        Traces t = new Traces(trace, Map.of(org.kmemlab.trace.TraceSchema.META_NR_CPUS, "4"));
+        t.kmalloc(1_000, 0, 10, 0x1000, 64, "site");
+        t.kfree(2_000, 0, 10, 0x1000);
+        t.close();
+        Map<String, Object> s = new Replayer(trace, "baseline", Map.of("replay.memoryBytes", "268435456")).run(tmp.resolve("cpus-out"));
+        assertEquals(4, ((Number) s.get("nr_cpus")).intValue());
+    }
+
+    @Test
     void twoCpusContendingForZoneLockSpinOnTheLaterOne() throws IOException {
         // Two identical order-2 movable allocations at the same instant on CPUs 0 and 1: in the 5.10 model
         // order > 0 skips the pcp lists and takes zone->lock in rmqueue. CPU 0 is replayed first and holds the

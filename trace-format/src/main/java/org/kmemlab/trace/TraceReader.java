@@ -267,7 +267,20 @@ public final class TraceReader implements AutoCloseable {
         }
     }
 
-    /** Reads only the trailer (fast); a file without a valid trailer is reported as incomplete. */
+    /**
+     * The trailer and the stream header's schema metadata ({@link TraceInfo#header}: schema version, kernel
+     * release, nr_cpus, replay hints), checked as {@link #TraceReader(Path)} checks them, without reading events.
+     */
+    public static TraceInfo readHeaderAndInfo(Path path) throws IOException {
+        try (TraceReader r = new TraceReader(path)) {
+            return r.info();
+        }
+    }
+
+    /**
+     * Reads only the trailer (fast); a file without a valid trailer is reported as incomplete. The header's
+     * metadata is not read: {@link TraceInfo#header} stays empty (see {@link #readHeaderAndInfo}).
+     */
     public static TraceInfo readInfo(Path path) throws IOException {
         TraceInfo info = new TraceInfo();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
