@@ -70,6 +70,10 @@ public final class TraceReader implements AutoCloseable {
         Scan scan = scan(channel, 0, end, path);
         if (scan.messages == 0) {
             channel.close();
+            if (scan.deepSchema) {
+                throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: its fields are nested deeper than " + MAX_FIELD_DEPTH
+                        + " levels or number more than " + MAX_FIELDS);
+            }
             throw InputError.atOffset(path, 0, "expected an Arrow IPC stream (a kmemlab trace); found no schema message");
         }
         if (!scan.eos && info.truncationReason == null) {
@@ -85,12 +89,6 @@ public final class TraceReader implements AutoCloseable {
             badBatch = true;
             close();
             throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: " + e.getMessage());
-        } catch (StackOverflowError e) {
-            // Arrow converts a schema's nested fields recursively: a crafted schema nested thousands deep
-            // (found by TraceFuzzTest) exhausts the stack before any field is checked. A kmemlab schema is flat.
-            badBatch = true;
-            close();
-            throw InputError.atOffset(path, 0, "expected a kmemlab trace schema: its fields are nested too deep");
         }
         info.header.putAll(schema.getCustomMetadata());
         String v = info.schemaVersion();
@@ -327,7 +325,7 @@ public final class TraceReader implements AutoCloseable {
                         }
                     }
                 }
-            } catch (IOException | RuntimeException | StackOverflowError e) { // a crafted, deeply nested trailer schema too
+            } catch (IOException | RuntimeException e) {
                 info.truncationReason = "trailer is damaged: " + e.getMessage();
                 return info;
             }
@@ -348,8 +346,43 @@ public final class TraceReader implements AutoCloseable {
         return info;
     }
 
-    /** The result of walking message frames: where the last whole message ends, and whether EOS was seen. */
-    private record Scan(long validEnd, boolean eos, int messages) {}
+    /**
+     * The result of walking message frames: where the last whole message ends, whether EOS was seen, and
+     * whether the walk stopped at a schema nested deeper than {@link #MAX_FIELD_DEPTH}.
+     */
+    private record Scan(long validEnd, boolean eos, int messages, boolean deepSchema) {
+        Scan(long validEnd, boolean eos, int messages) { this(validEnd, eos, messages, false); }
+    }
+
+    /**
+     * Arrow converts a schema's fields recursively ({@code Field.convertField}): a crafted schema nested
+     * thousands deep exhausts the stack before any field is checked (found by TraceFuzzTest). kmemlab's schemas
+     * are flat, so the flatbuffer is walked first, iteratively, and anything deeper than this is refused.
+     */
+    static final int MAX_FIELD_DEPTH = 32;
+    /** Fields visited at most: offsets in a crafted flatbuffer can point back and make the tree a cycle. */
+    static final int MAX_FIELDS = 4096;
+
+    /** True when the schema's fields nest deeper than {@link #MAX_FIELD_DEPTH} or number more than {@link #MAX_FIELDS}. */
+    static boolean tooDeep(org.apache.arrow.flatbuf.Schema schema) {
+        java.util.ArrayDeque<org.apache.arrow.flatbuf.Field> stack = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<Integer> depth = new java.util.ArrayDeque<>();
+        for (int i = 0; i < schema.fieldsLength(); i++) {
+            stack.push(schema.fields(new org.apache.arrow.flatbuf.Field(), i));
+            depth.push(1);
+        }
+        int visited = 0;
+        while (!stack.isEmpty()) {
+            org.apache.arrow.flatbuf.Field f = stack.pop();
+            int d = depth.pop();
+            if (d > MAX_FIELD_DEPTH || ++visited > MAX_FIELDS) return true;
+            for (int i = 0; i < f.childrenLength(); i++) {
+                stack.push(f.children(new org.apache.arrow.flatbuf.Field(), i));
+                depth.push(d + 1);
+            }
+        }
+        return false;
+    }
 
     private static Scan scan(FileChannel ch, long start, long end, Path path) throws IOException {
         return scan(ch, start, end, path, TraceSchema.DICT_COLUMNS.length - 1);
@@ -387,6 +420,9 @@ public final class TraceReader implements AutoCloseable {
                 byte ht = m.headerType();
                 if (ht != MessageHeader.Schema && ht != MessageHeader.RecordBatch && ht != MessageHeader.DictionaryBatch) break;
                 if (messages == 0 && ht != MessageHeader.Schema) break;
+                if (ht == MessageHeader.Schema && tooDeep((org.apache.arrow.flatbuf.Schema) m.header(new org.apache.arrow.flatbuf.Schema()))) {
+                    return new Scan(pos, false, messages, true);
+                }
                 // Arrow leaks a dictionary batch whose id the schema does not define (it throws before
                 // releasing the body), so such a message ends the readable stream here instead.
                 if (ht == MessageHeader.DictionaryBatch && maxDictId >= 0) {
