@@ -195,7 +195,7 @@ public final class PageAllocator implements PageProvider {
         // nested call its own outcome so the outer one is not overwritten
         AllocOutcome out = allocDepth > 0 ? new AllocOutcome() : scratch;
         long pfn = alloc(ctx, order, gfp, out);
-        last = out;
+        if (last != out) last = out; // a reference store into an old object costs G1 a fence (AllocOutcome.reset)
         return pfn;
     }
 
@@ -275,6 +275,7 @@ public final class PageAllocator implements PageProvider {
         }
         out.pfn = pfn;
         out.endNs = ctx.now();
+        out.settleZone();
         if (pfn < 0) allocFailed(order, gfp, out);
         events.pageAlloc(out.zone, pfn, order, gfp, Gfp.migratetype(gfp));
         if (!nolock) ctx.exit();
@@ -387,7 +388,7 @@ public final class PageAllocator implements PageProvider {
             ctx.exit();
             if (pfn >= 0) {
                 prepNewPage(ctx, c, (int) pfn, order, gfp);
-                out.zone = z;
+                out.setZone(z);
                 out.path |= AllocOutcome.PATH_PCP;
                 break;
             }
@@ -413,7 +414,7 @@ public final class PageAllocator implements PageProvider {
                 if (pfn >= 0) {
                     prepNewPage(ctx, c, (int) pfn, order, gfp);
                     if (order > 0) reserveHighatomic(ctx, c, z, (int) pfn, allocFlags);
-                    out.zone = z;
+                    out.setZone(z);
                     ctx.exit();
                     return pfn;
                 }
