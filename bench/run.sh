@@ -4,6 +4,8 @@
 #   bench/run.sh replay [tar] [policies]    replay events/s per policy (target >= 5M under baseline), memory 1x vs 10x
 #   bench/run.sh report [tar] [events]      kmemlab stat and report on a >= 10M-event trace built under /tmp from shifted
 #                                           copies (targets stat <= 3 s, report <= 10 s), against perf kmem stat's rate
+#   bench/run.sh pcp [quick]                page allocator order-0 alloc+free pairs/s, pcp fast path (target >= 20M) and
+#                                           rmqueue_bulk path, against Netty's PooledByteBufAllocator 4 KiB pairs
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 modules=bench

@@ -17,7 +17,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * Runs one benchmark suite and prints its ratio against a peer measured in the same run.
  * {@code import}: kmemlab's perf-script import rate against {@code perf script} turning the matching
  * perf.data into text (target ≥ 4×). {@code report}: kmemlab stat and report on a 10M-event trace against
- * perf kmem stat's rate (ReportBench). Traces come from ../shared/traces (or --shared DIR).
+ * perf kmem stat's rate (ReportBench). {@code pcp}: the page allocator's order-0 pairs per second on the pcp
+ * fast path and the rmqueue_bulk path against Netty's pooled allocator (PcpSuite). Traces come from
+ * ../shared/traces (or --shared DIR).
  */
 public final class BenchMain {
     public static void main(String[] args) throws Exception {
@@ -31,8 +33,9 @@ public final class BenchMain {
                             "rcu-destroy-batched"));
             case "report" -> ReportBench.run(shared, name, args.length > 2 ? Long.parseLong(args[2]) : 10_000_000L,
                     Path.of(System.getProperty("kmemlab.home", ".")));
+            case "pcp" -> PcpSuite.run(args.length > 1 && args[1].equals("quick"));
             default -> {
-                System.err.println("unknown suite " + suite + "; known: import, replay, report");
+                System.err.println("unknown suite " + suite + "; known: import, replay, report, pcp");
                 System.exit(2);
             }
         }

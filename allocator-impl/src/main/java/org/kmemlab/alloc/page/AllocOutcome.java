@@ -25,20 +25,41 @@ public final class AllocOutcome {
     public CompactResult lastCompactResult;
     public long reclaimed;
 
+    /** Whether the current call set {@link #zone} (see {@link #reset}). */
+    private boolean zoneSet;
+
+    /**
+     * Starts a call. The allocator reuses one outcome, which soon lives in the old generation, and G1's
+     * write barrier fences (StoreLoad) every reference store into an old object that points to another
+     * region: several per call on the fast path. So reference fields are written only when they change,
+     * and {@link #zone} is not cleared here but by {@link #settleZone} at the end of a call that did not set
+     * it; nobody reads it in between.
+     */
     void reset(int order, long gfp, long now) {
         pfn = -1;
         this.order = order;
         this.gfp = gfp;
-        zone = null;
-        reason = FailReason.NONE;
+        zoneSet = false;
+        if (reason != FailReason.NONE) reason = FailReason.NONE;
         path = 0;
         startNs = now;
         endNs = now;
         freelistPasses = 0;
         slowpathRetries = 0;
         compactions = 0;
-        lastCompactResult = null;
+        if (lastCompactResult != null) lastCompactResult = null;
         reclaimed = 0;
+    }
+
+    /** The zone the pages came from. */
+    void setZone(Zone z) {
+        if (zone != z) zone = z;
+        zoneSet = true;
+    }
+
+    /** Ends a call: a zone left from an earlier call is cleared (what {@link #reset} would have done). */
+    void settleZone() {
+        if (!zoneSet && zone != null) zone = null;
     }
 
     public boolean ok() { return pfn >= 0; }

@@ -36,6 +36,8 @@ public final class PageAllocator implements PageProvider {
 
     final KernelEra era;
     final boolean eraNow;
+    /** The entry frame of the era: 5.10's {@code __alloc_pages_nodemask()}, later {@code __alloc_pages()}. */
+    private final String allocFrame;
     final PhysMem mem;
     final BuddyAllocator buddy;
     final Zone[] zones;
@@ -78,6 +80,7 @@ public final class PageAllocator implements PageProvider {
     PageAllocator(KernelEra era, PhysMem mem, int nrNodes, int nrCpus) {
         this.era = era;
         this.eraNow = era.atLeast(KernelEra.ENOW);
+        this.allocFrame = eraNow ? "__alloc_pages" : "__alloc_pages_nodemask";
         this.mem = mem;
         this.zones = mem.zones;
         this.nrNodes = nrNodes;
@@ -192,7 +195,7 @@ public final class PageAllocator implements PageProvider {
         // nested call its own outcome so the outer one is not overwritten
         AllocOutcome out = allocDepth > 0 ? new AllocOutcome() : scratch;
         long pfn = alloc(ctx, order, gfp, out);
-        last = out;
+        if (last != out) last = out; // a reference store into an old object costs G1 a fence (AllocOutcome.reset)
         return pfn;
     }
 
@@ -240,52 +243,74 @@ public final class PageAllocator implements PageProvider {
     public long alloc(ExecContext ctx, int order, long gfp, AllocOutcome out) {
         PageCosts c = costs(ctx);
         out.reset(order, gfp, ctx.now());
-        allocDepth++;
-        try {
-            return allocBody(ctx, c, order, gfp, out);
-        } finally {
-            allocDepth--;
-        }
+        return allocBody(ctx, c, order, gfp, out);
     }
 
+    // The rare cases (invalid order, alloc_pages_nolock, __GFP_FAST_TRY, failure) live in methods of their
+    // own so that this body and get_page_from_freelist() stay small enough for the JIT to inline the whole
+    // pcp fast path into the caller (HotSpot refuses hot callees above FreqInlineSize, 325 bytecodes).
     private long allocBody(ExecContext ctx, PageCosts c, int order, long gfp, AllocOutcome out) {
         boolean nolock = (gfp & Gfp.NOLOCK) != 0;
         // alloc_pages_nolock() calls get_page_from_freelist() itself, not through __alloc_pages()
-        if (!nolock) ctx.enter(eraNow ? "__alloc_pages" : "__alloc_pages_nodemask");
+        if (!nolock) ctx.enter(allocFrame);
         ctx.charge(c.allocEntry);
         if (ctx.lockdep()) mightAlloc(ctx, gfp);
-        long pfn = -1;
+        long pfn;
         if (order < 0 || order >= NR_ORDERS) {
             out.reason = FailReason.INVALID;
+            pfn = -1;
         } else {
+            // prepare_alloc_pages(): the zonelist, highest zone and migratetype of this request
             int mt = Gfp.migratetype(gfp);
             int highest = gfpZone(gfp);
             int node = cpuToNode[ctx.cpu()];
             Zone[] zl = zonelists[node][highest];
             int allocFlags = ALLOC_WMARK_LOW | (int) (gfp & Gfp.KSWAPD_RECLAIM) | nofragment[node][highest];
-            if (nolock) {
-                pfn = allocNolock(ctx, c, gfp, order, mt, zl, highest, out);
-            } else if ((gfp & Gfp.FAST_TRY) != 0) {
-                pfn = fastTry(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
+            if ((gfp & (Gfp.NOLOCK | Gfp.FAST_TRY)) != 0) {
+                pfn = allocNoSlowpath(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
             } else {
                 pfn = getPageFromFreelist(ctx, c, gfp, order, allocFlags, zl, highest, mt, out);
-                if (pfn < 0) {
-                    // current_gfp_context(): the task's NOFS/NOIO scope applies from here on
-                    long slowGfp = Gfp.applyScope(gfp, ctx.scopeClearMask());
-                    pfn = slowpath(ctx, c, slowGfp, order, zl, highest, mt, out);
-                }
+                if (pfn < 0) pfn = enterSlowpath(ctx, c, gfp, order, zl, highest, mt, out);
             }
         }
         out.pfn = pfn;
         out.endNs = ctx.now();
-        if (pfn < 0) {
-            allocFailures++;
-            if (out.reason == FailReason.NONE) out.reason = FailReason.RETRIES_EXHAUSTED;
-            if ((gfp & Gfp.NOWARN) == 0 && out.reason != FailReason.PCP_EMPTY) events.allocFailure(order, gfp, out.reason);
-        }
+        out.settleZone();
+        if (pfn < 0) allocFailed(order, gfp, out);
         events.pageAlloc(out.zone, pfn, order, gfp, Gfp.migratetype(gfp));
         if (!nolock) ctx.exit();
         return pfn;
+    }
+
+    /**
+     * From get_page_from_freelist()'s failure to {@code __alloc_pages_slowpath()}. Only the slow path calls
+     * out of the model (shrinkers, the OOM handler, the blocker's waits), so only it can meet a nested
+     * {@link #allocPages}; counting the depth here keeps that bookkeeping off the fast path. A parked
+     * request leaves by an exception, hence the finally.
+     */
+    private long enterSlowpath(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest, int mt, AllocOutcome out) {
+        // current_gfp_context(): the task's NOFS/NOIO scope applies from here on
+        long slowGfp = Gfp.applyScope(gfp, ctx.scopeClearMask());
+        allocDepth++;
+        try {
+            return slowpath(ctx, c, slowGfp, order, zl, highest, mt, out);
+        } finally {
+            allocDepth--;
+        }
+    }
+
+    /** The failure bookkeeping of {@code __alloc_pages()}: the counter, the reason, and warn_alloc(). */
+    private void allocFailed(int order, long gfp, AllocOutcome out) {
+        allocFailures++;
+        if (out.reason == FailReason.NONE) out.reason = FailReason.RETRIES_EXHAUSTED;
+        if ((gfp & Gfp.NOWARN) == 0 && out.reason != FailReason.PCP_EMPTY) events.allocFailure(order, gfp, out.reason);
+    }
+
+    /** The two single-pass variants without {@code __alloc_pages_slowpath()}: alloc_pages_nolock() and __GFP_FAST_TRY. */
+    private long allocNoSlowpath(ExecContext ctx, PageCosts c, long gfp, int order, int mt, Zone[] zl, int highest, int allocFlags,
+                                 AllocOutcome out) {
+        if ((gfp & Gfp.NOLOCK) != 0) return allocNolock(ctx, c, gfp, order, mt, zl, highest, out);
+        return fastTry(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
     }
 
     /**
@@ -363,7 +388,7 @@ public final class PageAllocator implements PageProvider {
             ctx.exit();
             if (pfn >= 0) {
                 prepNewPage(ctx, c, (int) pfn, order, gfp);
-                out.zone = z;
+                out.setZone(z);
                 out.path |= AllocOutcome.PATH_PCP;
                 break;
             }
@@ -382,30 +407,14 @@ public final class PageAllocator implements PageProvider {
             boolean noFallback = (allocFlags & ALLOC_NOFRAGMENT) != 0;
             for (Zone z : zl) {
                 ctx.charge(c.zoneCheck);
-                if ((allocFlags & ALLOC_NO_WATERMARKS) == 0) {
-                    // current kernels detect ZONE_BELOW_HIGH here (not in the hotter free path)
-                    boolean ok = false;
-                    if (eraNow && !z.belowHigh) {
-                        if (Watermarks.zoneWatermarkFast(z, order, z.highWmark(), highest, allocFlags, gfp, true)) ok = true;
-                        else z.belowHigh = true;
-                    }
-                    if (!ok) {
-                        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
-                        if (!Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow)) continue;
-                    }
-                }
+                if ((allocFlags & ALLOC_NO_WATERMARKS) == 0 && !zoneWatermarkPasses(z, order, allocFlags, highest, gfp)) continue;
                 // a remote node while NOFRAGMENT: prefer fragmenting locally over going remote
                 if (noFallback && nrNodes > 1 && z.node != zl[0].node) break;
                 long pfn = rmqueue(ctx, c, z, order, gfp, allocFlags, mt, out);
                 if (pfn >= 0) {
                     prepNewPage(ctx, c, (int) pfn, order, gfp);
-                    boolean highatomic = eraNow ? (allocFlags & ALLOC_HIGHATOMIC) != 0 : (allocFlags & ALLOC_HARDER) != 0;
-                    if (highatomic && order > 0) {
-                        lock(ctx, c, z);
-                        buddy.reserveHighatomicPageblock(z, (int) pfn);
-                        unlock(ctx, z);
-                    }
-                    out.zone = z;
+                    if (order > 0) reserveHighatomic(ctx, c, z, (int) pfn, allocFlags);
+                    out.setZone(z);
                     ctx.exit();
                     return pfn;
                 }
@@ -414,6 +423,29 @@ public final class PageAllocator implements PageProvider {
             ctx.exit();
             return -1;
         }
+    }
+
+    /**
+     * get_page_from_freelist()'s watermark test for one zone. Current kernels detect ZONE_BELOW_HIGH here
+     * (not in the hotter free path): the high watermark first, and the allocation's own mark only once
+     * the zone is below high; 5.10 checks the allocation's mark alone.
+     */
+    private boolean zoneWatermarkPasses(Zone z, int order, int allocFlags, int highest, long gfp) {
+        if (eraNow && !z.belowHigh) {
+            if (Watermarks.zoneWatermarkFast(z, order, z.highWmark(), highest, allocFlags, gfp, true)) return true;
+            z.belowHigh = true;
+        }
+        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
+        return Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow);
+    }
+
+    /** get_page_from_freelist(): a high-order ALLOC_HIGHATOMIC (5.10: ALLOC_HARDER) success may reserve its pageblock. */
+    private void reserveHighatomic(ExecContext ctx, PageCosts c, Zone z, int pfn, int allocFlags) {
+        boolean highatomic = eraNow ? (allocFlags & ALLOC_HIGHATOMIC) != 0 : (allocFlags & ALLOC_HARDER) != 0;
+        if (!highatomic) return;
+        lock(ctx, c, z);
+        buddy.reserveHighatomicPageblock(z, pfn);
+        unlock(ctx, z);
     }
 
     void prepNewPage(ExecContext ctx, PageCosts c, int pfn, int order, long gfp) {
@@ -558,38 +590,51 @@ public final class PageAllocator implements PageProvider {
         z.statFrees++;
         PerCpuPages pcp = z.pcp[ctx.cpu()];
         int mt = mem.blockMt[pfn >>> PAGEBLOCK_ORDER];
-        if (pcp.allowedOrder(order) && mt != MT_ISOLATE) {
-            ctx.enter("free_unref_page");
-            // highatomic pages are cached on the movable list but remember their type
-            // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
-            int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
-            mem.setHead(pfn, order, S_PCP, (byte) mt);
-            mem.listAddHead(pcp.head, pcp.tail, li, pfn);
-            pcp.listPages[li] += 1 << order;
-            pcp.count += 1 << order;
-            ctx.charge(c.pcpOp);
-            if (eraNow) {
-                pcp.allocFactor >>= 1;
-                if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
-                int high = pcp.nrPcpHigh(z.belowHigh);
-                if (pcp.count >= high) {
-                    freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(true, high), pcp);
-                    if (z.belowHigh && Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_MOVABLE, 0, true)) z.belowHigh = false;
-                }
-            } else if (pcp.count >= pcp.high) {
-                freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
-            }
-            ctx.exit();
-        } else {
-            ctx.enter("__free_pages_ok");
-            lock(ctx, c, z);
-            ctx.enter("free_one_page");
-            buddy.freeOnePage(z, pfn, order, mt);
-            ctx.charge(c.buddyFree);
-            ctx.exit();
-            unlock(ctx, z);
-            ctx.exit();
+        if (pcp.allowedOrder(order) && mt != MT_ISOLATE) freeUnrefPage(ctx, c, z, pcp, pfn, order, mt);
+        else freePagesOk(ctx, c, z, pfn, order, mt);
+        ctx.exit();
+    }
+
+    /** {@code free_unref_page()} with {@code free_unref_page_commit()}: onto this CPU's pcp list. */
+    private void freeUnrefPage(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int pfn, int order, int mt) {
+        ctx.enter("free_unref_page");
+        // highatomic pages are cached on the movable list but remember their type
+        // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
+        int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
+        mem.setHead(pfn, order, S_PCP, (byte) mt);
+        mem.listAddHead(pcp.head, pcp.tail, li, pfn);
+        pcp.listPages[li] += 1 << order;
+        pcp.count += 1 << order;
+        ctx.charge(c.pcpOp);
+        if (eraNow) {
+            pcp.allocFactor >>= 1;
+            if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
+            int high = pcp.nrPcpHigh(z.belowHigh);
+            if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, high);
+        } else if (pcp.count >= pcp.high) {
+            freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
         }
+        ctx.exit();
+    }
+
+    /**
+     * free_unref_page_commit() once the list reaches high (current kernels): free a batch, and clear
+     * ZONE_BELOW_HIGH when the zone is back above its high watermark.
+     */
+    private void freeHighPcp(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int high) {
+        freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(true, high), pcp);
+        if (z.belowHigh && Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_MOVABLE, 0, true)) z.belowHigh = false;
+    }
+
+    /** {@code __free_pages_ok()}: orders the pcp lists do not take, and isolated pageblocks, straight to the buddy. */
+    private void freePagesOk(ExecContext ctx, PageCosts c, Zone z, int pfn, int order, int mt) {
+        ctx.enter("__free_pages_ok");
+        lock(ctx, c, z);
+        ctx.enter("free_one_page");
+        buddy.freeOnePage(z, pfn, order, mt);
+        ctx.charge(c.buddyFree);
+        ctx.exit();
+        unlock(ctx, z);
         ctx.exit();
     }
 

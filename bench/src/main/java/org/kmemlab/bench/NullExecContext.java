@@ -1,4 +1,4 @@
-package org.kmemlab.alloc.page.bench;
+package org.kmemlab.bench;
 
 import org.kmemlab.alloc.core.Blocker;
 import org.kmemlab.alloc.core.CostTable;
