@@ -95,6 +95,79 @@ public final class KmemStat {
         return s;
     }
 
+    /** A KmemStat that {@link TraceDb#open(List, Map)} feeds while it loads the trace into DuckDB. */
+    public static Collector collector(boolean perPtr) { return new Collector(perPtr); }
+
+    /**
+     * Copies each batch's columns on the loading thread and adds them on a thread of its own, so that the
+     * report reads and decodes a trace once for DuckDB and the statistics together, and the statistics do
+     * not hold up the load.
+     */
+    public static final class Collector implements TraceDb.Tap {
+        private final KmemStat stat;
+        private final java.util.concurrent.BlockingQueue<StatColumns> free = new java.util.concurrent.ArrayBlockingQueue<>(3);
+        private final java.util.concurrent.BlockingQueue<StatColumns> full = new java.util.concurrent.ArrayBlockingQueue<>(3);
+        private final StatColumns endMark = new StatColumns();
+        private final Thread worker;
+        private volatile RuntimeException failure;
+        private boolean done;
+
+        Collector(boolean perPtr) {
+            stat = new KmemStat(perPtr);
+            for (int i = 0; i < 3; i++) free.add(new StatColumns());
+            worker = new Thread(() -> {
+                try {
+                    for (StatColumns c; (c = full.take()) != endMark; ) {
+                        // after a failure keep draining, so that the loading thread never waits forever
+                        if (failure == null) {
+                            try {
+                                stat.add(c);
+                            } catch (RuntimeException e) {
+                                failure = e;
+                            }
+                        }
+                        free.add(c);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "kmemlab-stat");
+            worker.setDaemon(true);
+            worker.start();
+        }
+
+        @Override public void accept(TraceBatch b) {
+            try {
+                full.put(free.take().fill(b));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while collecting statistics", e);
+            }
+        }
+
+        @Override public void end(TraceInfo info) throws IOException {
+            try {
+                full.put(endMark);
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while collecting statistics");
+            }
+            if (failure != null) throw failure;
+            stat.finish(info);
+            done = true;
+        }
+
+        /** Whether a load has fed this collector a whole trace. */
+        public boolean done() { return done; }
+
+        /** The statistics, once the load has read the whole trace. */
+        public KmemStat result() {
+            if (!done) throw new IllegalStateException("the trace has not been loaded yet");
+            return stat;
+        }
+    }
+
     // ptr → (index into site tables << 40) | (bytes_alloc << 16) | cpu, packed to keep the live map primitive.
     // Sized for a few copies of a real trace's live set, so that growing it is rare.
     // A load factor of one half keeps the probe runs that every free's removal shifts short.

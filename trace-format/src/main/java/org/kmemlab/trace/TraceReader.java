@@ -230,15 +230,27 @@ public final class TraceReader implements AutoCloseable {
      * {@link #next()}: a damaged batch ends the stream there. Do not mix with {@link #next()}.
      */
     private final class Validating extends ArrowReader {
-        Validating() { super(TraceReader.this.allocator); }
+        private final Consumer<TraceBatch> tap;
+
+        Validating(Consumer<TraceBatch> tap) {
+            super(TraceReader.this.allocator);
+            this.tap = tap;
+        }
 
         @Override public boolean loadNextBatch() throws IOException {
             if (ended) return false;
             try {
                 if (reader.loadNextBatch()) {
-                    int rows = validate(reader).getRowCount();
+                    VectorSchemaRoot root = validate(reader);
+                    int rows = root.getRowCount();
                     rowsRead += rows;
                     batchesRead++;
+                    if (tap != null) {
+                        Map<Long, Dictionary> dv = reader.getDictionaryVectors();
+                        VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
+                        for (int i = 0; i < dictVectors.length; i++) dictVectors[i] = (VarCharVector) dv.get((long) i).getVector();
+                        tap.accept(new TraceBatch(root, dictVectors, intern));
+                    }
                     return true;
                 }
             } catch (IOException | RuntimeException e) {
@@ -270,7 +282,14 @@ public final class TraceReader implements AutoCloseable {
      * The underlying Arrow reader, for zero-copy export (the Arrow C data interface) of the event stream.
      * Do not mix with {@link #next()}.
      */
-    public ArrowReader arrowReader() { return new Validating(); }
+    public ArrowReader arrowReader() { return new Validating(null); }
+
+    /**
+     * {@link #arrowReader()} that also shows each validated batch to {@code tap} before the consumer of the
+     * stream reads it, on the thread that pulls the stream: one decode of the file serves both (the report's
+     * statistics beside DuckDB's load). The batch is valid only during the call.
+     */
+    public ArrowReader arrowReader(Consumer<TraceBatch> tap) { return new Validating(tap); }
 
     public BufferAllocator allocator() { return allocator; }
 
