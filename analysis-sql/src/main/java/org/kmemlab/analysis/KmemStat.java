@@ -14,7 +14,6 @@ import org.kmemlab.trace.EventNames;
 import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceInfo;
 import org.kmemlab.trace.TraceReader;
-import org.kmemlab.trace.TraceSchema;
 
 import com.carrotsearch.hppc.LongLongHashMap;
 
@@ -89,14 +88,90 @@ public final class KmemStat {
     public static KmemStat of(Path trace, boolean perPtr) throws IOException {
         KmemStat s = new KmemStat(perPtr);
         try (TraceReader r = new TraceReader(trace)) {
-            while (r.next()) s.add(r.batch());
+            // decoding (ZSTD, validation, the column copy) on a second thread, the statistics on this one
+            StatColumns.pipeline(r, s::add);
             s.finish(r.info());
         }
         return s;
     }
 
+    /** A KmemStat that {@link TraceDb#open(List, Map)} feeds while it loads the trace into DuckDB. */
+    public static Collector collector(boolean perPtr) { return new Collector(perPtr); }
+
+    /**
+     * Copies each batch's columns on the loading thread and adds them on a thread of its own, so that the
+     * report reads and decodes a trace once for DuckDB and the statistics together, and the statistics do
+     * not hold up the load.
+     */
+    public static final class Collector implements TraceDb.Tap {
+        private final KmemStat stat;
+        private final java.util.concurrent.BlockingQueue<StatColumns> free = new java.util.concurrent.ArrayBlockingQueue<>(3);
+        private final java.util.concurrent.BlockingQueue<StatColumns> full = new java.util.concurrent.ArrayBlockingQueue<>(3);
+        private final StatColumns endMark = new StatColumns();
+        private final Thread worker;
+        private volatile RuntimeException failure;
+        private boolean done;
+
+        Collector(boolean perPtr) {
+            stat = new KmemStat(perPtr);
+            for (int i = 0; i < 3; i++) free.add(new StatColumns());
+            worker = new Thread(() -> {
+                try {
+                    for (StatColumns c; (c = full.take()) != endMark; ) {
+                        // after a failure keep draining, so that the loading thread never waits forever
+                        if (failure == null) {
+                            try {
+                                stat.add(c);
+                            } catch (RuntimeException e) {
+                                failure = e;
+                            }
+                        }
+                        free.add(c);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "kmemlab-stat");
+            worker.setDaemon(true);
+            worker.start();
+        }
+
+        @Override public void accept(TraceBatch b) {
+            try {
+                full.put(free.take().fill(b));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while collecting statistics", e);
+            }
+        }
+
+        @Override public void end(TraceInfo info) throws IOException {
+            try {
+                full.put(endMark);
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while collecting statistics");
+            }
+            if (failure != null) throw failure;
+            stat.finish(info);
+            done = true;
+        }
+
+        /** Whether a load has fed this collector a whole trace. */
+        public boolean done() { return done; }
+
+        /** The statistics, once the load has read the whole trace. */
+        public KmemStat result() {
+            if (!done) throw new IllegalStateException("the trace has not been loaded yet");
+            return stat;
+        }
+    }
+
     // ptr → (index into site tables << 40) | (bytes_alloc << 16) | cpu, packed to keep the live map primitive.
-    private final LongLongHashMap live = new LongLongHashMap(1 << 16);
+    // Sized for a few copies of a real trace's live set, so that growing it is rare.
+    // A load factor of one half keeps the probe runs that every free's removal shifts short.
+    private final LongLongHashMap live = new LongLongHashMap(1 << 18, 0.5);
     private final List<Row> siteRows = new ArrayList<>();
     private final List<Row> fnRows = new ArrayList<>();
     private final Map<String, Integer> siteIndex = new HashMap<>();
@@ -108,7 +183,8 @@ public final class KmemStat {
     private int[] siteOfDict, fnOfDict;
     private Row[] cacheOfDict;
     private long[] gfpOfDict;
-    private String[] gfpDict;
+    /** The kmalloc-N row by bytes_alloc up to kmalloc's largest class: an array lookup per allocation. */
+    private final Row[] kmallocRowBySmallSize = new Row[8193];
     private final com.carrotsearch.hppc.LongObjectHashMap<Row> kmallocRowByBytes = new com.carrotsearch.hppc.LongObjectHashMap<>();
     private final com.carrotsearch.hppc.LongObjectHashMap<PageRow> pageRowOfKey = new com.carrotsearch.hppc.LongObjectHashMap<>();
     /** The byCache row of each call site's latest allocation: where a kfree, which names no cache, lands. */
@@ -117,10 +193,17 @@ public final class KmemStat {
     private final long[] ordersCount = new long[64];
     /** Page allocations per migratetype + 1 (-1 is "not recorded"). */
     private final long[] mtCounts = new long[64];
+    private StatColumns scratch;
 
+    /** Adds one batch, read on this thread. */
     public void add(TraceBatch b) {
-        int n = b.size();
-        String[] evDict = b.dictionary(TraceSchema.EVENT);
+        if (scratch == null) scratch = new StatColumns();
+        add(scratch.fill(b));
+    }
+
+    void add(StatColumns b) {
+        int n = b.n;
+        String[] evDict = b.eventDict;
         // Classify the batch's event dictionary once instead of comparing strings per row.
         int[] kind = new int[evDict.length];
         for (int i = 0; i < evDict.length; i++) {
@@ -129,20 +212,22 @@ public final class KmemStat {
                     : EventNames.MM_PAGE_ALLOC.equals(e) ? 3
                     : EventNames.MM_PAGE_FREE.equals(e) || EventNames.MM_PAGE_FREE_BATCHED.equals(e) ? 4 : 0;
         }
-        siteOfDict = filled(b.dictionary(TraceSchema.CALL_SITE).length);
-        fnOfDict = filled(b.dictionary(TraceSchema.CALL_SITE_FN).length);
-        cacheOfDict = new Row[b.dictionary(TraceSchema.CACHE).length];
-        gfpDict = b.dictionary(TraceSchema.GFP);
-        gfpOfDict = new long[gfpDict.length];
+        siteOfDict = filled(b.siteDict.length);
+        fnOfDict = filled(b.fnDict.length);
+        cacheOfDict = new Row[b.cacheDict.length];
+        gfpOfDict = new long[b.gfpDict.length];
         pageRowOfKey.clear();
         long[] evCount = new long[evDict.length];
+        long[] tsCol = b.ts;
+        int[] evCol = b.event, cpuCol = b.cpu;
+        long first = firstTs, last = lastTs;
         for (int r = 0; r < n; r++) {
-            long ts = b.ts(r);
-            if (ts < firstTs) firstTs = ts;
-            if (ts > lastTs) lastTs = ts;
-            int ev = b.dictIndex(TraceSchema.EVENT, r);
+            long ts = tsCol[r];
+            if (ts < first) first = ts;
+            if (ts > last) last = ts;
+            int ev = evCol[r];
             if (ev >= 0) evCount[ev]++;
-            int cpu = b.isNull(TraceSchema.CPU, r) ? -1 : b.getInt(TraceSchema.CPU, r);
+            int cpu = cpuCol[r];
             if (cpu >= 0 && cpu < cpuCounts.length) cpuCounts[cpu]++;
             else eventsByCpu.merge(cpu, 1L, Long::sum);
             if (ev < 0) continue;
@@ -154,8 +239,10 @@ public final class KmemStat {
                 default -> { }
             }
         }
+        firstTs = first;
+        lastTs = last;
         for (int i = 0; i < evDict.length; i++) if (evCount[i] > 0) eventsByType.merge(evDict[i], evCount[i], Long::sum);
-        for (int i = 0; i < gfpDict.length; i++) if (gfpOfDict[i] > 0) gfpCounts.merge(gfpDict[i], gfpOfDict[i], Long::sum);
+        for (int i = 0; i < b.gfpDict.length; i++) if (gfpOfDict[i] > 0) gfpCounts.merge(b.gfpDict[i], gfpOfDict[i], Long::sum);
         for (int c = 0; c < cpuCounts.length; c++) {
             if (cpuCounts[c] > 0) eventsByCpu.merge(c, cpuCounts[c], Long::sum);
             cpuCounts[c] = 0;
@@ -177,29 +264,29 @@ public final class KmemStat {
         return a;
     }
 
-    private int siteOf(TraceBatch b, int r) {
-        int d = b.dictIndex(TraceSchema.CALL_SITE, r);
+    private int siteOf(StatColumns b, int r) {
+        int d = b.site[r];
         if (d < 0) return index("?", siteIndex, siteRows);
         int si = siteOfDict[d];
-        if (si < 0) si = siteOfDict[d] = index(b.dictionary(TraceSchema.CALL_SITE)[d], siteIndex, siteRows);
+        if (si < 0) si = siteOfDict[d] = index(b.siteDict[d], siteIndex, siteRows);
         return si;
     }
 
-    private int fnOf(TraceBatch b, int r) {
-        int d = b.dictIndex(TraceSchema.CALL_SITE_FN, r);
+    private int fnOf(StatColumns b, int r) {
+        int d = b.fn[r];
         if (d < 0) return index("?", fnIndex, fnRows);
         int fi = fnOfDict[d];
-        if (fi < 0) fi = fnOfDict[d] = index(b.dictionary(TraceSchema.CALL_SITE_FN)[d], fnIndex, fnRows);
+        if (fi < 0) fi = fnOfDict[d] = index(b.fnDict[d], fnIndex, fnRows);
         return fi;
     }
 
-    private void alloc(TraceBatch b, int r, int cpu) {
-        if (b.isNull(TraceSchema.PTR, r)) return;
-        long req = b.isNull(TraceSchema.BYTES_REQ, r) ? 0 : b.getLong(TraceSchema.BYTES_REQ, r);
-        long al = b.isNull(TraceSchema.BYTES_ALLOC, r) ? 0 : b.getLong(TraceSchema.BYTES_ALLOC, r);
-        long ptr = b.getLong(TraceSchema.PTR, r);
+    private void alloc(StatColumns b, int r, int cpu) {
+        long ptr = b.ptr[r];
+        if (ptr == StatColumns.NO_PTR) return;
+        long req = b.req[r];
+        long al = b.alloc[r];
         allocs++;
-        int g = b.dictIndex(TraceSchema.GFP, r);
+        int g = b.gfp[r];
         if (g >= 0) gfpOfDict[g]++;
         bytesReq += req;
         bytesAlloc += al;
@@ -210,16 +297,18 @@ public final class KmemStat {
         if (si == siteToFn.size()) siteToFn.add(fi);
         Row fr = fnRows.get(fi);
         fr.hits++; fr.bytesReq += req; fr.bytesAlloc += al;
-        int cd = b.dictIndex(TraceSchema.CACHE, r);
+        int cd = b.cache[r];
         Row c;
         if (cd >= 0) {
             c = cacheOfDict[cd];
-            if (c == null) c = cacheOfDict[cd] = byCache.computeIfAbsent(b.dictionary(TraceSchema.CACHE)[cd], Row::new);
+            if (c == null) c = cacheOfDict[cd] = byCache.computeIfAbsent(b.cacheDict[cd], Row::new);
         } else {
-            c = kmallocRowByBytes.get(al);
+            boolean small = al >= 0 && al < kmallocRowBySmallSize.length;
+            c = small ? kmallocRowBySmallSize[(int) al] : kmallocRowByBytes.get(al);
             if (c == null) {
                 c = byCache.computeIfAbsent(kmallocCacheName(al), Row::new);
-                kmallocRowByBytes.put(al, c);
+                if (small) kmallocRowBySmallSize[(int) al] = c;
+                else kmallocRowByBytes.put(al, c);
             }
         }
         c.hits++; c.bytesReq += req; c.bytesAlloc += al; c.live++;
@@ -232,10 +321,11 @@ public final class KmemStat {
         lastCacheOfSite.set(si, c);
     }
 
-    private void free(TraceBatch b, int r, int cpu) {
-        long ptr = b.isNull(TraceSchema.PTR, r) ? 0 : b.getLong(TraceSchema.PTR, r);
-        int slot = live.indexOf(ptr);
-        if (ptr == 0 || slot < 0) {
+    private void free(StatColumns b, int r, int cpu) {
+        long ptr = b.ptr[r];
+        if (ptr == StatColumns.NO_PTR) ptr = 0;
+        int slot = ptr == 0 ? -1 : live.indexOf(ptr);
+        if (slot < 0) {
             freesUnmatched++;
             return;
         }
@@ -254,12 +344,12 @@ public final class KmemStat {
             sr.pingpong++;
             fnRows.get(siteToFn.get(si)).pingpong++;
         }
-        int cd = b.dictIndex(TraceSchema.CACHE, r);
+        int cd = b.cache[r];
         Row c;
         if (cd >= 0) {
             // a free names the cache it frees to; a name no allocation used has no row (not created here)
             c = cacheOfDict[cd];
-            if (c == null) c = byCache.get(b.dictionary(TraceSchema.CACHE)[cd]);
+            if (c == null) c = byCache.get(b.cacheDict[cd]);
         } else {
             c = si < lastCacheOfSite.size() ? lastCacheOfSite.get(si) : null;
         }
@@ -277,19 +367,19 @@ public final class KmemStat {
         }
     }
 
-    private void pageAlloc(TraceBatch b, int r) {
-        int order = b.isNull(TraceSchema.ORDER, r) ? 0 : b.getInt(TraceSchema.ORDER, r);
-        int mt = b.isNull(TraceSchema.MIGRATETYPE, r) ? -1 : b.getInt(TraceSchema.MIGRATETYPE, r);
+    private void pageAlloc(StatColumns b, int r) {
+        int order = b.order[r];
+        int mt = b.mt[r];
         pageAllocs++;
         if (order >= 0 && order < ordersCount.length) ordersCount[order]++;
         else pageAllocsByOrder.merge(order, 1L, Long::sum);
         if (mt >= -1 && mt < mtCounts.length - 1) mtCounts[mt + 1]++;
         else pageAllocsByMigratetype.merge(mt, 1L, Long::sum);
-        int g = b.dictIndex(TraceSchema.GFP, r);
+        int g = b.gfp[r];
         long k = ((long) (order & 0xffff) << 48) | ((long) (mt & 0xffff) << 32) | (g & 0xffffffffL);
         PageRow pr = pageRowOfKey.get(k);
         if (pr == null) {
-            String gfp = g < 0 ? null : gfpDict[g];
+            String gfp = g < 0 ? null : b.gfpDict[g];
             pr = pages.computeIfAbsent(order + "|" + mt + "|" + gfp, x -> new PageRow(order, mt, gfp));
             pageRowOfKey.put(k, pr);
         }

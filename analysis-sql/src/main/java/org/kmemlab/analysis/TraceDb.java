@@ -26,7 +26,20 @@ public final class TraceDb implements AutoCloseable {
 
     private TraceDb(Connection conn) { this.conn = conn; }
 
+    /**
+     * Sees every batch of a trace as DuckDB loads it (on the loading thread; the batch is valid only during
+     * the call), then the trace's info once the load has read it all. {@link KmemStat#collector} is one.
+     */
+    public interface Tap extends java.util.function.Consumer<org.kmemlab.trace.TraceBatch> {
+        void end(org.kmemlab.trace.TraceInfo info) throws IOException;
+    }
+
     public static TraceDb open(List<Path> traces) throws IOException, SQLException {
+        return open(traces, java.util.Map.of());
+    }
+
+    /** {@link #open(List)}, showing each trace's batches to its tap in {@code taps} (if any) while loading it. */
+    public static TraceDb open(List<Path> traces, java.util.Map<Path, ? extends Tap> taps) throws IOException, SQLException {
         try {
             Class.forName("org.duckdb.DuckDBDriver");
         } catch (ClassNotFoundException e) {
@@ -35,9 +48,11 @@ public final class TraceDb implements AutoCloseable {
         TraceDb db = new TraceDb(DriverManager.getConnection("jdbc:duckdb:"));
         db.execute("CREATE TABLE snapshot (trace VARCHAR, name VARCHAR, content VARCHAR)");
         boolean first = true;
+        java.util.Set<Path> tapped = new java.util.HashSet<>();
         for (Path t : traces) {
             if (isKmemlabTrace(t)) {
-                db.load(t, first);
+                // a trace named twice is loaded twice, but tapped once
+                db.load(t, first, tapped.add(t) ? taps.get(t) : null);
                 first = false;
             } else {
                 db.loadTable(t);
@@ -50,9 +65,13 @@ public final class TraceDb implements AutoCloseable {
     }
 
     private void load(Path trace, boolean create) throws IOException, SQLException {
+        load(trace, create, null);
+    }
+
+    private void load(Path trace, boolean create, Tap tap) throws IOException, SQLException {
         try (TraceReader r = new TraceReader(trace);
              ArrowArrayStream stream = ArrowArrayStream.allocateNew(r.allocator())) {
-            Data.exportArrayStream(r.allocator(), r.arrowReader(), stream);
+            Data.exportArrayStream(r.allocator(), tap == null ? r.arrowReader() : r.arrowReader(tap), stream);
             DuckDBConnection dc = conn.unwrap(DuckDBConnection.class);
             dc.registerArrowStream("kmemlab_load", stream);
             try (PreparedStatement ps = conn.prepareStatement(create
@@ -62,6 +81,7 @@ public final class TraceDb implements AutoCloseable {
                 ps.execute();
             }
             loadSnapshot(trace.getFileName().toString(), r.info().snapshot);
+            if (tap != null) tap.end(r.info());
         }
     }
 

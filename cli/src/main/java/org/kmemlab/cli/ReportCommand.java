@@ -91,21 +91,17 @@ public final class ReportCommand implements Callable<Integer> {
         boolean timing = Boolean.getBoolean("kmemlab.report.timing");
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        // perf kmem stat's pass and the replayer's fidelity read the files on their own: they run beside
-        // DuckDB's load instead of before it, which is most of the wall time a second core can save.
+        // The replayer's fidelity reads the files on its own, beside DuckDB's load. perf kmem stat's
+        // statistics are collected from the batches DuckDB loads (one decode of each trace, not two), on a
+        // thread of their own.
         java.util.concurrent.ExecutorService side = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "report-stat");
+            Thread t = new Thread(r, "report-fidelity");
             t.setDaemon(true);
             return t;
         });
         try {
-            java.util.concurrent.Future<Map<Path, KmemStat>> stats = side.submit(() -> {
-                long t0 = System.nanoTime();
-                Map<Path, KmemStat> m = new LinkedHashMap<>();
-                for (Path t : traces) m.put(t, KmemStat.of(t, false));
-                if (timing) System.err.printf("report: stat %d ms (beside the load)%n", (System.nanoTime() - t0) / 1_000_000);
-                return m;
-            });
+            Map<Path, KmemStat.Collector> collectors = new LinkedHashMap<>();
+            for (Path t : traces) collectors.putIfAbsent(t, KmemStat.collector(false));
             java.util.concurrent.Future<ReportSection> fidelity = side.submit(() -> {
                 long t0 = System.nanoTime();
                 ReportSection f = fidelity(traces, replay);
@@ -113,13 +109,16 @@ public final class ReportCommand implements Callable<Integer> {
                 return f;
             });
             long t0 = System.nanoTime();
-            try (TraceDb db = TraceDb.open(traces)) {
-                if (timing) System.err.printf("report: load %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+            try (TraceDb db = TraceDb.open(traces, collectors)) {
+                if (timing) System.err.printf("report: load and stat %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+                Map<Path, KmemStat> stats = new LinkedHashMap<>();
+                // a file that is no kmemlab trace loaded as a plain table: KmemStat.of says why it is no trace
+                for (Path t : traces) stats.put(t, collectors.get(t).done() ? collectors.get(t).result() : KmemStat.of(t, false));
                 List<ReportSection> sections = new ArrayList<>();
                 ReportSection f = get(fidelity);
                 if (f != null) sections.add(f);
                 sections.addAll(extra);
-                HtmlReport.write(new ReportContext(db, traces, get(stats), replay), sections,
+                HtmlReport.write(new ReportContext(db, traces, stats, replay), sections,
                         title != null ? title : "kmemlab report: " + traces.get(0).getFileName(), out);
             }
         } finally {

@@ -85,6 +85,32 @@ public final class TraceBatch {
 
     public long ts(int row) { return data[TraceSchema.TS_NS].getLong(row << 3); }
 
+    /**
+     * Copies the first {@link #size()} cells of a 64-bit column into {@code dst}, {@code absent} where a
+     * cell is null: a bulk copy of the data buffer, then the nulls patched from the validity bytes, so that a
+     * consumer on another thread reads plain arrays after the batch is gone.
+     */
+    public void copyLongs(int col, long absent, long[] dst) {
+        data[col].duplicate().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(0, dst, 0, rows);
+        ByteBuffer vb = valid[col];
+        for (int i = 0, bytes = (rows + 7) >>> 3; i < bytes; i++) {
+            int b = vb.get(i) & 0xff;
+            if (b == 0xff) continue;
+            for (int k = 0, r = i << 3; k < 8 && r < rows; k++, r++) if ((b & (1 << k)) == 0) dst[r] = absent;
+        }
+    }
+
+    /** {@link #copyLongs} for a 32-bit column (a dictionary column copies its indices). */
+    public void copyInts(int col, int absent, int[] dst) {
+        data[col].duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(0, dst, 0, rows);
+        ByteBuffer vb = valid[col];
+        for (int i = 0, bytes = (rows + 7) >>> 3; i < bytes; i++) {
+            int b = vb.get(i) & 0xff;
+            if (b == 0xff) continue;
+            for (int k = 0, r = i << 3; k < 8 && r < rows; k++, r++) if ((b & (1 << k)) == 0) dst[r] = absent;
+        }
+    }
+
     /** A dictionary or plain string cell; null when absent. */
     public String getString(int col, int row) {
         if (isNull(col, row)) return null;
