@@ -92,22 +92,22 @@ public final class TraceBatch {
      */
     public void copyLongs(int col, long absent, long[] dst) {
         data[col].duplicate().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(0, dst, 0, rows);
-        ByteBuffer vb = valid[col];
-        for (int i = 0, bytes = (rows + 7) >>> 3; i < bytes; i++) {
-            int b = vb.get(i) & 0xff;
-            if (b == 0xff) continue;
-            for (int k = 0, r = i << 3; k < 8 && r < rows; k++, r++) if ((b & (1 << k)) == 0) dst[r] = absent;
-        }
+        forEachNull(col, r -> dst[r] = absent);
     }
 
     /** {@link #copyLongs} for a 32-bit column (a dictionary column copies its indices). */
     public void copyInts(int col, int absent, int[] dst) {
         data[col].duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(0, dst, 0, rows);
+        forEachNull(col, r -> dst[r] = absent);
+    }
+
+    /** The null rows of {@code col}, from its validity bytes (a byte of all-valid rows is skipped whole). */
+    private void forEachNull(int col, java.util.function.IntConsumer row) {
         ByteBuffer vb = valid[col];
         for (int i = 0, bytes = (rows + 7) >>> 3; i < bytes; i++) {
             int b = vb.get(i) & 0xff;
             if (b == 0xff) continue;
-            for (int k = 0, r = i << 3; k < 8 && r < rows; k++, r++) if ((b & (1 << k)) == 0) dst[r] = absent;
+            for (int k = 0, r = i << 3; k < 8 && r < rows; k++, r++) if ((b & (1 << k)) == 0) row.accept(r);
         }
     }
 
