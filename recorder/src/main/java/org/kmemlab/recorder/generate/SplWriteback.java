@@ -34,7 +34,8 @@ final class SplWriteback implements Scenario {
                 new Param("dirtyPages", "2048", "page-cache pages rsync dirties per transaction group"),
                 new Param("memory", "512M", "machine memory (replay.memoryBytes)"),
                 new Param("used", "0.9", "fraction of memory in page cache at start (replay.used)"),
-                new Param("fragmentation", "0.5", "unusable free index at order 9 after aging (replay.fragmentation)"));
+                new Param("fragmentation", "0.5", "unusable free index at order 9 after aging (replay.fragmentation)"),
+                new Param("fsDirtyPages", "20000", "dirty ZFS pages only txg_sync can write back (replay.fsDirtyPages)"));
     }
 
     static final String BUF = "zio_buf_131072", DATA = "zio_data_buf_131072";
@@ -57,12 +58,15 @@ final class SplWriteback implements Scenario {
         long mem = p.positive("memory");
         double used = p.fraction("used");
         double frag = p.fraction("fragmentation");
+        long fsDirty = p.num("fsDirtyPages");
         g.meta(org.kmemlab.trace.TraceSchema.META_NR_CPUS, Integer.toString(cpus));
         g.hint("replay.splCaches", BUF + ":" + SIZE + "," + DATA + ":" + SIZE);
         g.hint("replay.writebackTasks", "txg_sync");
         g.hint("replay.memoryBytes", Long.toString(mem));
         g.hint("replay.used", Double.toString(used));
         g.hint("replay.fragmentation", Double.toString(frag));
+        // Without dirty pages that only txg_sync can write, reclaim never has to wait for it: no deadlock to show.
+        g.hint("replay.fsDirtyPages", Long.toString(fsDirty));
         g.snapshot("meminfo", Gen.meminfo(mem, (long) (mem * (1 - used) * 0.8), (long) (mem * used)));
         long pushpage = g.gfp("GFP_NOIO") | g.gfp("__GFP_HIGH");
         long movable = g.gfp("GFP_HIGHUSER_MOVABLE");

@@ -128,6 +128,18 @@ class GeneratorTest {
     }
 
     @Test
+    void splWritebackHintsTheDirtyPagesOnlyTxgSyncCanWrite() throws Exception {
+        Path p = tmp.resolve("spl.arrow");
+        Generator.generate("spl-writeback", Map.of("txgs", "1", "blocks", "4", "dirtyPages", "10", "fsDirtyPages", "1234"), 1, p,
+                Generator.Format.ARROW);
+        try (TraceReader r = new TraceReader(p)) {
+            Map<String, String> h = r.info().header;
+            assertEquals("1234", h.get("kmemlab.hint.replay.fsDirtyPages"));
+            assertEquals("txg_sync", h.get("kmemlab.hint.replay.writebackTasks"));
+        }
+    }
+
+    @Test
     void gfpIsTheErasSpellingAndPointersLookLikeKernelAddresses() throws Exception {
         // 3.x printed GFP_NOFS as WAIT|IO (0x50); 5.14 prints kvmalloc_node's flags with 0x400 DIRECT_RECLAIM.
         List<TraceEvent> btrfs = Generator.events("btrfs-extent-state", small("btrfs-extent-state"), 1);
