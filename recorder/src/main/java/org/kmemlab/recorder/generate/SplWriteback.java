@@ -113,21 +113,25 @@ final class SplWriteback implements Scenario {
                 long lastIssue = now;
                 for (int b = 0; b < blocks; b++) {
                     // a still-referenced dirty buffer is copied in syncing context (a third of them by default)
-                    long data = -1;
+                    // kernel addresses are negative as longs: whether a copy was made is its own flag
+                    long data = 0;
+                    boolean copied = false;
                     if (copyEvery > 0 && g.rng.nextInt((int) Math.min(copyEvery, Integer.MAX_VALUE)) == 0) {
                         data = g.cacheAlloc(sync, ts, "zio_data_buf_alloc", dataBuf, size, size, pushpage, syncAlloc);
+                        copied = true;
                         ts += g.jitter(3_000, 0.3);
                     }
                     int c = g.rng.nextInt(cpus);
                     long issAt = ts + g.jitter(20_000, 0.5);
                     lastIssue = Math.max(lastIssue, issAt);
                     long fd = data;
+                    boolean dataCopied = copied;
                     g.at(issAt, at -> {
                         long bp = g.cacheAlloc(iss[c], at, "zio_buf_alloc", buf, size, size, pushpage, issAlloc);
                         long doneAt = at + g.jitter(ioNs, 0.6);
                         int d = g.rng.nextInt(cpus);
                         g.cacheFree(done[d], doneAt, "zio_buf_free", buf, bp, size, freeBuf);
-                        if (fd >= 0) g.cacheFree(done[d], doneAt + g.jitter(2_000, 0.5), "zio_data_buf_free", dataBuf, fd, size, freeData);
+                        if (dataCopied) g.cacheFree(done[d], doneAt + g.jitter(2_000, 0.5), "zio_data_buf_free", dataBuf, fd, size, freeData);
                     });
                     ts += g.jitter(5_000, 0.5);
                 }
