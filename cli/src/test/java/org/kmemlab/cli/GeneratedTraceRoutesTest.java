@@ -67,7 +67,9 @@ class GeneratedTraceRoutesTest {
             g.forEach((k, v) -> { if (!k.equals("hints") && !k.equals("trace")) gs.put(k, v); });
             i.forEach((k, v) -> { if (!k.equals("hints") && !k.equals("trace")) is.put(k, v); });
             assertEquals(gs, is, scenario + " " + p + ": the summaries of the two routes");
-            assertTrue(((Number) g.get("requests")).longValue() > 0, "replayed something");
+            // replayed something, unless the seed's "before" deadlocks on its first request (spl-writeback's txg_sync)
+            assertTrue(((Number) g.get("events")).longValue() > 0);
+            assertTrue(((Number) g.get("requests")).longValue() > 0 || g.get("deadlock") != null, scenario + " " + p + ": " + g.get("requests"));
             assertEquals(Files.readString(rg.resolve(p).resolve("profile.folded")), Files.readString(ri.resolve(p).resolve("profile.folded")),
                     scenario + " " + p + ": profile");
         }
