@@ -70,6 +70,8 @@ public final class Replayer {
     private final java.util.Set<String> kvmallocSites = new java.util.HashSet<>();
     private final Map<String, Integer> splSizes = new HashMap<>();
     private final Map<String, org.kmemlab.alloc.spl.SplCache> splCaches = new TreeMap<>();
+    /** requests.fallback of an SPL allocation that got an emergency object, and of the free of one. */
+    static final String SPL_EMERGENCY = "spl_emergency";
     private CacheNameResolver resolver;
     private List<SlabInfo.Line> slabLines;
     private TableWriter requests;
@@ -501,6 +503,7 @@ public final class Replayer {
                     org.kmemlab.alloc.spl.SplCache sc = spl(e);
                     long addr = sc.alloc(ctx, g);
                     if (addr == 0) return FAIL;
+                    if (sc.isEmergency(addr)) seed.lastFallback = SPL_EMERGENCY;
                     remember(e.ptr, addr, ROUTE_SPL, 0, ctx.task, sc);
                     return e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : e.bytesReq;
                 }
@@ -530,7 +533,12 @@ public final class Replayer {
                 live.remove(e.ptr, slot);
                 int route = (int) (meta & 0xff);
                 switch (route) {
-                    case ROUTE_SPL -> ((org.kmemlab.alloc.spl.SplCache) freer).free(ctx, addr);
+                    case ROUTE_SPL -> {
+                        org.kmemlab.alloc.spl.SplCache sc = (org.kmemlab.alloc.spl.SplCache) freer;
+                        // marked so that SQL can set the cost of spl_emergency_free() against the live emergency count
+                        if (sc.isEmergency(addr)) seed.lastFallback = SPL_EMERGENCY;
+                        sc.free(ctx, addr);
+                    }
                     case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
                     case ROUTE_MEMPOOL -> {
                         Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));

@@ -84,6 +84,10 @@ class WritebackDeadlockTest {
         assertEquals(2L, ((Number) spl.get("emergency_allocs")).longValue(), spl.toString());
         assertEquals(2L, ((Number) spl.get("emergency_max")).longValue(), spl.toString());
         assertEquals(0L, ((Number) spl.get("emergency_end")).longValue(), "all freed: " + spl);
+        // requests.fallback marks the two emergency allocations and their frees, not the slab object's
+        List<Object> marked = ReplayerTest.rows(tmp.resolve("emerg/requests.arrow")).stream()
+                .filter(r -> "spl_emergency".equals(r.get("fallback"))).map(r -> r.get("ts_ns")).toList();
+        assertEquals(List.of(1_000_000L, 2_000_000L, 90_000_000L, 91_000_000L), marked);
 
         List<?> avoided = (List<?>) s.get("deadlock_avoided");
         assertEquals(1, avoided.size(), s.toString());

@@ -18,6 +18,17 @@ import static org.kmemlab.alloc.page.PhysMem.*;
  * Pages allocated through {@link PageAllocator#allocPages} are never moved, because their owner holds the
  * pfn; see NOTES-page.md. Scanner positions are cached per zone between runs as in the kernel; pageblock skip
  * bits are not modeled.
+ *
+ * <p>Lock contention in async runs, from 5.1 on (E2020 and later eras): {@code compact_lock_irqsave()} tries
+ * {@code zone->lock} and the LRU lock with {@code spin_trylock_irqsave()} while the run is MIGRATE_ASYNC and not
+ * yet contended; a failed try sets {@code cc->contended} and then spins for the lock as usual, and
+ * {@code __compact_finished()} ends the run with COMPACT_CONTENDED at the next pageblock boundary unless a
+ * suitable free page already exists. Read in the current {@code mm/compaction.c}; 5.10's has the same
+ * {@code compact_lock_irqsave()} and the same {@code out:} test in {@code __compact_finished()} (see
+ * NOTES-page.md, "Async compaction and lock contention"). The page allocator does not fail a costly
+ * {@code __GFP_NORETRY} allocation on CONTENDED (only on SKIPPED or DEFERRED, and that THP-only shortcut on
+ * CONTENDED went in 4.7): the effect is shorter, less successful compaction runs. Eras before 5.1 gave up at
+ * the failed trylock itself and are not modelled here.
  */
 public final class Compaction {
     final PageAllocator pa;
@@ -28,6 +39,8 @@ public final class Compaction {
     private final int[] src = new int[COMPACT_CLUSTER_MAX];
     private int[] freeList = new int[COMPACT_CLUSTER_MAX * 2];
     private int nFree;
+    /** {@code cc->contended} and {@code cc->mode == MIGRATE_ASYNC} of the run in progress (5.1+ trylock). */
+    private boolean contended, tryLocks;
 
     Compaction(PageAllocator pa) {
         this.pa = pa;
@@ -154,6 +167,8 @@ public final class Compaction {
         }
         boolean async = prio == COMPACT_PRIO_ASYNC;
         int sync = async ? 0 : 1;
+        contended = false;
+        tryLocks = async && pa.era.atLeast(org.kmemlab.alloc.core.KernelEra.E2020);
         int firstBlock = z.startPfn & ~(PAGEBLOCK_PAGES - 1);
         int lastBlock = (z.endPfn - 1) & ~(PAGEBLOCK_PAGES - 1);
         // whole-zone runs (compact_memory, MIN_COMPACT_PRIORITY) start at the zone ends; the others resume
@@ -185,7 +200,7 @@ public final class Compaction {
             int blockEnd = migrateBlock + PAGEBLOCK_PAGES;
             while (pos < blockEnd) {
                 ctx.enter("isolate_migratepages_block");
-                KLockHelper.lock(ctx, pa.lruLock[z.node]);
+                lruLock(ctx, c, pa.lruLock[z.node]);
                 int nSrc = 0;
                 int start = pos;
                 while (pos < blockEnd && nSrc < COMPACT_CLUSTER_MAX) {
@@ -236,6 +251,31 @@ public final class Compaction {
         return ret;
     }
 
+    /** {@code compact_lock_irqsave(&cc->zone->lock)}: a try first while async and not yet contended. */
+    private void zoneLock(ExecContext ctx, PageCosts c, Zone z) {
+        if (tryLocks && !contended) {
+            if (pa.tryLock(ctx, c, z)) return;
+            contended = true;
+        }
+        pa.lock(ctx, c, z);
+    }
+
+    /** {@code compact_lock_irqsave()} of the LRU lock (isolate_migratepages_block). */
+    private void lruLock(ExecContext ctx, PageCosts c, org.kmemlab.alloc.core.KLock l) {
+        if (tryLocks && !contended) {
+            ctx.enter("_raw_spin_trylock");
+            boolean ok = ctx.tryLock(l);
+            ctx.charge(c.spinLock);
+            ctx.exit();
+            if (ok) return;
+            contended = true;
+        }
+        KLockHelper.lock(ctx, l);
+    }
+
+    /** Whether the last {@link #compactZone} run found a compaction lock contended. */
+    boolean lastRunContended() { return contended; }
+
     /** {@code suitable_migration_source()}. */
     private boolean suitableMigrationSource(int block, boolean async, boolean direct, int mt) {
         if (!async || !direct) return true;
@@ -263,7 +303,7 @@ public final class Compaction {
             ctx.leaf("__pageblock_pfn_to_page", c.compactBlock);
             if (freeBlock >= z.startPfn && suitableMigrationTarget(freeBlock)) {
                 ctx.enter("isolate_freepages_block");
-                pa.lock(ctx, c, z); // compact_lock_irqsave(&cc->zone->lock)
+                zoneLock(ctx, c, z); // compact_lock_irqsave(&cc->zone->lock)
                 int end = Math.min(freeBlock + PAGEBLOCK_PAGES, z.endPfn);
                 for (int p = freeBlock; p < end; ) {
                     if (mem.state[p] == S_FREE) {
@@ -341,6 +381,7 @@ public final class Compaction {
             if (z.nrFreeList[o * NR_MT + mt] > 0) return CompactResult.SUCCESS;
             if (pa.buddy.findSuitableFallback(z, o, mt, true) != -1) return CompactResult.SUCCESS;
         }
-        return CompactResult.CONTINUE;
+        // out: a contended async run stops at this pageblock boundary
+        return contended ? CompactResult.CONTENDED : CompactResult.CONTINUE;
     }
 }

@@ -128,6 +128,41 @@ class GeneratorTest {
     }
 
     @Test
+    void splWritebackHintsTheDirtyPagesOnlyTxgSyncCanWrite() throws Exception {
+        Path p = tmp.resolve("spl.arrow");
+        Generator.generate("spl-writeback", Map.of("txgs", "1", "blocks", "4", "dirtyPages", "10", "fsDirtyPages", "1234"), 1, p,
+                Generator.Format.ARROW);
+        try (TraceReader r = new TraceReader(p)) {
+            Map<String, String> h = r.info().header;
+            assertEquals("1234", h.get("kmemlab.hint.replay.fsDirtyPages"));
+            assertEquals("txg_sync", h.get("kmemlab.hint.replay.writebackTasks"));
+        }
+    }
+
+    @Test
+    void splWritebackFreesEveryBufferAndEndsEachTxgWithTxgSync() throws Exception {
+        // 3 txgs x 30 blocks: every zio_buf and every copied zio_data_buf comes back at its write's completion
+        List<TraceEvent> ev = Generator.events("spl-writeback", Map.of("txgs", "3", "blocks", "30", "dirtyPages", "10"), 2);
+        for (String cache : List.of("zio_buf_131072", "zio_data_buf_131072")) {
+            Set<Long> live = new HashSet<>();
+            long allocs = 0;
+            for (TraceEvent e : ev) {
+                if (!cache.equals(e.cache)) continue;
+                if (e.event.equals("kmem:kmem_cache_alloc")) { assertTrue(live.add(e.ptr)); allocs++; }
+                else assertTrue(live.remove(e.ptr), cache + " frees what it allocated");
+            }
+            assertTrue(allocs > 0, cache);
+            assertEquals(Set.of(), live, cache + ": all freed by the end");
+        }
+        assertEquals(90, ev.stream().filter(e -> "zio_buf_131072".equals(e.cache) && e.event.endsWith("alloc")).count());
+        // spa_sync's end, one per txg, after the txg's last write completed
+        List<TraceEvent> synced = ev.stream().filter(e -> e.event.equals("kmemlab:cpu_work") && "txg_sync".equals(e.comm)).toList();
+        assertEquals(3, synced.size());
+        long lastFree = ev.stream().filter(e -> e.event.equals("kmem:kmem_cache_free")).mapToLong(e -> e.tsNs).max().orElseThrow();
+        assertTrue(synced.get(2).tsNs > lastFree, "the last txg is synced after its last write");
+    }
+
+    @Test
     void gfpIsTheErasSpellingAndPointersLookLikeKernelAddresses() throws Exception {
         // 3.x printed GFP_NOFS as WAIT|IO (0x50); 5.14 prints kvmalloc_node's flags with 0x400 DIRECT_RECLAIM.
         List<TraceEvent> btrfs = Generator.events("btrfs-extent-state", small("btrfs-extent-state"), 1);
