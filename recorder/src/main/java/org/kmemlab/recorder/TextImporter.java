@@ -399,26 +399,29 @@ abstract class TextImporter implements Importer {
             int ki = ((b[p] & 0xff) * 31 ^ klen * 131 ^ (b[eq - 1] & 0xff) * 7) & (KEY_SLOTS - 1);
             byte[] kb = keyBytes[ki];
             String key;
-            int kind;
+            int kind, code;
             if (kb != null && kb.length == klen && StringCache.equal(kb, b, p, klen)) {
                 key = keyStrings[ki];
                 kind = keyKinds[ki];
+                code = keyCodes[ki];
             } else {
                 key = keys.get(b, p, klen);
                 kind = numericKind(key);
+                code = EventNormalizer.fieldCode(key);
                 if (kb == null) {
                     keyBytes[ki] = java.util.Arrays.copyOfRange(b, p, eq);
                     keyStrings[ki] = key;
                     keyKinds[ki] = kind;
+                    keyCodes[ki] = code;
                 }
             }
             long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q)
                     : kind == BOOL ? parseBool(b, eq + 1, q) : parseSigned(b, eq + 1, q);
             if (kind != 0 && num != BAD) {
-                norm.numField(e, key, num);
+                norm.numField(e, code, key, num);
             } else {
                 String val = strings.get(b, eq + 1, q - eq - 1);
-                if (!norm.textField(e, key, val)) return "field " + key + "=" + val + " is not a number";
+                if (!norm.textField(e, code, key, val)) return "field " + key + "=" + val + " is not a number";
             }
             p = q;
         }
@@ -431,6 +434,7 @@ abstract class TextImporter implements Importer {
     private final byte[][] keyBytes = new byte[KEY_SLOTS][];
     private final String[] keyStrings = new String[KEY_SLOTS];
     private final int[] keyKinds = new int[KEY_SLOTS];
+    private final int[] keyCodes = new int[KEY_SLOTS];
 
     private static final int DEC = 1, HEX = 2, BOOL = 3;
     private static final int[] HEX_DIGIT = new int[256];

@@ -21,44 +21,83 @@ public final class EventNormalizer {
     /** Finishes the fields: stores the leftovers. */
     public void end(TraceEvent e) { e.extra = extra.length() == 0 ? null : extra.toString(); }
 
+    /** What a field name means to the normaliser; text importers resolve it once per distinct name ({@link #fieldCode}). */
+    public static final int F_OTHER = 0, F_CALL_SITE = 1, F_PTR = 2, F_BYTES_REQ = 3, F_BYTES_ALLOC = 4, F_SIZE = 5,
+            F_GFP_FLAGS = 6, F_NODE = 7, F_ACCOUNTED = 8, F_NAME = 9, F_PFN = 10, F_PAGE = 11, F_ORDER = 12,
+            F_MIGRATETYPE = 13, F_TEXT = 14;
+
+    /** The code of a field name, for {@link #textField(TraceEvent, int, String, String)} and {@link #numField(TraceEvent, int, String, long)}. */
+    public static int fieldCode(String key) {
+        return switch (key) {
+            case "call_site" -> F_CALL_SITE;
+            case "ptr" -> F_PTR;
+            case "bytes_req" -> F_BYTES_REQ;
+            case "bytes_alloc" -> F_BYTES_ALLOC;
+            case "size" -> F_SIZE;
+            case "gfp_flags" -> F_GFP_FLAGS;
+            case "node", "nid" -> F_NODE;
+            case "accounted" -> F_ACCOUNTED;
+            case "name" -> F_NAME;
+            case "pfn" -> F_PFN;
+            case "page" -> F_PAGE;
+            case "order", "alloc_order" -> F_ORDER;
+            case "migratetype", "alloc_migratetype" -> F_MIGRATETYPE;
+            case "text" -> F_TEXT;
+            default -> F_OTHER;
+        };
+    }
+
     /**
      * A field from text. Returns false when the value does not parse as the field expects (the caller
      * counts the line as malformed).
      */
     public boolean textField(TraceEvent e, String key, String value) {
+        return textField(e, fieldCode(key), key, value);
+    }
+
+    /** {@link #textField(TraceEvent, String, String)} with the key's {@link #fieldCode} already known. */
+    public boolean textField(TraceEvent e, int code, String key, String value) {
         try {
-            switch (key) {
-                case "call_site" -> callSite(e, value);
-                case "ptr" -> {
+            switch (code) {
+                case F_CALL_SITE -> callSite(e, value);
+                case F_PTR -> {
                     if (e.event.startsWith("percpu:")) extra("ptr", value); else e.ptr(parseHex(value));
                 }
-                case "bytes_req" -> e.bytesReq(Long.parseLong(value));
-                case "bytes_alloc" -> e.bytesAlloc(Long.parseLong(value));
-                case "size" -> {
+                case F_BYTES_REQ -> e.bytesReq(Long.parseLong(value));
+                case F_BYTES_ALLOC -> e.bytesAlloc(Long.parseLong(value));
+                case F_SIZE -> {
                     if (e.event.startsWith("percpu:")) e.bytesReq(Long.parseLong(value)); else extra(key, value);
                 }
-                case "gfp_flags" -> {
+                case F_GFP_FLAGS -> {
                     e.gfp = value;
-                    Long bits = parsedGfp.get(value);
-                    if (bits == null) {
-                        bits = gfp.parse(value);
-                        if (parsedGfp.size() < 4096) parsedGfp.put(value, bits);
+                    long bits;
+                    if (value == lastGfpIn) {
+                        bits = lastGfpBits;
+                    } else {
+                        Long b = parsedGfp.get(value);
+                        if (b == null) {
+                            b = gfp.parse(value);
+                            if (parsedGfp.size() < 4096) parsedGfp.put(value, b);
+                        }
+                        bits = b;
+                        lastGfpIn = value;
+                        lastGfpBits = bits;
                     }
                     if (bits >= 0) e.gfpFlags(bits);
                 }
-                case "node", "nid" -> e.node(Integer.parseInt(value));
-                case "accounted" -> e.accounted(value.equals("true") || value.equals("1"));
-                case "name" -> {
+                case F_NODE -> e.node(Integer.parseInt(value));
+                case F_ACCOUNTED -> e.accounted(value.equals("true") || value.equals("1"));
+                case F_NAME -> {
                     if (e.event.startsWith("kmem:")) e.cache = value; else extra(key, value);
                 }
-                case "pfn" -> e.pfn(parseNumber(value));
-                case "page" -> {
+                case F_PFN -> e.pfn(parseNumber(value));
+                case F_PAGE -> {
                     // Old kernels print a struct page pointer here; newer perf prints the pfn twice.
                     if (!e.has(TraceEvent.F_PFN) && !e.event.startsWith("kmem:mm_page")) extra(key, value);
                 }
-                case "order", "alloc_order" -> e.order(Integer.parseInt(value));
-                case "migratetype", "alloc_migratetype" -> e.migratetype(Integer.parseInt(value));
-                case "text" -> {
+                case F_ORDER -> e.order(Integer.parseInt(value));
+                case F_MIGRATETYPE -> e.migratetype(Integer.parseInt(value));
+                case F_TEXT -> {
                     if (!kvfreeRcu(e, value)) extra(key, value);
                 }
                 default -> extra(key, value);
@@ -69,27 +108,35 @@ public final class EventNormalizer {
         }
     }
 
+    private String lastGfpIn;
+    private long lastGfpBits;
+
     /** A numeric field from a binary source. */
     public void numField(TraceEvent e, String key, long value) {
-        switch (key) {
-            case "ptr" -> {
+        numField(e, fieldCode(key), key, value);
+    }
+
+    /** {@link #numField(TraceEvent, String, long)} with the key's {@link #fieldCode} already known. */
+    public void numField(TraceEvent e, int code, String key, long value) {
+        switch (code) {
+            case F_PTR -> {
                 if (e.event.startsWith("percpu:")) extra("ptr", "0x" + Long.toHexString(value)); else e.ptr(value);
             }
-            case "bytes_req" -> e.bytesReq(value);
-            case "bytes_alloc" -> e.bytesAlloc(value);
-            case "size" -> {
+            case F_BYTES_REQ -> e.bytesReq(value);
+            case F_BYTES_ALLOC -> e.bytesAlloc(value);
+            case F_SIZE -> {
                 if (e.event.startsWith("percpu:")) e.bytesReq(value); else extra(key, Long.toString(value));
             }
-            case "gfp_flags" -> {
+            case F_GFP_FLAGS -> {
                 e.gfpFlags(value);
                 e.gfp = gfp.format(value);
             }
-            case "node", "nid" -> e.node((int) value);
-            case "accounted" -> e.accounted(value != 0);
-            case "pfn" -> e.pfn(value);
-            case "page" -> { }
-            case "order", "alloc_order" -> e.order((int) value);
-            case "migratetype", "alloc_migratetype" -> e.migratetype((int) value);
+            case F_NODE -> e.node((int) value);
+            case F_ACCOUNTED -> e.accounted(value != 0);
+            case F_PFN -> e.pfn(value);
+            case F_PAGE -> { }
+            case F_ORDER -> e.order((int) value);
+            case F_MIGRATETYPE -> e.migratetype((int) value);
             default -> extra(key, Long.toString(value));
         }
     }

@@ -74,16 +74,21 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final Map<String, String> extraMeta = new LinkedHashMap<>();
     private final List<String> malformedSamples = new ArrayList<>();
     /**
-     * Fixed-width columns are written straight into their vectors' memory through ByteBuffer views (one
-     * bounds-checked put per value instead of Arrow's set() with its reference-count, bounds and
-     * validity-bit bookkeeping); validity bits are gathered in long words and stored at the flush.
+     * Fixed-width columns are gathered in plain Java arrays and copied into their vectors' memory once per
+     * batch (Arrow's set() checks reference counts, bounds and validity bits per value, and even a direct
+     * ByteBuffer's put costs a scoped-memory check per value); validity bits are gathered in long words.
+     * An absent value is stored as 0, which is what a zeroed vector holds under a clear validity bit.
      */
     private static final int WORDS = BATCH_ROWS / 64;
-    private final ByteBuffer[] data = new ByteBuffer[TraceSchema.NAMES.length];
+    private final long[][] longCols = new long[TraceSchema.NAMES.length][];
+    private final int[][] intCols = new int[TraceSchema.NAMES.length][];
     private final long[][] valid = new long[TraceSchema.NAMES.length][];
     private final long[] accountedBits = new long[WORDS];
     private final VarCharVector extraVec;
     private final String[] lastDictString = new String[TraceSchema.DICT_COLUMNS.length];
+    private static final int DICT_CACHE = 1024;
+    private final String[][] dictCacheKey = new String[TraceSchema.DICT_COLUMNS.length][];
+    private final int[][][] dictCache = new int[TraceSchema.DICT_COLUMNS.length][][];
     private final int[][] lastDictSlot = new int[TraceSchema.DICT_COLUMNS.length][];
     private String lastExtra;
     private byte[] lastExtraBytes;
@@ -123,8 +128,19 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
         for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
         root.allocateNew();
-        for (int c = 0; c < vectors.length; c++) if (c != TraceSchema.EXTRA) valid[c] = new long[WORDS];
-        bindBuffers();
+        for (int c = 0; c < vectors.length; c++) {
+            if (c == TraceSchema.EXTRA) continue;
+            valid[c] = new long[WORDS];
+            if (c == TraceSchema.ACCOUNTED) continue;
+            if (vectors[c].getDataBuffer().capacity() < (long) BATCH_ROWS * width(c)) {
+                throw new IllegalStateException(TraceSchema.NAMES[c] + " holds fewer than a batch");
+            }
+            if (width(c) == 8) longCols[c] = new long[BATCH_ROWS]; else intCols[c] = new int[BATCH_ROWS];
+        }
+        for (int i = 0; i < dictCache.length; i++) {
+            dictCacheKey[i] = new String[DICT_CACHE];
+            dictCache[i] = new int[DICT_CACHE][];
+        }
         extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
@@ -222,15 +238,13 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         checkEncoder();
     }
 
-    /** (Re)creates the views over the vectors' data buffers; after every flush, in case Arrow replaced one. */
-    private void bindBuffers() {
-        for (int c = 0; c < vectors.length; c++) {
-            if (c == TraceSchema.EXTRA) continue;
-            FieldVector v = vectors[c];
-            if (v.getValueCapacity() < BATCH_ROWS) throw new IllegalStateException(TraceSchema.NAMES[c] + " holds fewer than a batch");
-            ArrowBuf d = v.getDataBuffer();
-            data[c] = d.nioBuffer(0, (int) d.capacity()).order(ByteOrder.LITTLE_ENDIAN);
-        }
+    /** Bytes per value of a fixed-width column (the dictionary-encoded ones hold int32 indices). */
+    private static int width(int c) {
+        return switch (c) {
+            case TraceSchema.TS_NS, TraceSchema.PTR, TraceSchema.BYTES_REQ, TraceSchema.BYTES_ALLOC, TraceSchema.GFP_FLAGS,
+                    TraceSchema.PFN -> 8;
+            default -> 4;
+        };
     }
 
     private void encode(TraceEvent e) {
@@ -292,36 +306,59 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         return k;
     }
 
-    /** A null leaves the value 0 (the buffers are zeroed at each flush) and its validity bit clear, as setNull did. */
+    /** A null stores 0 and leaves its validity bit clear, as setNull on a zeroed vector did. */
     private void putInt(int col, int r, int w, long bit, boolean present, int v) {
         if (present) {
-            data[col].putInt(r << 2, v);
+            intCols[col][r] = v;
             valid[col][w] |= bit;
+        } else {
+            intCols[col][r] = 0;
         }
     }
 
     private void putLong(int col, int r, int w, long bit, boolean present, long v) {
         if (present) {
-            data[col].putLong(r << 3, v);
+            longCols[col][r] = v;
             valid[col][w] |= bit;
+        } else {
+            longCols[col][r] = 0;
         }
     }
 
     private void setDict(int dict, int r, int w, long bit, String s) {
-        if (s == null) return;
+        if (s == null) {
+            intCols[TraceSchema.DICT_COLUMNS[dict]][r] = 0;
+            return;
+        }
         // Importers intern their strings, so consecutive events mostly carry the very same String object:
         // an identity check against the last one skips the map.
         int[] slot;
         if (s == lastDictString[dict]) {
             slot = lastDictSlot[dict];
         } else {
-            // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
-            HashMap<String, int[]> m = dictMaps[dict];
-            slot = m.get(s);
-            if (slot == null) {
-                if (m.size() > 200_000) m.clear();
-                slot = new int[] {-1, 0};
-                m.put(s, slot);
+            // Then a direct-mapped cache by identity (String caches its hash), which the few hundred distinct
+            // interned values of a column mostly hit; the map behind it keeps one slot per distinct value, so
+            // two equal Strings from different importer threads still share one dictionary entry.
+            int ci = s.hashCode() & (DICT_CACHE - 1);
+            String[] keys = dictCacheKey[dict];
+            if (keys[ci] == s) {
+                slot = dictCache[dict][ci];
+            } else {
+                // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
+                HashMap<String, int[]> m = dictMaps[dict];
+                slot = m.get(s);
+                if (slot == null) {
+                    if (m.size() > 200_000) {
+                        m.clear();
+                        // The cache must not hand out slots the map forgot: an equal String would get a second one.
+                        java.util.Arrays.fill(keys, null);
+                        java.util.Arrays.fill(dictCache[dict], null);
+                    }
+                    slot = new int[] {-1, 0};
+                    m.put(s, slot);
+                }
+                keys[ci] = s;
+                dictCache[dict][ci] = slot;
             }
             lastDictString[dict] = s;
             lastDictSlot[dict] = slot;
@@ -415,6 +452,12 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                 if (vw == null) continue;
                 ArrowBuf vb = vectors[c].getValidityBuffer();
                 for (int i = 0; i < words; i++) vb.setLong(8L * i, vw[i]);
+                ArrowBuf d = vectors[c].getDataBuffer();
+                if (longCols[c] != null) {
+                    d.nioBuffer(0, rows * 8).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(longCols[c], 0, rows);
+                } else if (intCols[c] != null) {
+                    d.nioBuffer(0, rows * 4).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().put(intCols[c], 0, rows);
+                }
             }
             ArrowBuf ab = vectors[TraceSchema.ACCOUNTED].getDataBuffer();
             for (int i = 0; i < words; i++) ab.setLong(8L * i, accountedBits[i]);
@@ -433,7 +476,6 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             for (FieldVector v : vectors) v.reset();
             for (long[] vw : valid) if (vw != null) java.util.Arrays.fill(vw, 0L);
             java.util.Arrays.fill(accountedBits, 0L);
-            bindBuffers();
         }
     }
 
