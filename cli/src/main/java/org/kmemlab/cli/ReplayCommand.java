@@ -21,7 +21,7 @@ public final class ReplayCommand implements Callable<Integer> {
     @Parameters(paramLabel = "TRACE")
     Path trace;
 
-    @Option(names = {"-p", "--policy"}, description = "A policy (repeatable; default: baseline).")
+    @Option(names = {"-p", "--policy"}, description = "A policy (repeatable; default: baseline), or a named variant NAME=POLICY,KEY=VALUE[,KEY=VALUE…] whose knobs win over --set, e.g. -p list=spl-emergency,spl.emergencyIndex=LIST.")
     List<String> policies;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A policy knob, replay.* engine knob or cost.* override (repeatable).")

@@ -19,10 +19,16 @@ import java.util.concurrent.Future;
 public final class MultiReplay {
     private MultiReplay() {}
 
+    /** {@code policies}: presets or named variants, as {@link PolicySpec#parse} reads them. */
     public static Map<String, Map<String, Object>> run(Path trace, List<String> policies, Map<String, String> set,
                                                        Path out, int threads) throws IOException {
         List<Replayer> rs = new ArrayList<>();
-        for (String p : policies) rs.add(new Replayer(trace, p, set));
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (String p : policies) {
+            PolicySpec spec = PolicySpec.parse(p);
+            if (!names.add(spec.name())) throw new IllegalArgumentException("policy '" + spec.name() + "' is given twice: name the variants (NAME=PRESET,KEY=VALUE)");
+            rs.add(new Replayer(trace, spec, set));
+        }
         ExecutorService ex = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, rs.size())), r -> {
             Thread t = new Thread(r, "kmemlab-replay");
             t.setDaemon(true);

@@ -125,11 +125,18 @@ public final class Replayer {
     }
 
     public Replayer(Path trace, String policy, Map<String, String> set) {
+        this(trace, PolicySpec.of(policy), set);
+    }
+
+    /** A named variant of a preset ({@link PolicySpec}): its knobs win over {@code set} and the trace's hints. */
+    public Replayer(Path trace, PolicySpec spec, Map<String, String> set) {
         this.trace = trace;
-        this.policy = policy;
-        this.hints = ReplayHints.of(trace, policy);
-        this.settings = ReplayHints.effective(hints, set);
-        Settings parsed = Settings.parse(policy, settings);
+        this.policy = spec.name();
+        this.hints = ReplayHints.of(trace, spec.preset());
+        Map<String, String> given = new LinkedHashMap<>(set);
+        given.putAll(spec.knobs());
+        this.settings = ReplayHints.effective(hints, given);
+        Settings parsed = Settings.parse(spec.preset(), settings);
         this.detectOpts = parsed.detect();
         this.opts = parsed.opts();
         parsed.costs().forEach(costs::set);
