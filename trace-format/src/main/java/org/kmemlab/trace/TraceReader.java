@@ -101,7 +101,8 @@ public final class TraceReader implements AutoCloseable {
             throw InputError.atOffset(path, 0, "schema version " + v + ", this kmemlab reads " + TraceSchema.VERSION);
         }
         for (int c = 0; c < TraceSchema.NAMES.length; c++) {
-            if (c >= schema.getFields().size() || !schema.getFields().get(c).getName().equals(TraceSchema.NAMES[c])) {
+            if (c >= schema.getFields().size() || !TraceSchema.NAMES[c].equals(schema.getFields().get(c).getName())) {
+                // a crafted schema's field may have no name at all
                 close();
                 throw InputError.atOffset(path, 0, "expected column " + c + " to be " + TraceSchema.NAMES[c]);
             }
