@@ -17,7 +17,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * Runs one benchmark suite and prints its ratio against a peer measured in the same run.
  * {@code import}: kmemlab's perf-script import rate against {@code perf script} turning the matching
  * perf.data into text (target ≥ 4×). {@code report}: kmemlab stat and report on a 10M-event trace against
- * perf kmem stat's rate (ReportBench). Traces come from ../shared/traces (or --shared DIR).
+ * perf kmem stat's rate (ReportBench). {@code record}: kmemlab record's own CPU against perf record's on one
+ * stress workload (RecordBench). Traces come from ../shared/traces (or --shared DIR).
  */
 public final class BenchMain {
     public static void main(String[] args) throws Exception {
@@ -31,8 +32,10 @@ public final class BenchMain {
                             "rcu-destroy-batched"));
             case "report" -> ReportBench.run(shared, name, args.length > 2 ? Long.parseLong(args[2]) : 10_000_000L,
                     Path.of(System.getProperty("kmemlab.home", ".")));
+            case "record" -> RecordBench.run(args.length > 1 ? Double.parseDouble(args[1]) : 10, args.length > 2 ? Integer.parseInt(args[2]) : 1,
+                    Path.of(System.getProperty("kmemlab.home", ".")));
             default -> {
-                System.err.println("unknown suite " + suite + "; known: import, replay, report");
+                System.err.println("unknown suite " + suite + "; known: import, replay, report, record");
                 System.exit(2);
             }
         }
