@@ -18,7 +18,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code import}: kmemlab's perf-script import rate against {@code perf script} turning the matching
  * perf.data into text (target ≥ 4×). {@code report}: kmemlab stat and report on a 10M-event trace against
  * perf kmem stat's rate (ReportBench). {@code pcp}: the page allocator's order-0 pairs per second on the pcp
- * fast path and the rmqueue_bulk path against Netty's pooled allocator (PcpSuite). Traces come from
+ * fast path and the rmqueue_bulk path against Netty's pooled allocator (PcpSuite). {@code record}: kmemlab
+ * record's own CPU against perf record's on one stress workload (RecordBench). Traces come from
  * ../shared/traces (or --shared DIR).
  */
 public final class BenchMain {
@@ -34,8 +35,10 @@ public final class BenchMain {
             case "report" -> ReportBench.run(shared, name, args.length > 2 ? Long.parseLong(args[2]) : 10_000_000L,
                     Path.of(System.getProperty("kmemlab.home", ".")));
             case "pcp" -> PcpSuite.run(args.length > 1 && args[1].equals("quick"));
+            case "record" -> RecordBench.run(args.length > 1 ? Double.parseDouble(args[1]) : 10, args.length > 2 ? Integer.parseInt(args[2]) : 1,
+                    Path.of(System.getProperty("kmemlab.home", ".")));
             default -> {
-                System.err.println("unknown suite " + suite + "; known: import, replay, report, pcp");
+                System.err.println("unknown suite " + suite + "; known: import, replay, report, pcp, record");
                 System.exit(2);
             }
         }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.kmemlab.recorder.live.RecordCompression;
 import org.kmemlab.recorder.live.RecordingError;
 import org.kmemlab.recorder.live.TracefsRecorder;
 
@@ -49,6 +50,10 @@ public final class RecordCommand implements Callable<Integer> {
             + TracefsRecorder.DEFAULT_BUFFER_KB + ").")
     Integer bufferKb;
 
+    @Option(names = "--compression", paramLabel = "NAME", description = "Batch compression: fast (zstd's fast mode, the default: "
+            + "least CPU beside the traced workload), zstd (level 1, about half the file), none (largest file).")
+    String compression = RecordCompression.DEFAULT.name();
+
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "The trace file to write.")
     Path output;
 
@@ -78,11 +83,16 @@ public final class RecordCommand implements Callable<Integer> {
             err.println("kmemlab record: --buffer-kb must be positive");
             return 2;
         }
+        RecordCompression packing = RecordCompression.byName(compression);
+        if (packing == null) {
+            err.println("kmemlab record: --compression must be one of fast, zstd, none, not '" + compression + "'");
+            return 2;
+        }
         // A recording writes its file as it goes (a killed one stays readable up to its last batch, SCHEMA.md),
         // so it is not renamed at the end; it only refuses to replace an existing trace.
         Outputs.refuseExisting(output, force.force);
         TracefsRecorder.Options o = new TracefsRecorder.Options(events, pid == null ? 0 : pid, command,
-                duration == null ? 0 : duration, stacks, bufferKb == null ? 0 : bufferKb, output, System.err);
+                duration == null ? 0 : duration, stacks, bufferKb == null ? 0 : bufferKb, output, System.err, packing);
         if (command.isEmpty() && duration == null) err.println("kmemlab record: recording until Ctrl-C");
         err.flush();
         try {

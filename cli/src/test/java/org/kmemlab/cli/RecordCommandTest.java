@@ -42,6 +42,18 @@ class RecordCommandTest {
     }
 
     @Test
+    void unknownCompressionIsRejectedWithOneLine(@org.junit.jupiter.api.io.TempDir Path dir) {
+        CommandLine cl = new CommandLine(new RecordCommand());
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        int rc = cl.execute("-a", "--compression", "lz4", "-o", dir.resolve("t.arrow").toString());
+        assertEquals(2, rc);
+        assertEquals("kmemlab record: --compression must be one of fast, zstd, none, not 'lz4'", err.toString().strip());
+        assertEquals("fast", parse("-o", "t.arrow").compression);
+        assertEquals("none", parse("--compression", "none", "-o", "t.arrow").compression);
+    }
+
+    @Test
     void outputIsRequired() {
         CommandLine cl = new CommandLine(new RecordCommand());
         cl.setErr(new PrintWriter(new StringWriter()));

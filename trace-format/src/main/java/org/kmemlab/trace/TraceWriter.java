@@ -108,6 +108,14 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     }
 
     public TraceWriter(Path path, Map<String, String> header, Compression compression) throws IOException {
+        this(path, header, compression, ZSTD_LEVEL);
+    }
+
+    /**
+     * With a chosen zstd level for {@link Compression#ZSTD}: negative levels are zstd's fast modes (live
+     * recording trades file size for CPU there); readers decompress every level alike.
+     */
+    public TraceWriter(Path path, Map<String, String> header, Compression compression, int zstdLevel) throws IOException {
         this.compression = compression;
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(TraceSchema.META_VERSION, TraceSchema.VERSION);
@@ -144,7 +152,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
-                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD, Optional.of(ZSTD_LEVEL))
+                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD, Optional.of(zstdLevel))
                 : new ArrowStreamWriter(root, provider, new NonClosingChannel(channel));
         writer.start();
     }

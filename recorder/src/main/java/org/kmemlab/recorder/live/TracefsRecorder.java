@@ -55,10 +55,16 @@ public final class TracefsRecorder {
 
     /** What to record. {@code pid} 0 and an empty command mean the whole system. */
     public record Options(List<String> events, int pid, List<String> command, double durationS, boolean stacks,
-                          int bufferKb, Path output, PrintStream log) {
+                          int bufferKb, Path output, PrintStream log, RecordCompression compression) {
         public Options {
             events = events == null || events.isEmpty() ? DEFAULT_EVENTS : List.copyOf(events);
             command = command == null ? List.of() : List.copyOf(command);
+            if (compression == null) compression = RecordCompression.DEFAULT;
+        }
+
+        public Options(List<String> events, int pid, List<String> command, double durationS, boolean stacks,
+                       int bufferKb, Path output, PrintStream log) {
+            this(events, pid, command, durationS, stacks, bufferKb, output, log, RecordCompression.DEFAULT);
         }
     }
 
@@ -285,11 +291,12 @@ public final class TracefsRecorder {
         header.put(TraceSchema.META_NR_CPUS, Integer.toString(cpus.size()));
         header.put(TraceSchema.META_GFP_LAYOUT, gfp.layout().name());
         Result result;
-        try (TraceWriter w = new TraceWriter(o.output(), header)) {
+        try (TraceWriter w = new TraceWriter(o.output(), header, o.compression().codec(), o.compression().zstdLevel())) {
             Snapshot.take(w, cpus.size(), release);
             w.meta("events_enabled", eventDirs.stream().map(d -> d.getParent().getFileName() + ":" + d.getFileName()).reduce((a, b) -> a + "," + b).orElse(""));
             w.meta("buffer_size_kb", Tracefs.read(inst.resolve("buffer_size_kb")).strip());
             w.meta("kallsyms", ksyms.size() > 0 ? "/proc/kallsyms" : "none");
+            w.meta("record_compression", o.compression().name());
             if (DEBUG) log.println("kmemlab: snapshot taken " + System.nanoTime() / 1_000_000);
             Merger merger = new Merger(w, decoder, stackFormat, ksyms);
             merger.savedCmdlinesFile = root.resolve("saved_cmdlines");
@@ -302,6 +309,7 @@ public final class TracefsRecorder {
             // A reader thread only copies pages out of the kernel, so the ring buffers keep draining
             // while this thread decodes and the writer compresses (a slow batch must not cost events).
             PageReader pr = new PageReader(readers, rb);
+            pr.bufferPages = Math.max(1, leadingNumber(Tracefs.read(inst.resolve("buffer_size_kb")), 8192) * 1024 / pageSize);
             Thread readerThread = new Thread(pr, "kmemlab-trace-pipe-raw");
             readerThread.setDaemon(true);
             readerThread.start();
@@ -414,6 +422,12 @@ public final class TracefsRecorder {
         }
         if (DEBUG) log.println("kmemlab: closed " + System.nanoTime() / 1_000_000);
         return result;
+    }
+
+    /** The number a tracefs file starts with ("1408" or "7 (expanded: 1408)"), else {@code dflt}. */
+    static long leadingNumber(String text, long dflt) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(\\d+)").matcher(text);
+        return m.find() ? Long.parseLong(m.group(1)) : dflt;
     }
 
     /** Adds this JVM's threads to the instance's set_event_notrace_pid. */
@@ -535,6 +549,8 @@ public final class TracefsRecorder {
                 rb.page(page, 0, n, counter);
                 if (counter.n == 0) break;
                 got += counter.n;
+                pr.eventsSeen += counter.n;
+                pr.pagesSeen++;
                 if (pr.queued.get() > PageReader.MAX_QUEUED) {
                     // The decoder is too far behind: drop the page, and say so as lost events.
                     dropped += counter.n;
@@ -575,19 +591,52 @@ public final class TracefsRecorder {
         @Override
         public void run() {
             try {
+                long prevStart = System.nanoTime();
                 while (true) {
                     boolean last = stop; // tracing is off once stop is seen: one more pass drains everything
                     long cycle = System.nanoTime();
-                    int got = 0;
-                    for (CpuReader r : readers) if (r != null) got += r.drain(rb, this);
+                    int busiest = 0;
+                    for (CpuReader r : readers) if (r != null) busiest = Math.max(busiest, r.drain(rb, this));
                     readUpTo = cycle;
                     prevCycle = cycle;
                     if (last) return;
-                    if (got == 0) sleep(2);
+                    sleepNs(pollNs(busiest, cycle - prevStart));
+                    prevStart = cycle;
                 }
             } catch (IOException e) {
                 failure = e;
             }
+        }
+
+        /** Pages per CPU ring buffer, for the polling period; set before the thread starts. */
+        long bufferPages = 2048;
+        /** Events per page seen so far, to turn events read into pages. */
+        long eventsSeen, pagesSeen;
+
+        /**
+         * How long to sleep before the next pass, from how fast the busiest CPU filled its buffer since the last
+         * one: long enough that most pages are whole (fewer reads, stats reads and page copies per event), short
+         * enough that a buffer is at most about a quarter full when read. Without events it still comes back
+         * before a CPU writing a million events a second (about 12,500 pages) could fill a quarter of its buffer.
+         */
+        long pollNs(int busiestEvents, long sinceLastNs) {
+            long quarter = Math.max(1, bufferPages / 4);
+            long ceiling = Math.min(MAX_POLL_NS, Math.max(MIN_POLL_NS, quarter * 80_000L));
+            if (busiestEvents <= 0 || sinceLastNs <= 0) return ceiling;
+            double perPage = pagesSeen == 0 ? 80 : (double) eventsSeen / pagesSeen;
+            double pagesPerNs = busiestEvents / perPage / sinceLastNs;
+            long ns = (long) (quarter / pagesPerNs);
+            return Math.max(MIN_POLL_NS, Math.min(ceiling, ns));
+        }
+
+        static final long MIN_POLL_NS = 1_000_000L, MAX_POLL_NS = 50_000_000L;
+    }
+
+    private static void sleepNs(long ns) {
+        try {
+            Thread.sleep(ns / 1_000_000L, (int) (ns % 1_000_000L));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -631,6 +680,7 @@ public final class TracefsRecorder {
 
         RingBuffer.Visitor visitor(CpuReader r) {
             reader = r;
+            refreshNames(System.nanoTime());
             return visitor;
         }
 
@@ -690,8 +740,11 @@ public final class TracefsRecorder {
         int tgid(int tid) {
             if (tid <= 0) return tid;
             int g = tgids.getOrDefault(tid, -1);
-            if (g >= 0) return g;
-            g = tid;
+            return g >= 0 ? g : tgidMiss(tid);
+        }
+
+        private int tgidMiss(int tid) {
+            int g = tid;
             String s = Tracefs.readOrNull(Path.of("/proc/" + tid + "/status"));
             if (s != null) {
                 for (String line : s.split("\n")) {
@@ -705,50 +758,73 @@ public final class TracefsRecorder {
             return g;
         }
 
-        String comm(int tid) {
-            long now = System.nanoTime();
+        /** Called once per page: commands change on exec, so live tasks' names are looked up again every second. */
+        void refreshNames(long now) {
             if (now - lastCacheClear > 1_000_000_000L) {
-                // Commands change on exec: look them up again every second.
                 comms.clear();
                 lastCacheClear = now;
             }
+            // A gone task's name cannot change, but its pid can be handed out again (pid_max may be 32768).
+            if (now - goneCleared > 10_000_000_000L) {
+                gone.clear();
+                goneCleared = now;
+            }
+        }
+
+        String comm(int tid) {
             String c = comms.get(tid);
-            if (c != null) return c;
-            if (tid == 0) c = "swapper";
-            else {
-                String s = Tracefs.readOrNull(Path.of("/proc/" + tid + "/comm"));
-                if (s != null) c = s.strip();
+            return c != null ? c : commMiss(tid);
+        }
+
+        /**
+         * Kept out of {@link #comm} so that the per-event path stays small for the JIT. Tasks that have exited
+         * are remembered apart from the live ones: a recording that catches up on a backlog sees many of them,
+         * and each look-up of a gone task costs a failed open and possibly a re-read of saved_cmdlines.
+         */
+        private String commMiss(int tid) {
+            String c = gone.get(tid);
+            if (c == null) {
+                if (tid == 0) c = "swapper";
                 else {
-                    // Gone already: the kernel's saved_cmdlines (recorded at sched switch) may still know it.
-                    if (saved == null || now - savedAt > 100_000_000L) {
-                        saved = savedCmdlines();
-                        savedAt = now;
+                    String s = Tracefs.readOrNull(Path.of("/proc/" + tid + "/comm"));
+                    if (s != null) c = s.strip();
+                    else {
+                        // Gone already: the kernel's saved_cmdlines (recorded at sched switch) may still know it.
+                        c = savedComm(tid);
+                        if (c == null) c = "<...>";
+                        gone.put(tid, c);
                     }
-                    c = saved.getOrDefault(tid, "<...>");
                 }
             }
             comms.put(tid, c);
             return c;
         }
 
-        com.carrotsearch.hppc.IntObjectHashMap<String> saved;
+        final IntObjectHashMap<String> gone = new IntObjectHashMap<>();
+        long goneCleared = System.nanoTime();
+
+        String saved;
         long savedAt;
         Path savedCmdlinesFile;
 
-        com.carrotsearch.hppc.IntObjectHashMap<String> savedCmdlines() {
-            com.carrotsearch.hppc.IntObjectHashMap<String> m = new com.carrotsearch.hppc.IntObjectHashMap<>();
-            String s = savedCmdlinesFile == null ? null : Tracefs.readOrNull(savedCmdlinesFile);
-            if (s == null) return m;
-            for (String line : s.split("\n")) {
-                int sp = line.indexOf(' ');
-                if (sp <= 0) continue;
-                try {
-                    m.put(Integer.parseInt(line.substring(0, sp)), line.substring(sp + 1));
-                } catch (NumberFormatException e) {
-                    // skip
-                }
+        /**
+         * The name saved_cmdlines gives {@code tid} ("PID COMM" lines), re-read when more than 100 ms old. Found
+         * by searching the text rather than parsing it into a map: the table can hold thousands of entries
+         * (saved_cmdlines_size) and a recording that sees many short-lived tasks re-reads it often.
+         */
+        String savedComm(int tid) {
+            long now = System.nanoTime();
+            if (saved == null || now - savedAt > 100_000_000L) {
+                String s = savedCmdlinesFile == null ? null : Tracefs.readOrNull(savedCmdlinesFile);
+                saved = s == null ? "" : s;
+                savedAt = now;
             }
-            return m;
+            String key = tid + " ";
+            int at = saved.startsWith(key) ? 0 : saved.indexOf("\n" + key);
+            if (at < 0) return null;
+            int from = (at == 0 ? 0 : at + 1) + key.length();
+            int to = saved.indexOf('\n', from);
+            return saved.substring(from, to < 0 ? saved.length() : to);
         }
 
         /** Writes, in time order (a merge of the per-CPU queues), the events older than {@code watermark}. */
