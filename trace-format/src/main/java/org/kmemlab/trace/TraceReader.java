@@ -124,7 +124,11 @@ public final class TraceReader implements AutoCloseable {
 
     public Path path() { return path; }
 
-    /** Loads the next batch; false at the end of the readable events (a damaged batch ends them too). */
+    /**
+     * Loads the next batch; false at the end of the readable events (a damaged batch ends them too). Arrow
+     * checks some invariants of a batch it loads with {@code assert} only: with assertions enabled (as under
+     * the tests) a crafted batch fails there with an AssertionError, which is the same damaged batch.
+     */
     public boolean next() {
         if (ended) return false;
         VectorSchemaRoot root;
@@ -137,7 +141,7 @@ public final class TraceReader implements AutoCloseable {
             root = validate(reader);
             Map<Long, Dictionary> dv = reader.getDictionaryVectors();
             for (int i = 0; i < dictVectors.length; i++) dictVectors[i] = (VarCharVector) dv.get((long) i).getVector();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | AssertionError e) {
             badBatch = true;
             if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
             finish();
@@ -252,7 +256,7 @@ public final class TraceReader implements AutoCloseable {
                     }
                     return true;
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | AssertionError e) {
                 badBatch = true;
                 if (info.truncationReason == null) info.truncationReason = "unreadable batch after " + rowsRead + " events: " + e.getMessage();
             }
@@ -387,7 +391,7 @@ public final class TraceReader implements AutoCloseable {
                         }
                     }
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | AssertionError e) {
                 info.truncationReason = "trailer is damaged: " + e.getMessage();
                 return info;
             }
