@@ -264,20 +264,16 @@ public final class KmemStat {
         return a;
     }
 
-    private int siteOf(StatColumns b, int r) {
-        int d = b.site[r];
-        if (d < 0) return index("?", siteIndex, siteRows);
-        int si = siteOfDict[d];
-        if (si < 0) si = siteOfDict[d] = index(b.siteDict[d], siteIndex, siteRows);
-        return si;
-    }
+    private int siteOf(StatColumns b, int r) { return rowOf(b.site[r], b.siteDict, siteOfDict, siteIndex, siteRows); }
 
-    private int fnOf(StatColumns b, int r) {
-        int d = b.fn[r];
-        if (d < 0) return index("?", fnIndex, fnRows);
-        int fi = fnOfDict[d];
-        if (fi < 0) fi = fnOfDict[d] = index(b.fnDict[d], fnIndex, fnRows);
-        return fi;
+    private int fnOf(StatColumns b, int r) { return rowOf(b.fn[r], b.fnDict, fnOfDict, fnIndex, fnRows); }
+
+    /** The stat row of dictionary entry {@code d} ("?" for a null cell), cached per batch dictionary in {@code ofDict}. */
+    private int rowOf(int d, String[] dict, int[] ofDict, Map<String, Integer> byName, List<Row> rows) {
+        if (d < 0) return index("?", byName, rows);
+        int i = ofDict[d];
+        if (i < 0) i = ofDict[d] = index(dict[d], byName, rows);
+        return i;
     }
 
     private void alloc(StatColumns b, int r, int cpu) {
