@@ -1,7 +1,5 @@
 package org.kmemlab.replay;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,7 +7,6 @@ import java.util.TreeMap;
 import org.kmemlab.alloc.policy.PolicyRegistry;
 import org.kmemlab.trace.InputError;
 import org.kmemlab.trace.TraceInfo;
-import org.kmemlab.trace.TraceReader;
 
 /**
  * Replay settings a trace carries in its schema metadata as {@code kmemlab.hint.<key>} = value, where
@@ -23,13 +20,7 @@ final class ReplayHints {
     private ReplayHints() {}
 
     /** The hints of {@code trace}, by {@code --set} key, sorted. A hint that no replay accepts is bad input. */
-    static Map<String, String> of(Path trace, String policy) {
-        TraceInfo info;
-        try {
-            info = TraceReader.readHeaderAndInfo(trace);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    static Map<String, String> of(Path trace, TraceInfo info, String policy) {
         Map<String, String> hints = new TreeMap<>();
         for (Map.Entry<String, String> e : info.header.entrySet()) {
             if (e.getKey().startsWith(PREFIX) && e.getKey().length() > PREFIX.length()) {

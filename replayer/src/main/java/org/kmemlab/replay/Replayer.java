@@ -2,6 +2,7 @@ package org.kmemlab.replay;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -52,6 +53,8 @@ public final class Replayer {
 
     private final Path trace;
     private final String policy;
+    /** The trace's header and trailer, read once for the hints and the model. */
+    private final TraceInfo info;
     private final ReplayOptions opts;
     private final Detectors.Options detectOpts;
     private final UpperConfig cfg;
@@ -132,7 +135,13 @@ public final class Replayer {
     public Replayer(Path trace, PolicySpec spec, Map<String, String> set) {
         this.trace = trace;
         this.policy = spec.name();
-        this.hints = ReplayHints.of(trace, spec.preset());
+        // the header holds nr_cpus, the kernel release and the hints, which the trailer alone does not
+        try {
+            this.info = TraceReader.readHeaderAndInfo(trace);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.hints = ReplayHints.of(trace, info, spec.preset());
         Map<String, String> given = new LinkedHashMap<>(set);
         given.putAll(spec.knobs());
         this.settings = ReplayHints.effective(hints, given);
@@ -160,8 +169,6 @@ public final class Replayer {
     /** Runs the replay and writes {@code outDir}; returns the summary as written to summary.json. */
     public Map<String, Object> run(Path outDir) throws IOException {
         Files.createDirectories(outDir);
-        // the header holds nr_cpus and the kernel release, which the trailer alone does not
-        TraceInfo info = TraceReader.readHeaderAndInfo(trace);
         PrePass pre = PrePass.scan(trace);
         t0 = pre.t0;
         derivedRows = pre.derivedRows;
