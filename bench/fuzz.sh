@@ -2,6 +2,8 @@
 # Fuzz every reader with Jazzer, one target after another, each for SECONDS (default 3600, enough for
 # 1M executions of the slowest target on a 2-core machine; CI runs 30).
 #   bench/fuzz.sh [SECONDS] [TARGET...]       TARGET: module:Class#method, e.g. recorder:ImportFuzzTest#perfData
+# KMEMLAB_FUZZ_RUNS=N stops each target after N executions (or at SECONDS, whichever comes first), so that a
+# 1M-execution run ends when it has reached 1M rather than at a guessed duration.
 # Prints runs, seconds and exec/s per target; exits 1 when a target found anything. A finding is saved by
 # Jazzer next to the target's seeds (src/test/resources/**/<Class>Inputs/<method>/crash-*), where plain
 # `mvn test` replays it from then on. The generated corpus is kept in <module>/.cifuzz-corpus (ignored by git).
@@ -57,7 +59,7 @@ for t in "${targets[@]}"; do
   out="$log/${test//[#\/]/_}.log"
   # -am: the target runs against this checkout's modules, never a jar another worktree installed in ~/.m2
   if JAZZER_FUZZ=1 ./mvnw -B -o -pl "$mod" -am test -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Djazzer.max_duration="${secs}s" >"$out" 2>&1; then result=ok; passed=$((passed + 1)); else result="FINDING (log: $out)"; status=1; failed=$((failed + 1)); fi
+      -Djazzer.max_duration="${secs}s" ${KMEMLAB_FUZZ_RUNS:+-Djazzer.max_executions=$KMEMLAB_FUZZ_RUNS} >"$out" 2>&1; then result=ok; passed=$((passed + 1)); else result="FINDING (log: $out)"; status=1; failed=$((failed + 1)); fi
   done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$out" | tail -1 || true)
   runs=$(echo "$done_line" | awk '{print $2}'); s=$(echo "$done_line" | awk '{print $5}')
   rate=$([ -n "$runs" ] && [ "${s:-0}" -gt 0 ] && echo $((runs / s)) || echo "?")
