@@ -45,11 +45,26 @@ public final class AllocOutcome {
         startNs = now;
         endNs = now;
         freelistPasses = 0;
+        if (slowDirty) resetSlowpath();
+    }
+
+    /**
+     * Only {@code __alloc_pages_slowpath()} writes the retry, compaction and reclaim counters, so a call
+     * that stayed on the fast path has nothing of its own to clear there: they are cleared once, at the
+     * start of the first call after one that entered the slow path.
+     */
+    private boolean slowDirty;
+
+    private void resetSlowpath() {
         slowpathRetries = 0;
         compactions = 0;
-        if (lastCompactResult != null) lastCompactResult = null;
+        lastCompactResult = null;
         reclaimed = 0;
+        slowDirty = false;
     }
+
+    /** The call enters {@code __alloc_pages_slowpath()}: the next {@link #reset} clears its counters. */
+    void enteringSlowpath() { slowDirty = true; }
 
     /** The zone the pages came from. */
     void setZone(Zone z) {

@@ -48,6 +48,13 @@ public final class PageAllocator implements PageProvider {
     Zone[][][] zonelists;
     /** alloc_flags_nofragment()'s ALLOC_NOFRAGMENT per [node][highest_zoneidx] (a property of the zonelist). */
     int[][] nofragment;
+    /**
+     * The fast path's view of the two tables above: per {@code cpu * NR_ZONES + highest_zoneidx}, the zonelist
+     * of the CPU's node and the request's starting alloc_flags (ALLOC_WMARK_LOW and ALLOC_NOFRAGMENT), which
+     * is what prepare_alloc_pages() and alloc_flags_nofragment() derive on every call from the node.
+     */
+    Zone[][] cpuZonelist;
+    int[] cpuAllocFlags;
     final Vmscan vmscan;
     final Compaction compaction;
     final List<Shrinker> shrinkers = new ArrayList<>();
@@ -124,6 +131,13 @@ public final class PageAllocator implements PageProvider {
         nofragment = new int[nrNodes][NR_ZONES];
         for (int n = 0; n < nrNodes; n++)
             for (int hi = 0; hi < NR_ZONES; hi++) nofragment[n][hi] = allocFlagsNofragment(zonelists[n][hi], 0);
+        cpuZonelist = new Zone[nrCpus * NR_ZONES][];
+        cpuAllocFlags = new int[nrCpus * NR_ZONES];
+        for (int c = 0; c < nrCpus; c++)
+            for (int hi = 0; hi < NR_ZONES; hi++) {
+                cpuZonelist[c * NR_ZONES + hi] = zonelists[cpuToNode[c]][hi];
+                cpuAllocFlags[c * NR_ZONES + hi] = ALLOC_WMARK_LOW | nofragment[cpuToNode[c]][hi];
+            }
     }
 
     // ================================================================ configuration and inspection
@@ -263,9 +277,9 @@ public final class PageAllocator implements PageProvider {
             // prepare_alloc_pages(): the zonelist, highest zone and migratetype of this request
             int mt = Gfp.migratetype(gfp);
             int highest = gfpZone(gfp);
-            int node = cpuToNode[ctx.cpu()];
-            Zone[] zl = zonelists[node][highest];
-            int allocFlags = ALLOC_WMARK_LOW | (int) (gfp & Gfp.KSWAPD_RECLAIM) | nofragment[node][highest];
+            int ci = ctx.cpu() * NR_ZONES + highest;
+            Zone[] zl = cpuZonelist[ci];
+            int allocFlags = cpuAllocFlags[ci] | (int) (gfp & Gfp.KSWAPD_RECLAIM);
             if ((gfp & (Gfp.NOLOCK | Gfp.FAST_TRY)) != 0) {
                 pfn = allocNoSlowpath(ctx, c, gfp, order, mt, zl, highest, allocFlags, out);
             } else {
@@ -291,6 +305,7 @@ public final class PageAllocator implements PageProvider {
     private long enterSlowpath(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest, int mt, AllocOutcome out) {
         // current_gfp_context(): the task's NOFS/NOIO scope applies from here on
         long slowGfp = Gfp.applyScope(gfp, ctx.scopeClearMask());
+        out.enteringSlowpath();
         allocDepth++;
         try {
             return slowpath(ctx, c, slowGfp, order, zl, highest, mt, out);
@@ -489,8 +504,7 @@ public final class PageAllocator implements PageProvider {
     }
 
     private long pcpPop(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int li, int order) {
-        int p = pcp.head[li];
-        mem.listDel(pcp.head, pcp.tail, li, p);
+        int p = mem.listPopHead(pcp.head, pcp.tail, li);
         pcp.listPages[li] -= 1 << order;
         pcp.count -= 1 << order;
         mem.setHead(p, order, S_ALLOC, K_EXTERNAL);

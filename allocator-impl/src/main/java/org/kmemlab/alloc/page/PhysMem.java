@@ -125,6 +125,15 @@ public final class PhysMem {
         tail[li] = pfn;
     }
 
+    /** Takes the first entry off a non-empty list: {@link #listDel} of the head, whose {@code prev} is already -1. */
+    int listPopHead(int[] head, int[] tail, int li) {
+        int p = head[li], n = next[p];
+        head[li] = n;
+        if (n >= 0) prev[n] = -1; else tail[li] = -1;
+        next[p] = -1;
+        return p;
+    }
+
     void listDel(int[] head, int[] tail, int li, int pfn) {
         int p = prev[pfn], n = next[pfn];
         if (p >= 0) next[p] = n; else head[li] = n;
