@@ -63,7 +63,7 @@ final class Engine {
     DeadlockReport deadlock;
     /** Lock validator, writeback tasks, deadlocks avoided by timeouts; set by the replay driver. */
     Detectors detect;
-    final List<String> watchdog = new ArrayList<>();
+    final Watchdog watchdog = new Watchdog();
     private boolean nested;
 
     /** A parked task: the request to retry, and its later events waiting behind it. */

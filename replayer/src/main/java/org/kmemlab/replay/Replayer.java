@@ -39,6 +39,7 @@ import org.kmemlab.trace.TraceReader;
 import org.kmemlab.trace.TraceSchema;
 import org.kmemlab.trace.TraceWriter;
 
+import com.carrotsearch.hppc.LongHashSet;
 import com.carrotsearch.hppc.LongLongHashMap;
 
 /**
@@ -66,6 +67,13 @@ public final class Replayer {
     private long t0;
     private final LiveObjects live = new LiveObjects();
     private final LongLongHashMap pageMap = new LongLongHashMap();
+    /**
+     * Model pfn → trace pfn of the trace's movable pages, which the model may reclaim (page cache) or move
+     * (page cache and anonymous) like the kernel would: {@link ModelEvents} keeps {@link #pageMap} in step.
+     */
+    private final LongLongHashMap pageOwner = new LongLongHashMap();
+    /** Trace pfns of page cache the model reclaimed: the trace's own later free of one has nothing left to free. */
+    private final LongHashSet reclaimedTracePages = new LongHashSet();
     private final Map<String, Mempool> pools = new TreeMap<>();
     private final Map<String, Integer> poolIndex = new HashMap<>();
     private final List<Mempool> poolList = new ArrayList<>();
@@ -101,7 +109,8 @@ public final class Replayer {
     /** Counters that go into summary.json. */
     static final class Summary {
         long populatedObjects, untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
-                preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve;
+                preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve,
+                tracePagesReclaimed, tracePagesMigrated, freesOfReclaimedPages;
         /** Per request kind (by ordinal): requests, modeled ns, failures. */
         final long[][] byKind = new long[RequestKind.values().length][];
     }
@@ -235,7 +244,7 @@ public final class Replayer {
                 // Parked tasks retry at their timeouts; bound the tail by the hung-task watchdog.
                 engine.runDueUntil(lastT + opts.hungTaskNs(), () -> false, null);
                 if (engine.hasActions() && !engine.parked.isEmpty()) {
-                    engine.watchdog.add(String.format("forward progress: %d task(s) still blocked %.0f s after the last event",
+                    engine.watchdog.report("forward progress", String.format("forward progress: %d task(s) still blocked %.0f s after the last event",
                             engine.parked.size(), opts.hungTaskNs() / 1e9));
                 }
             }
@@ -412,7 +421,7 @@ public final class Replayer {
         k[0]++;
         k[1] += modeled;
         if (outcome.equals("fail")) k[2]++;
-        if (end - t > opts.allocStallNs()) engine.watchdog.add(String.format("allocation stall: task %d (%s) %s took %.3f s",
+        if (end - t > opts.allocStallNs()) engine.watchdog.report("allocation stall", String.format("allocation stall: task %d (%s) %s took %.3f s",
                 task, e.comm, e.event, (end - t) / 1e9));
         requests.add(e.tsNs).add(start).add(e.cpu).add(e.pid).add(e.comm).add(kind.label)
                 .add(e.callSiteFn).add(e.cache).add(e.has(TraceEvent.F_BYTES_REQ) ? e.bytesReq : 0)
@@ -438,7 +447,7 @@ public final class Replayer {
         engine.cpuFree[p.cpu] = Math.max(engine.cpuFree[p.cpu], at);
         engine.setTaskReady(task, Math.max(engine.taskReady(task), at));
         if (engine.watchdogHung(p, at, opts.hungTaskNs())) {
-            engine.watchdog.add(String.format("hung task: %d (%s) blocked for more than %.0f s on %s", task,
+            engine.watchdog.report("hung task", String.format("hung task: %d (%s) blocked for more than %.0f s on %s", task,
                     engine.taskNames.get(task), opts.hungTaskNs() / 1e9, engine.resourceNames.get(p.waitQueue)));
         }
         // A retry after the timeout makes the same wait return TIMED_OUT once instead of parking again.
@@ -571,18 +580,26 @@ public final class Replayer {
                 int order = Math.max(0, e.order);
                 long pfn = pages.allocPages(ctx, order, g);
                 if (pfn < 0) return FAIL;
-                if (e.has(TraceEvent.F_PFN)) pageMap.put(e.pfn, (pfn << 8) | order);
+                if (e.has(TraceEvent.F_PFN)) {
+                    pageMap.put(e.pfn, (pfn << 8) | order);
+                    if (opts.tracedPagesOnLru()) adoptTracedPage(e.pfn, pfn, g);
+                }
                 return 0;
             }
             case PAGE_FREE -> {
                 int slot = e.has(TraceEvent.F_PFN) ? pageMap.indexOf(e.pfn) : -1;
                 if (slot < 0 && e.has(TraceEvent.F_PFN)) {
+                    if (reclaimedTracePages.remove(e.pfn)) {
+                        sum.freesOfReclaimedPages++;
+                        return 0;
+                    }
                     untracedPage(ctx, e);
                     slot = pageMap.indexOf(e.pfn);
                 }
                 if (slot < 0) return UNKNOWN;
                 long v = pageMap.indexGet(slot);
                 pageMap.indexRemove(slot);
+                if (!pageOwner.isEmpty()) pageOwner.remove(v >>> 8);
                 pages.freePages(ctx, v >>> 8, (int) (v & 0xff));
                 return 0;
             }
@@ -645,6 +662,20 @@ public final class Replayer {
             remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task, c);
             sum.untracedAllocs++;
         }
+    }
+
+    /**
+     * The trace's movable pages are user memory, as the kernel's own gfp masks say: anonymous folios come
+     * zeroed ({@code vma_alloc_zeroed_movable_folio()}: GFP_HIGHUSER_MOVABLE | __GFP_ZERO), page cache does
+     * not ({@code filemap_alloc_folio()} with the mapping's mask, __GFP_WRITE when allocated for a write).
+     * Page cache goes on the model's file LRU, dirty when written, so that reclaim can free it on a machine
+     * with less memory than the recording's; anonymous memory is movable but not reclaimable (no swap).
+     */
+    private void adoptTracedPage(long tracePfn, long pfn, long g) {
+        if ((g & Gfp.MOVABLE) == 0) return;
+        if ((g & Gfp.ZERO) != 0) pages.vmscan().adoptAnon(pfn);
+        else pages.vmscan().adoptPageCache(pfn, (g & Gfp.WRITE) != 0);
+        pageOwner.put(pfn, tracePfn);
     }
 
     private void untracedPage(ReplayContext ctx, TraceEvent e) {
@@ -794,6 +825,26 @@ public final class Replayer {
             events.accept(out);
         }
 
+        @Override public void pageCacheDelete(long pfn, int order) {
+            int slot = pageOwner.indexOf(pfn);
+            if (slot < 0) return; // the model's own page cache
+            long tracePfn = pageOwner.indexGet(slot);
+            pageOwner.indexRemove(slot);
+            pageMap.remove(tracePfn);
+            reclaimedTracePages.add(tracePfn);
+            sum.tracePagesReclaimed += 1L << order;
+        }
+
+        @Override public void pageMigrated(long from, long to, int order) {
+            int slot = pageOwner.indexOf(from);
+            if (slot < 0) return;
+            long tracePfn = pageOwner.indexGet(slot);
+            pageOwner.indexRemove(slot);
+            pageOwner.put(to, tracePfn);
+            pageMap.put(tracePfn, (to << 8) | order);
+            sum.tracePagesMigrated += 1L << order;
+        }
+
         @Override public void allocZoneLocked(Zone z, long pfn, int order, int mt, boolean refill) {
             base(EventNames.MM_PAGE_ALLOC_ZONE_LOCKED);
             out.pfn(pfn).order(order).migratetype(mt);
@@ -882,6 +933,9 @@ public final class Replayer {
         m.put("ignored_events", sum.ignored);
         m.put("preexisting_objects", sum.preexistingObjects);
         m.put("preexisting_pages", sum.preexistingPages);
+        m.put("trace_pages_reclaimed", sum.tracePagesReclaimed);
+        m.put("trace_pages_migrated", sum.tracePagesMigrated);
+        m.put("frees_of_reclaimed_pages", sum.freesOfReclaimedPages);
         m.put("snapshot_slab_objects", sum.populatedObjects);
         m.put("failures", sum.failures);
         m.put("frees_without_object", sum.freesUnknown);
@@ -956,7 +1010,8 @@ public final class Replayer {
                     String.valueOf(engine.resourceNames.get(p.waitQueue)), "since_ns", p.since, "pending_events", p.pending.size()));
         }
         m.put("parked_at_end", stuck);
-        m.put("watchdog", engine.watchdog);
+        m.put("watchdog", engine.watchdog.reports);
+        m.put("watchdog_counts", engine.watchdog.counts);
         m.put("deadlock", engine.deadlock == null ? null : engine.deadlock.toJson());
         engine.detect.summary(m);
         return m;

@@ -343,6 +343,7 @@ public final class Compaction {
         mem.state[from] = S_ISOLATED;
         // putback of the old page: straight to the buddy, merging with its now-free neighbours
         pa.buddy.freeOnePage(z, from, 0, mem.pageblockMigratetype(from));
+        pa.events.pageMigrated(from, target, 0);
     }
 
     /** release_freepages(): unused isolated free pages go back to the buddy. */

@@ -126,8 +126,8 @@ public final class FsWriteback {
                 for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next[p]) {
                     if ((pa.mem.flags[p] & (F_FSOWNED | F_DIRTY)) == (F_FSOWNED | F_DIRTY)) {
                         pa.mem.flags[p] &= ~F_DIRTY;
-                        z.nrDirty--;
-                        statPagesCleaned++;
+                        z.nrDirty -= 1 << pa.mem.order[p];
+                        statPagesCleaned += 1 << pa.mem.order[p];
                     }
                 }
             }

@@ -565,7 +565,7 @@ public final class MachineBuilder {
             for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
                 if ((mem.flags[p] & F_DIRTY) != 0) {
                     mem.flags[p] &= ~F_DIRTY;
-                    z.nrDirty--;
+                    z.nrDirty -= 1 << mem.order[p];
                 }
             }
         }
@@ -573,7 +573,7 @@ public final class MachineBuilder {
             int p = recent.pfn[i];
             if (mem.state[p] == S_ALLOC && mem.kind[p] == K_PAGECACHE && (mem.flags[p] & F_DIRTY) == 0) {
                 mem.flags[p] |= F_DIRTY;
-                mem.zoneOf(p).nrDirty++;
+                mem.zoneOf(p).nrDirty += 1 << mem.order[p];
             }
         }
     }

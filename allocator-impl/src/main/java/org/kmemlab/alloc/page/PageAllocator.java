@@ -223,8 +223,18 @@ public final class PageAllocator implements PageProvider {
         if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.order[p] != order)
             throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
                     + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
-        if (mem.kind[p] == K_PAGECACHE) vmscan.lruDel(mem.zoneOf(p), p);
+        byte kind = mem.kind[p];
+        if (kind != K_EXTERNAL) releaseKind(p, kind);
         freePagesInternal(ctx, costs(ctx), zones[mem.blockZone[p >>> PAGEBLOCK_ORDER]], p, order);
+    }
+
+    /** The owner's part of a free ({@code __folio_put()} of a page cache or anonymous folio): off the LRU, out of the counters. */
+    private void releaseKind(int p, byte kind) {
+        if (kind == K_PAGECACHE) vmscan.lruDel(mem.zoneOf(p), p);
+        else if (kind == K_ANON) {
+            mem.zoneOf(p).nrAnon -= 1 << mem.order[p];
+            mem.kind[p] = K_EXTERNAL;
+        }
     }
 
     @Override
@@ -1204,9 +1214,10 @@ public final class PageAllocator implements PageProvider {
                 if (mem.state[p] != S_ALLOC || mem.kind[p] != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
                 if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                 seen[p] = true;
-                file++;
-                if ((mem.flags[p] & F_DIRTY) != 0) dirty++;
-                if ((mem.flags[p] & F_WRITEBACK) != 0) wb++;
+                int pages = 1 << mem.order[p];
+                file += pages;
+                if ((mem.flags[p] & F_DIRTY) != 0) dirty += pages;
+                if ((mem.flags[p] & F_WRITEBACK) != 0) wb += pages;
             }
             if (file != z.nrFile || dirty != z.nrDirty || wb != z.nrWriteback)
                 throw new IllegalStateException(z + " LRU counts " + file + "/" + dirty + "/" + wb + " != " + z.nrFile + "/" + z.nrDirty + "/" + z.nrWriteback);

@@ -14,6 +14,19 @@ public interface PageEvents {
     /** {@code mm_page_free}. */
     default void pageFree(long pfn, int order) {}
 
+    /**
+     * {@code mm_filemap_delete_from_page_cache} ({@code include/trace/events/filemap.h}): reclaim took a
+     * clean page cache folio off the LRU ({@code __remove_mapping()}) and frees it next. Whoever put the
+     * page there (the replayer, for the trace's page cache) learns that it is gone.
+     */
+    default void pageCacheDelete(long pfn, int order) {}
+
+    /**
+     * Compaction moved an allocated page from {@code from} to {@code to} ({@code migrate_pages()}); what
+     * page_owner's {@code __folio_copy_owner()} does in the kernel: whoever tracks the page by pfn follows it.
+     */
+    default void pageMigrated(long from, long to, int order) {}
+
     /** {@code mm_page_alloc_zone_locked}: a block taken from the buddy lists under zone->lock. */
     default void allocZoneLocked(Zone z, long pfn, int order, int migratetype, boolean percpuRefill) {}
 

@@ -33,21 +33,50 @@ public final class Vmscan {
 
     // ------------------------------------------------------------------ page cache population
 
+    // The LRU holds folios of any order (the trace's page cache has large folios); the counters are in pages,
+    // as NR_FILE_PAGES, NR_FILE_DIRTY and NR_WRITEBACK are.
     void lruAdd(Zone z, int pfn, boolean dirty) {
+        int n = 1 << mem.order[pfn];
         mem.kind[pfn] = K_PAGECACHE;
         mem.flags[pfn] = dirty ? F_DIRTY : 0;
         mem.listAddHead(z.lruHead, z.lruTail, 0, pfn);
-        z.nrFile++;
-        if (dirty) z.nrDirty++;
+        z.nrFile += n;
+        if (dirty) z.nrDirty += n;
     }
 
     void lruDel(Zone z, int pfn) {
+        int n = 1 << mem.order[pfn];
         mem.listDel(z.lruHead, z.lruTail, 0, pfn);
-        z.nrFile--;
-        if ((mem.flags[pfn] & F_DIRTY) != 0) z.nrDirty--;
-        if ((mem.flags[pfn] & F_WRITEBACK) != 0) z.nrWriteback--;
+        z.nrFile -= n;
+        if ((mem.flags[pfn] & F_DIRTY) != 0) z.nrDirty -= n;
+        if ((mem.flags[pfn] & F_WRITEBACK) != 0) z.nrWriteback -= n;
         mem.kind[pfn] = K_EXTERNAL;
         mem.flags[pfn] = 0;
+    }
+
+    /**
+     * Makes a block that {@link PageAllocator#allocPages} handed out a page cache folio on the file LRU
+     * ({@code filemap_add_folio()}, then {@code folio_add_lru()}): from now on reclaim may free it, firing
+     * {@link PageEvents#pageCacheDelete}, and compaction may move an order-0 one ({@link PageEvents#pageMigrated}).
+     * {@code dirty}: written (e.g. allocated with __GFP_WRITE), so reclaim must wait for its writeback.
+     */
+    public void adoptPageCache(long pfn, boolean dirty) {
+        int p = checkAdoptable(pfn);
+        lruAdd(mem.zoneOf(p), p, dirty);
+    }
+
+    /** Makes an allocated block anonymous memory: movable by compaction, never reclaimed (no swap). */
+    public void adoptAnon(long pfn) {
+        int p = checkAdoptable(pfn);
+        mem.kind[p] = K_ANON;
+        mem.zoneOf(p).nrAnon += 1 << mem.order[p];
+    }
+
+    private int checkAdoptable(long pfn) {
+        int p = (int) pfn;
+        if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.kind[p] != K_EXTERNAL)
+            throw new IllegalArgumentException("pfn " + pfn + " is not an allocated block of its caller's");
+        return p;
     }
 
     /** Moves LRU membership and flags from {@code from} to {@code to} (migration keeps the LRU position). */
@@ -83,8 +112,8 @@ public final class Vmscan {
         for (int p = z.lruHead[0]; p >= 0 && done < n; p = mem.next[p]) {
             if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK)) == 0) {
                 mem.flags[p] |= F_DIRTY;
-                z.nrDirty++;
-                done++;
+                z.nrDirty += 1 << mem.order[p];
+                done += 1 << mem.order[p];
             }
         }
         return done;
@@ -100,7 +129,7 @@ public final class Vmscan {
             long pfn = pa.allocPages(ctx, 0, gfp);
             if (pfn < 0) break;
             mem.kind[(int) pfn] = K_ANON;
-            mem.zoneOf(pfn).nrAnon++;
+            mem.zoneOf(pfn).nrAnon++; // order 0
             added++;
         }
         return added;
@@ -116,7 +145,7 @@ public final class Vmscan {
             if ((mem.flags[p] & F_WRITEBACK) != 0) throw new IllegalStateException("page under writeback");
             lruDel(z, p);
         } else if (k == K_ANON) {
-            z.nrAnon--;
+            z.nrAnon -= 1 << mem.order[p];
             mem.kind[p] = K_EXTERNAL;
         } else throw new IllegalArgumentException("pfn " + pfn + " is not model-owned");
         pa.freePagesInternal(ctx, p, mem.order[p]);
@@ -130,19 +159,21 @@ public final class Vmscan {
             int p = wbPfn[wbHead];
             wbHead = (wbHead + 1) & (wbPfn.length - 1);
             if (mem.state[p] == S_ALLOC && mem.kind[p] == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) != 0) {
+                int pages = 1 << mem.order[p];
                 mem.flags[p] &= ~F_WRITEBACK;
-                mem.zoneOf(p).nrWriteback--;
-                pagesWrittenBack++;
-                n++;
+                mem.zoneOf(p).nrWriteback -= pages;
+                pagesWrittenBack += pages;
+                n += pages;
             }
         }
         return n;
     }
 
     private void startWriteback(Zone z, int p, long doneAt) {
+        int pages = 1 << mem.order[p];
         mem.flags[p] = (byte) ((mem.flags[p] & ~F_DIRTY) | F_WRITEBACK);
-        z.nrDirty--;
-        z.nrWriteback++;
+        z.nrDirty -= pages;
+        z.nrWriteback += pages;
         if (((wbTail + 1) & (wbPfn.length - 1)) == wbHead) {
             int len = wbPfn.length;
             int[] np = new int[len * 2];
@@ -211,15 +242,17 @@ public final class Vmscan {
         long doneAt = ctx.now() + c.writeback;
         while (scanned < scan && z.lruTail[0] >= 0 && freed < Math.max(want, 1)) {
             KLockHelper.lock(ctx, pa.lruLock[z.node]);
-            int n = 0;
+            int n = 0, taken = 0, unqueuedDirty = 0;
             long batchScanned = 0;
             while (n < batch.length && scanned + batchScanned < scan && z.lruTail[0] >= 0) {
                 int p = z.lruTail[0];
-                batchScanned++;
+                batchScanned += 1 << mem.order[p];
+                taken++;
                 byte f = mem.flags[p];
                 if ((f & F_WRITEBACK) != 0) {
                     rotate(z, p);
                 } else if ((f & F_DIRTY) != 0) {
+                    if ((f & F_FSOWNED) == 0 && !(kswapd && (gfp & Gfp.IO) != 0)) unqueuedDirty++;
                     // Only kswapd writes file pages from reclaim (direct reclaim would risk stack overflow in
                     // the filesystem); direct reclaimers mark the page for immediate reclaim and move on.
                     // A page of a filesystem whose writeback only its own threads do (FsWriteback) waits for them.
@@ -232,12 +265,19 @@ public final class Vmscan {
                 }
             }
             ctx.unlock(pa.lruLock[z.node]);
+            if (unqueuedDirty > 0 && unqueuedDirty == taken) wakeupFlusherThreads(ctx, c, z.node, doneAt);
             scanned += batchScanned;
             ctx.enter("shrink_page_list");
-            for (int i = 0; i < n; i++) pa.freePagesInternal(ctx, batch[i], 0);
-            ctx.charge(c.reclaimScan * batchScanned + c.reclaimFree * n);
+            long pages = 0;
+            for (int i = 0; i < n; i++) {
+                int o = mem.order[batch[i]];
+                pa.events.pageCacheDelete(batch[i], o);
+                pa.freePagesInternal(ctx, batch[i], o);
+                pages += 1 << o;
+            }
+            ctx.charge(c.reclaimScan * batchScanned + c.reclaimFree * pages);
             ctx.exit();
-            freed += n;
+            freed += pages;
             if (batchScanned == 0) break;
         }
         pa.pgscan += scanned;
@@ -245,6 +285,28 @@ public final class Vmscan {
         ctx.exit();
         return freed;
     }
+
+    /**
+     * shrink_inactive_list(): "If dirty folios are scanned that are not queued for IO, it implies that
+     * flushers are not doing their job" — when every folio it took was dirty and unqueued it calls
+     * {@code wakeup_flusher_threads(WB_REASON_VMSCAN)}, and the flusher ({@code wb_workfn()}) starts
+     * writeback of all the node's dirty page cache. The model starts it at once; the pages become
+     * reclaimable when their I/O completes. Pages of a filesystem that does its own writeback
+     * ({@link FsWriteback}) are left to it.
+     */
+    private void wakeupFlusherThreads(ExecContext ctx, PageCosts c, int node, long doneAt) {
+        ctx.enter("wakeup_flusher_threads");
+        ctx.charge(c.wakeKswapd); // a work item queued and a kthread woken, as for kswapd
+        ctx.exit();
+        flusherWakeups++;
+        for (Zone z : pa.zones) {
+            if (z.node != node || z.nrDirty == 0) continue;
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p])
+                if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK | F_FSOWNED)) == F_DIRTY) startWriteback(z, p, doneAt);
+        }
+    }
+
+    public long flusherWakeups;
 
     private void rotate(Zone z, int p) {
         mem.listDel(z.lruHead, z.lruTail, 0, p);

@@ -174,13 +174,33 @@ class BuddyPropertiesTest {
             if (k == K_ANON || k == K_PAGECACHE) movable++;
             else pinned.put(p, m.order(p) * 16 + k);
         }
+        // whoever tracks a page by pfn (the replayer) follows it through pageMigrated: from the pfns that held
+        // movable pages before, the reported moves must lead exactly to the pfns that hold them after
+        java.util.Set<Integer> tracked = new java.util.HashSet<>();
+        for (int p = 0; p < m.nrPfns; p++) if (m.state(p) == S_ALLOC && (m.kind(p) == K_ANON || m.kind(p) == K_PAGECACHE)) tracked.add(p);
+        long[] moves = {0};
+        pa.setEvents(new PageEvents() {
+            @Override public void pageMigrated(long from, long to, int order) {
+                assertTrue(tracked.remove((int) from), "moved from a pfn nobody held: " + from);
+                assertTrue(tracked.add((int) to), "moved onto a held pfn: " + to);
+                moves[0]++;
+            }
+        });
         long before = pa.compaction().totalMigrated;
-        pa.compactAll(ctx);
+        try {
+            pa.compactAll(ctx);
+        } finally {
+            pa.setEvents(null);
+        }
+        assertEquals(pa.compaction().totalMigrated - before, moves[0], "every migration reported");
         long after = 0;
         for (int p = 0; p < m.nrPfns; p++) {
             if (m.state(p) != S_ALLOC) continue;
             byte k = m.kind(p);
-            if (k == K_ANON || k == K_PAGECACHE) after++;
+            if (k == K_ANON || k == K_PAGECACHE) {
+                after++;
+                assertTrue(tracked.contains(p), "movable page at " + p + " that no reported move leads to");
+            }
             else assertEquals(pinned.get(p), Integer.valueOf(m.order(p) * 16 + k), "non-movable page appeared or changed at " + p);
         }
         for (Map.Entry<Integer, Integer> e : pinned.entrySet())

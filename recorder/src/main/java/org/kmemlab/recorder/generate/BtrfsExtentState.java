@@ -14,7 +14,7 @@ import java.util.List;
  * ({@code free_extent_state} → {@code kmem_cache_free}). Tree blocks come and go through
  * {@code __alloc_extent_buffer}/{@code __free_extent_buffer} (cache {@code extent_buffer}).</li>
  * <li>Exhaustion: a {@code stress-ng-vm} worker faults in anonymous pages until memory is gone
- * ({@code kmem:mm_page_alloc} order 0, movable, never freed), nothing being reclaimable
+ * ({@code kmem:mm_page_alloc} order 0, GFP_HIGHUSER_MOVABLE|__GFP_ZERO, never freed), nothing being reclaimable
  * ({@code replay.used=0}).</li>
  * <li>ABBA: writeback workers ({@code btrfs-delalloc-N}) take extent_states and then, still holding them,
  * an extent_buffer to COW the tree; end-io workers ({@code btrfs-endio-wri-N}) take an extent_buffer and
@@ -80,7 +80,8 @@ final class BtrfsExtentState implements Scenario {
         g.hint("replay.fragmentation", "0.0");
         g.snapshot("meminfo", Gen.meminfo(mem, mem * 9 / 10, 0));
         long nofs = g.gfp("GFP_NOFS"), atomic = g.gfp("GFP_ATOMIC");
-        long movable = g.gfp("GFP_HIGHUSER_MOVABLE");
+        // an anonymous fault: vma_alloc_zeroed_movable_folio(), so zeroed; page cache would be reclaimable
+        long movable = g.gfp("GFP_HIGHUSER_MOVABLE|__GFP_ZERO");
         List<String> setBit = Gen.chain(WRITE, "kmem_cache_alloc", "alloc_extent_state", "set_extent_bit");
         List<String> split = Gen.chain(WRITE, "kmem_cache_alloc", "alloc_extent_state", "split_state", "set_extent_bit");
         List<String> clearBit = Gen.chain(UNLOCK, "kmem_cache_free", "free_extent_state", "clear_extent_bit");
