@@ -47,6 +47,11 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new UserError(e.getMessage());
         }
         print(System.out, res, out);
+        // the same set-up warning from every policy is one line
+        java.util.Set<Object> seen = new java.util.LinkedHashSet<>();
+        for (Map<String, Object> s : res.values())
+            if (s.get("warnings") instanceof List<?> w) seen.addAll(w);
+        for (Object w : seen) System.err.println("kmemlab: replay: warning: " + w);
         return 0;
     }
 

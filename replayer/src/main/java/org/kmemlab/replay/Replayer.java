@@ -106,6 +106,25 @@ public final class Replayer {
     private Map<Integer, List<String>> stacks = Map.of();
     private RowSet rcuFreeRows;
 
+    /** What the user should know about the replay's set-up (summary.json {@code warnings}; the CLI prints them). */
+    private final List<String> warnings = new ArrayList<>();
+
+    /**
+     * The recording's slabs, recreated from its snapshot, may not fit a machine made smaller with
+     * replay.memoryBytes: then most of the trace fails for want of memory, not because of the policy.
+     */
+    private void checkRoomAtStart() {
+        long managed = 0;
+        for (Zone z : pages.zones()) managed += z.managed;
+        long slab = 0;
+        for (long p : slabPagesAtStart.values()) slab += p;
+        if (managed > 0 && slab * 2 > managed) {
+            warnings.add(String.format("the recording's slabs (%d MiB, from its snapshot) fill %.0f%% of the model's %d MiB: most "
+                    + "allocations will fail for want of memory; give it more (replay.memoryBytes) or start without them "
+                    + "(replay.populateSlabs=false)", slab >> 8, 100.0 * slab / managed, managed >> 8));
+        }
+    }
+
     /** Counters that go into summary.json. */
     static final class Summary {
         long populatedObjects, untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
@@ -211,6 +230,7 @@ public final class Replayer {
             events = evw;
             // The initial state's page traffic is not the trace's: the model's events start after it.
             initialState(pre);
+            checkRoomAtStart();
             engine.detect.setUp(engine, pages, engine.context(0), engine.profile.root.child(INITIAL));
             pages.setEvents(new ModelEvents());
             try (TraceReader r = new TraceReader(trace)) {
@@ -925,6 +945,7 @@ public final class Replayer {
         m.put("era", cfg.era().name());
         m.put("hints", new TreeMap<>(hints));
         m.put("settings", new TreeMap<>(settings));
+        m.put("warnings", warnings);
         m.put("nr_cpus", nrCpus);
         m.put("events", sum.events);
         m.put("requests", sum.requests);

@@ -79,6 +79,26 @@ class ReplayPageCacheTest {
     }
 
     @Test
+    void slabsThatCannotFitAreWarnedAbout() throws IOException {
+        Path big = tmp.resolve("big-slabs.arrow");
+        Traces t = new Traces(big);
+        // 500,000 dentries of 192 bytes, 21 to a one-page slab: 23,810 pages (93 MiB), more than 64 MiB holds
+        t.snapshot("slabinfo", "slabinfo - version: 2.1\n"
+                + "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
+                + "dentry            500000 500000    192   21    1 : tunables    0    0    0 : slabdata  23810  23810      0\n");
+        t.kmalloc(1_000, 0, 1, 0x1000, 128, "site_a").kfree(2_000, 0, 1, 0x1000);
+        t.close();
+        trace = big;
+        List<?> w = (List<?>) replay("full", Map.of()).get("warnings");
+        assertEquals(1, w.size(), String.valueOf(w));
+        assertTrue(w.get(0).toString().contains("replay.populateSlabs=false"), w.get(0).toString());
+        assertEquals(List.of(), replay("empty", Map.of("replay.populateSlabs", "false")).get("warnings"));
+        // the page cache trace's machine has no snapshot slabs: nothing to warn about
+        trace = tmp.resolve("write-then-delete.arrow");
+        assertEquals(List.of(), replay("none", Map.of()).get("warnings"));
+    }
+
+    @Test
     void sizesAndDurationsTakeUnits() {
         assertEquals(256L << 20, ReplayOptions.from(new HashMap<>(Map.of("replay.memoryBytes", "256M"))).memoryBytes());
         assertEquals(4L << 30, ReplayOptions.from(new HashMap<>(Map.of("replay.memoryBytes", "4g"))).memoryBytes());

@@ -82,6 +82,12 @@ final class Traces {
         return this;
     }
 
+    /** A machine snapshot file in the trailer, e.g. {@code slabinfo}, as {@code kmemlab record} stores it. */
+    Traces snapshot(String name, String content) {
+        w.snapshot(name, content);
+        return this;
+    }
+
     /** Names task {@code pid} {@code comm} (e.g. {@code txg_sync}) in the events written from now on. */
     Traces comm(int pid, String comm) {
         comms.put(pid, comm);
