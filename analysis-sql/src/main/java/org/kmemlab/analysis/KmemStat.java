@@ -15,7 +15,6 @@ import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceInfo;
 import org.kmemlab.trace.TraceReader;
 
-import com.carrotsearch.hppc.LongLongHashMap;
 
 /**
  * {@code perf kmem stat} over a kmemlab trace, in one streaming pass (tools/perf/builtin-kmem.c:
@@ -171,7 +170,7 @@ public final class KmemStat {
     // ptr → (index into site tables << 40) | (bytes_alloc << 16) | cpu, packed to keep the live map primitive.
     // Sized for a few copies of a real trace's live set, so that growing it is rare.
     // A load factor of one half keeps the probe runs that every free's removal shifts short.
-    private final LongLongHashMap live = new LongLongHashMap(1 << 18, 0.5);
+    private final LivePtrMap live = new LivePtrMap(1 << 17);
     private final List<Row> siteRows = new ArrayList<>();
     private final List<Row> fnRows = new ArrayList<>();
     private final Map<String, Integer> siteIndex = new HashMap<>();
@@ -320,13 +319,12 @@ public final class KmemStat {
     private void free(StatColumns b, int r, int cpu) {
         long ptr = b.ptr[r];
         if (ptr == StatColumns.NO_PTR) ptr = 0;
-        int slot = ptr == 0 ? -1 : live.indexOf(ptr);
-        if (slot < 0) {
+        // packed values are never negative (site indices stay far below 2^23)
+        long v = ptr == 0 ? -1 : live.remove(ptr, -1);
+        if (v < 0) {
             freesUnmatched++;
             return;
         }
-        long v = live.indexGet(slot);
-        live.indexRemove(slot);
         freesMatched++;
         long al = (v >>> 16) & 0xffffffL;
         int acpu = (int) (v & 0xffff);
