@@ -95,7 +95,8 @@ public final class ReplaySections implements ReportSectionProvider {
         {"requests", "requests"}, {"failures", "failures"}, {"modeled_ns", "allocator CPU (ns)"},
         {"spin_ns", "spinlock spin (ns)"}, {"sleep_ns", "sleep (ns)"}, {"delay_ns", "delay vs trace (ns)"},
         {"max_delay_ns", "max delay (ns)"}, {"kvmalloc_vmalloc_fallbacks", "kvmalloc → vmalloc"},
-        {"mempool_reserve_used", "mempool reserve used"}, {"parked_requests", "parked requests"}};
+        {"mempool_reserve_used", "mempool reserve used"}, {"parked_requests", "parked requests"},
+        {"trace_pages_reclaimed", "trace's page cache reclaimed (pages)"}};
 
     /** Each metric per policy, and its ratio to baseline (the policy_diff of the report). */
     record Comparison(Map<String, Map<String, Object>> summaries) implements ReportSection {
@@ -104,21 +105,37 @@ public final class ReplaySections implements ReportSectionProvider {
 
         public void render(ReportContext ctx, Html out) {
             Map<String, Object> base = summaries.getOrDefault("baseline", summaries.values().iterator().next());
+            // set-up warnings (e.g. slabs that do not fit replay.memoryBytes) explain failures before any policy does
+            java.util.Set<String> warnings = new java.util.LinkedHashSet<>();
+            java.util.Set<String> watchdogKinds = new java.util.TreeSet<>();
+            for (Map<String, Object> s : summaries.values()) {
+                if (s.get("warnings") instanceof List<?> w) for (Object o : w) warnings.add(String.valueOf(o));
+                if (s.get("watchdog_counts") instanceof Map<?, ?> c) for (Object k : c.keySet()) watchdogKinds.add(String.valueOf(k));
+            }
+            for (String w : warnings) out.p("Warning: " + w);
             out.p("Each policy replayed the same trace through the allocator model; ratios are policy / baseline.");
             out.raw("<table class=\"sortable\"><thead><tr><th>metric</th>");
             for (String p : summaries.keySet()) out.raw("<th>").text(p).raw("</th><th>").text(p + " / baseline").raw("</th>");
             out.raw("</tr></thead><tbody>\n");
-            for (String[] m : METRICS) {
-                out.raw("<tr><td>").text(m[1]).raw("</td>");
-                long b = num(base, m[0]);
-                for (Map<String, Object> s : summaries.values()) {
-                    long v = num(s, m[0]);
-                    out.raw("<td class=\"num\">").text(String.format("%,d", v)).raw("</td><td class=\"num\">")
-                            .text(b == 0 ? (v == 0 ? "1.00" : "—") : String.format("%.2f", (double) v / b)).raw("</td>");
-                }
-                out.raw("</tr>\n");
-            }
+            for (String[] m : METRICS) row(out, m[1], base, s -> num(s, m[0]));
+            for (String k : watchdogKinds) row(out, "watchdog: " + k, base, s -> watchdogCount(s, k));
             out.raw("</tbody></table>\n");
+        }
+
+        /** One metric: its value per policy and the ratio to baseline's. */
+        private void row(Html out, String label, Map<String, Object> base, java.util.function.ToLongFunction<Map<String, Object>> metric) {
+            out.raw("<tr><td>").text(label).raw("</td>");
+            long b = metric.applyAsLong(base);
+            for (Map<String, Object> s : summaries.values()) {
+                long v = metric.applyAsLong(s);
+                out.raw("<td class=\"num\">").text(String.format("%,d", v)).raw("</td><td class=\"num\">")
+                        .text(b == 0 ? (v == 0 ? "1.00" : "—") : String.format("%.2f", (double) v / b)).raw("</td>");
+            }
+            out.raw("</tr>\n");
+        }
+
+        private static long watchdogCount(Map<String, Object> s, String kind) {
+            return s.get("watchdog_counts") instanceof Map<?, ?> c && c.get(kind) instanceof Number n ? n.longValue() : 0;
         }
     }
 
