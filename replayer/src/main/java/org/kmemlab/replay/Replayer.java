@@ -601,7 +601,10 @@ public final class Replayer {
                 long pfn = pages.allocPages(ctx, order, g);
                 if (pfn < 0) return FAIL;
                 if (e.has(TraceEvent.F_PFN)) {
-                    pageMap.put(e.pfn, (pfn << 8) | order);
+                    // a pfn the trace allocates twice without a free (counted by Anomalies): the first page
+                    // stays allocated, but is no longer the trace's to follow
+                    long prev = pageMap.put(e.pfn, (pfn << 8) | order);
+                    if (prev != 0 && !pageOwner.isEmpty()) pageOwner.remove(prev >>> 8);
                     if (opts.tracedPagesOnLru()) adoptTracedPage(e.pfn, pfn, g);
                 }
                 return 0;
@@ -850,6 +853,7 @@ public final class Replayer {
             if (slot < 0) return; // the model's own page cache
             long tracePfn = pageOwner.indexGet(slot);
             pageOwner.indexRemove(slot);
+            if (pageMap.get(tracePfn) >>> 8 != pfn) return; // the trace has since put another page at that pfn
             pageMap.remove(tracePfn);
             reclaimedTracePages.add(tracePfn);
             sum.tracePagesReclaimed += 1L << order;
@@ -860,6 +864,7 @@ public final class Replayer {
             if (slot < 0) return;
             long tracePfn = pageOwner.indexGet(slot);
             pageOwner.indexRemove(slot);
+            if (pageMap.get(tracePfn) >>> 8 != from) return;
             pageOwner.put(to, tracePfn);
             pageMap.put(tracePfn, (to << 8) | order);
             sum.tracePagesMigrated += 1L << order;
