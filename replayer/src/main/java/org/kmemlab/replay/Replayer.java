@@ -264,8 +264,8 @@ public final class Replayer {
                 // Parked tasks retry at their timeouts; bound the tail by the hung-task watchdog.
                 engine.runDueUntil(lastT + opts.hungTaskNs(), () -> false, null);
                 if (engine.hasActions() && !engine.parked.isEmpty()) {
-                    engine.watchdog.report("forward progress", String.format("forward progress: %d task(s) still blocked %.0f s after the last event",
-                            engine.parked.size(), opts.hungTaskNs() / 1e9));
+                    engine.watchdog.report("forward progress", "%d task(s) still blocked %.0f s after the last event",
+                            engine.parked.size(), opts.hungTaskNs() / 1e9);
                 }
             }
             sample(Long.MAX_VALUE);
@@ -441,8 +441,8 @@ public final class Replayer {
         k[0]++;
         k[1] += modeled;
         if (outcome.equals("fail")) k[2]++;
-        if (end - t > opts.allocStallNs()) engine.watchdog.report("allocation stall", String.format("allocation stall: task %d (%s) %s took %.3f s",
-                task, e.comm, e.event, (end - t) / 1e9));
+        if (end - t > opts.allocStallNs()) engine.watchdog.report("allocation stall", "task %d (%s) %s took %.3f s",
+                task, e.comm, e.event, (end - t) / 1e9);
         requests.add(e.tsNs).add(start).add(e.cpu).add(e.pid).add(e.comm).add(kind.label)
                 .add(e.callSiteFn).add(e.cache).add(e.has(TraceEvent.F_BYTES_REQ) ? e.bytesReq : 0)
                 .add(e.has(TraceEvent.F_BYTES_ALLOC) ? e.bytesAlloc : 0).add(modelBytes).add(e.gfp).add(order)
@@ -467,8 +467,8 @@ public final class Replayer {
         engine.cpuFree[p.cpu] = Math.max(engine.cpuFree[p.cpu], at);
         engine.setTaskReady(task, Math.max(engine.taskReady(task), at));
         if (engine.watchdogHung(p, at, opts.hungTaskNs())) {
-            engine.watchdog.report("hung task", String.format("hung task: %d (%s) blocked for more than %.0f s on %s", task,
-                    engine.taskNames.get(task), opts.hungTaskNs() / 1e9, engine.resourceNames.get(p.waitQueue)));
+            engine.watchdog.report("hung task", "%d (%s) blocked for more than %.0f s on %s", task,
+                    engine.taskNames.get(task), opts.hungTaskNs() / 1e9, engine.resourceNames.get(p.waitQueue));
         }
         // A retry after the timeout makes the same wait return TIMED_OUT once instead of parking again.
         ReplayContext ctx = engine.context(p.cpu);
@@ -701,6 +701,20 @@ public final class Replayer {
         pageOwner.put(pfn, tracePfn);
     }
 
+    private static final long NOT_FOLLOWED = Long.MIN_VALUE;
+
+    /**
+     * Drops the model page at {@code pfn} from {@link #pageOwner}; returns the trace pfn that still maps to it,
+     * or {@link #NOT_FOLLOWED} for the model's own pages and for a pfn the trace has since put another page at.
+     */
+    private long stopFollowing(long pfn) {
+        int slot = pageOwner.indexOf(pfn);
+        if (slot < 0) return NOT_FOLLOWED;
+        long tracePfn = pageOwner.indexGet(slot);
+        pageOwner.indexRemove(slot);
+        return pageMap.get(tracePfn) >>> 8 == pfn ? tracePfn : NOT_FOLLOWED;
+    }
+
     private void untracedPage(ReplayContext ctx, TraceEvent e) {
         CallTree.Node saved = ctx.node();
         int savedDepth = ctx.depth();
@@ -849,22 +863,16 @@ public final class Replayer {
         }
 
         @Override public void pageCacheDelete(long pfn, int order) {
-            int slot = pageOwner.indexOf(pfn);
-            if (slot < 0) return; // the model's own page cache
-            long tracePfn = pageOwner.indexGet(slot);
-            pageOwner.indexRemove(slot);
-            if (pageMap.get(tracePfn) >>> 8 != pfn) return; // the trace has since put another page at that pfn
+            long tracePfn = stopFollowing(pfn);
+            if (tracePfn == NOT_FOLLOWED) return;
             pageMap.remove(tracePfn);
             reclaimedTracePages.add(tracePfn);
             sum.tracePagesReclaimed += 1L << order;
         }
 
         @Override public void pageMigrated(long from, long to, int order) {
-            int slot = pageOwner.indexOf(from);
-            if (slot < 0) return;
-            long tracePfn = pageOwner.indexGet(slot);
-            pageOwner.indexRemove(slot);
-            if (pageMap.get(tracePfn) >>> 8 != from) return;
+            long tracePfn = stopFollowing(from);
+            if (tracePfn == NOT_FOLLOWED) return;
             pageOwner.put(to, tracePfn);
             pageMap.put(tracePfn, (to << 8) | order);
             sum.tracePagesMigrated += 1L << order;

@@ -17,8 +17,9 @@ final class Watchdog {
     final List<String> reports = new ArrayList<>();
     final Map<String, Long> counts = new TreeMap<>();
 
-    void report(String kind, String message) {
+    /** One report, kept as {@code "<kind>: <detail>"}; the detail is formatted only while reports are still kept. */
+    void report(String kind, String detailFormat, Object... args) {
         counts.merge(kind, 1L, Long::sum);
-        if (reports.size() < KEPT) reports.add(message);
+        if (reports.size() < KEPT) reports.add(kind + ": " + String.format(detailFormat, args));
     }
 }

@@ -253,28 +253,21 @@ public final class Compaction {
 
     /** {@code compact_lock_irqsave(&cc->zone->lock)}: a try first while async and not yet contended. */
     private void zoneLock(ExecContext ctx, PageCosts c, Zone z) {
-        if (tryLocks && !contended) {
-            if (pa.tryLock(ctx, c, z)) return;
-            contended = true;
-        }
-        pa.lock(ctx, c, z);
+        if (!triedLock(ctx, c, z.lock)) pa.lock(ctx, c, z);
     }
 
     /** {@code compact_lock_irqsave()} of the LRU lock (isolate_migratepages_block). */
     private void lruLock(ExecContext ctx, PageCosts c, org.kmemlab.alloc.core.KLock l) {
-        if (tryLocks && !contended) {
-            ctx.enter("_raw_spin_trylock");
-            boolean ok = ctx.tryLock(l);
-            ctx.charge(c.spinLock);
-            ctx.exit();
-            if (ok) return;
-            contended = true;
-        }
-        KLockHelper.lock(ctx, l);
+        if (!triedLock(ctx, c, l)) KLockHelper.lock(ctx, l);
     }
 
-    /** Whether the last {@link #compactZone} run found a compaction lock contended. */
-    boolean lastRunContended() { return contended; }
+    /** compact_lock_irqsave()'s trylock: whether it took the lock; a failed try marks the run contended. */
+    private boolean triedLock(ExecContext ctx, PageCosts c, org.kmemlab.alloc.core.KLock l) {
+        if (!tryLocks || contended) return false;
+        if (pa.tryLock(ctx, c, l)) return true;
+        contended = true;
+        return false;
+    }
 
     /** {@code suitable_migration_source()}. */
     private boolean suitableMigrationSource(int block, boolean async, boolean direct, int mt) {

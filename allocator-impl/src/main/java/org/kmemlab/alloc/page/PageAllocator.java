@@ -223,18 +223,8 @@ public final class PageAllocator implements PageProvider {
         if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.order[p] != order)
             throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
                     + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
-        byte kind = mem.kind[p];
-        if (kind != K_EXTERNAL) releaseKind(p, kind);
+        if (mem.kind[p] != K_EXTERNAL) vmscan.dropOwner(p);
         freePagesInternal(ctx, costs(ctx), zones[mem.blockZone[p >>> PAGEBLOCK_ORDER]], p, order);
-    }
-
-    /** The owner's part of a free ({@code __folio_put()} of a page cache or anonymous folio): off the LRU, out of the counters. */
-    private void releaseKind(int p, byte kind) {
-        if (kind == K_PAGECACHE) vmscan.lruDel(mem.zoneOf(p), p);
-        else if (kind == K_ANON) {
-            mem.zoneOf(p).nrAnon -= 1 << mem.order[p];
-            mem.kind[p] = K_EXTERNAL;
-        }
     }
 
     @Override
@@ -527,7 +517,7 @@ public final class PageAllocator implements PageProvider {
     int rmqueueBulk(ExecContext ctx, PageCosts c, Zone z, int order, int count, PerCpuPages pcp, int li, int mt, int allocFlags) {
         ctx.enter("rmqueue_bulk");
         if ((allocFlags & ALLOC_NOLOCK) != 0) {
-            if (!tryLock(ctx, c, z)) {
+            if (!tryLock(ctx, c, z.lock)) {
                 ctx.exit();
                 return 0;
             }
@@ -555,7 +545,7 @@ public final class PageAllocator implements PageProvider {
     /** {@code rmqueue_buddy()} (5.10: the order>0 branch of rmqueue). */
     long rmqueueBuddy(ExecContext ctx, PageCosts c, Zone z, int order, int allocFlags, int mt, AllocOutcome out) {
         if ((allocFlags & ALLOC_NOLOCK) != 0) {
-            if (!tryLock(ctx, c, z)) return -1;
+            if (!tryLock(ctx, c, z.lock)) return -1;
         } else {
             lock(ctx, c, z);
         }
@@ -587,10 +577,10 @@ public final class PageAllocator implements PageProvider {
         ctx.exit();
     }
 
-    /** {@code spin_trylock_irqsave(&zone->lock)}: one atomic attempt, charged whether or not it succeeds. */
-    boolean tryLock(ExecContext ctx, PageCosts c, Zone z) {
+    /** {@code spin_trylock_irqsave()} (zone->lock, or compaction's LRU lock): one atomic attempt, charged whether or not it succeeds. */
+    boolean tryLock(ExecContext ctx, PageCosts c, org.kmemlab.alloc.core.KLock l) {
         ctx.enter("_raw_spin_trylock");
-        boolean ok = ctx.tryLock(z.lock);
+        boolean ok = ctx.tryLock(l);
         ctx.charge(c.spinLock);
         ctx.exit();
         return ok;

@@ -139,16 +139,24 @@ public final class Vmscan {
     public void releaseOwned(ExecContext ctx, long pfn) {
         int p = (int) pfn;
         if (mem.state[p] != S_ALLOC) throw new IllegalArgumentException("pfn " + pfn + " not allocated");
-        Zone z = mem.zoneOf(p);
         byte k = mem.kind[p];
-        if (k == K_PAGECACHE) {
-            if ((mem.flags[p] & F_WRITEBACK) != 0) throw new IllegalStateException("page under writeback");
-            lruDel(z, p);
-        } else if (k == K_ANON) {
-            z.nrAnon -= 1 << mem.order[p];
-            mem.kind[p] = K_EXTERNAL;
-        } else throw new IllegalArgumentException("pfn " + pfn + " is not model-owned");
+        if (k != K_PAGECACHE && k != K_ANON) throw new IllegalArgumentException("pfn " + pfn + " is not model-owned");
+        if (k == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) != 0) throw new IllegalStateException("page under writeback");
+        dropOwner(p);
         pa.freePagesInternal(ctx, p, mem.order[p]);
+    }
+
+    /**
+     * The owner's part of freeing an allocated block ({@code __folio_put()} of a page cache or anonymous
+     * folio): off the LRU and out of the counters. Other kinds have no owner state.
+     */
+    void dropOwner(int p) {
+        byte k = mem.kind[p];
+        if (k == K_PAGECACHE) lruDel(mem.zoneOf(p), p);
+        else if (k == K_ANON) {
+            mem.zoneOf(p).nrAnon -= 1 << mem.order[p];
+            mem.kind[p] = K_EXTERNAL;
+        }
     }
 
     /** end_page_writeback() for every writeback whose I/O finished by {@code ctx.now()}. */
@@ -298,15 +306,12 @@ public final class Vmscan {
         ctx.enter("wakeup_flusher_threads");
         ctx.charge(c.wakeKswapd); // a work item queued and a kthread woken, as for kswapd
         ctx.exit();
-        flusherWakeups++;
         for (Zone z : pa.zones) {
             if (z.node != node || z.nrDirty == 0) continue;
             for (int p = z.lruHead[0]; p >= 0; p = mem.next[p])
                 if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK | F_FSOWNED)) == F_DIRTY) startWriteback(z, p, doneAt);
         }
     }
-
-    public long flusherWakeups;
 
     private void rotate(Zone z, int p) {
         mem.listDel(z.lruHead, z.lruTail, 0, p);
