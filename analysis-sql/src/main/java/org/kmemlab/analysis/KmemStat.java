@@ -15,7 +15,6 @@ import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceInfo;
 import org.kmemlab.trace.TraceReader;
 
-
 /**
  * {@code perf kmem stat} over a kmemlab trace, in one streaming pass (tools/perf/builtin-kmem.c:
  * {@code perf_evsel__process_alloc_event}, {@code perf_evsel__process_free_event},

@@ -176,11 +176,11 @@ public final class TraceReader implements AutoCloseable {
         ValueVectorUtility.validate(root);
         int rows = root.getRowCount();
         checkStrings((VarCharVector) root.getVector(TraceSchema.EXTRA), rows);
-        int[] keys = rows == 0 ? null : DICT_KEYS.get();
-        if (keys != null && keys.length < rows) DICT_KEYS.set(keys = new int[rows]);
+        if (rows == 0) return root;
+        int[] keys = DICT_KEYS.get();
+        if (keys.length < rows) DICT_KEYS.set(keys = new int[rows]);
         for (int i = 0; i < sizes.length; i++) {
             IntVector iv = (IntVector) root.getVector(TraceSchema.DICT_COLUMNS[i]);
-            if (rows == 0) continue;
             ByteBuffer valid = view(iv.getValidityBuffer());
             // one bulk copy, then a plain array loop: per-cell ByteBuffer reads cost a call each under C1,
             // which is how `kmemlab stat` runs; a null cell's key may be anything, so only an out-of-range
