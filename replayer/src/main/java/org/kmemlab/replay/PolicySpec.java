@@ -16,7 +16,8 @@ import java.util.Map;
  */
 public record PolicySpec(String name, String preset, Map<String, String> knobs) {
     public PolicySpec {
-        knobs = Map.copyOf(knobs);
+        // Map.copyOf would iterate in an order that changes from JVM to JVM: keep the order given
+        knobs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(knobs));
     }
 
     /** A preset under its own name. */
