@@ -94,32 +94,45 @@ public final class KmemStat {
     }
 
     /** A KmemStat that {@link TraceDb#open(List, Map)} feeds while it loads the trace into DuckDB. */
-    public static Collector collector(boolean perPtr) { return new Collector(perPtr); }
+    public static Collector collector(boolean perPtr) { return new Collector(new KmemStat(perPtr)); }
 
     /**
      * Copies each batch's columns on the loading thread and adds them on a thread of its own, so that the
      * report reads and decodes a trace once for DuckDB and the statistics together, and the statistics do
-     * not hold up the load.
+     * not hold up the load. The same copy feeds the session's {@link LifetimePairing}, when it has one.
      */
     public static final class Collector implements TraceDb.Tap {
         private final KmemStat stat;
+        private LifetimePairing pairing;
         private final java.util.concurrent.BlockingQueue<StatColumns> free = new java.util.concurrent.ArrayBlockingQueue<>(3);
         private final java.util.concurrent.BlockingQueue<StatColumns> full = new java.util.concurrent.ArrayBlockingQueue<>(3);
         private final StatColumns endMark = new StatColumns();
-        private final Thread worker;
+        private Thread worker;
         private volatile RuntimeException failure;
         private boolean done;
 
-        Collector(boolean perPtr) {
-            stat = new KmemStat(perPtr);
+        /** {@code stat} null: a collector that only pairs lifetimes. */
+        Collector(KmemStat stat) {
+            this.stat = stat;
             for (int i = 0; i < 3; i++) free.add(new StatColumns());
+        }
+
+        /** Also feeds {@code p}, from the first batch on. */
+        Collector pairing(LifetimePairing p) {
+            if (worker != null) throw new IllegalStateException("pairing after the first batch");
+            pairing = p;
+            return this;
+        }
+
+        private void start() {
             worker = new Thread(() -> {
                 try {
                     for (StatColumns c; (c = full.take()) != endMark; ) {
                         // after a failure keep draining, so that the loading thread never waits forever
                         if (failure == null) {
                             try {
-                                stat.add(c);
+                                if (stat != null) stat.add(c);
+                                if (pairing != null) pairing.add(c);
                             } catch (RuntimeException e) {
                                 failure = e;
                             }
@@ -129,12 +142,13 @@ public final class KmemStat {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            }, "kmemlab-stat");
+            }, stat != null ? "kmemlab-stat" : "kmemlab-pairing");
             worker.setDaemon(true);
             worker.start();
         }
 
         @Override public void accept(TraceBatch b) {
+            if (worker == null) start();
             try {
                 full.put(free.take().fill(b));
             } catch (InterruptedException e) {
@@ -144,15 +158,17 @@ public final class KmemStat {
         }
 
         @Override public void end(TraceInfo info) throws IOException {
-            try {
-                full.put(endMark);
-                worker.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while collecting statistics");
+            if (worker != null) {
+                try {
+                    full.put(endMark);
+                    worker.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while collecting statistics");
+                }
             }
             if (failure != null) throw failure;
-            stat.finish(info);
+            if (stat != null) stat.finish(info);
             done = true;
         }
 
@@ -162,6 +178,7 @@ public final class KmemStat {
         /** The statistics, once the load has read the whole trace. */
         public KmemStat result() {
             if (!done) throw new IllegalStateException("the trace has not been loaded yet");
+            if (stat == null) throw new IllegalStateException("this collector only pairs lifetimes");
             return stat;
         }
     }

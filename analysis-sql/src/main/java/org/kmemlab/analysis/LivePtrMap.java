@@ -29,16 +29,29 @@ final class LivePtrMap {
     }
 
     /** Maps {@code k} to {@code v}, replacing what it mapped to. */
-    void put(long k, long v) {
-        if (k == 0) { hasZero = true; zeroValue = v; return; }
+    void put(long k, long v) { put(k, v, 0); }
+
+    /** Maps {@code k} to {@code v} and returns what it mapped to before, or {@code absent}. */
+    long put(long k, long v, long absent) {
+        if (k == 0) {
+            long old = hasZero ? zeroValue : absent;
+            hasZero = true;
+            zeroValue = v;
+            return old;
+        }
         long[] t = table;
         int i = home(k);
         for (long kk; (kk = t[2 * i]) != 0; i = (i + 1) & mask) {
-            if (kk == k) { t[2 * i + 1] = v; return; }
+            if (kk == k) {
+                long old = t[2 * i + 1];
+                t[2 * i + 1] = v;
+                return old;
+            }
         }
         t[2 * i] = k;
         t[2 * i + 1] = v;
         if (++size > (mask + 1) >>> 1) grow();
+        return absent;
     }
 
     /** Removes {@code k} and returns its value, or {@code absent} when it was not there. */

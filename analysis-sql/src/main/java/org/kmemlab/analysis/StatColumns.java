@@ -9,14 +9,14 @@ import org.kmemlab.trace.TraceReader;
 import org.kmemlab.trace.TraceSchema;
 
 /**
- * The columns {@link KmemStat} reads, copied out of one trace batch into plain arrays (nulls replaced by a
+ * The columns {@link KmemStat} and {@link LifetimePairing} read, copied out of one trace batch into plain arrays (nulls replaced by a
  * marker per column) with the batch's dictionaries. A batch is only valid until its reader's next
  * {@code next()}; the copy is what lets the decoding (ZSTD, validation) run on one thread while the
  * statistics run on another, and costs a bulk copy per column instead of a getter per cell.
  */
 final class StatColumns {
     int n;
-    long[] ts = new long[0], ptr = new long[0], req = new long[0], alloc = new long[0];
+    long[] ts = new long[0], ptr = new long[0], pfn = new long[0], req = new long[0], alloc = new long[0];
     int[] cpu = new int[0], event = new int[0], site = new int[0], fn = new int[0], cache = new int[0], gfp = new int[0],
             order = new int[0], mt = new int[0];
     String[] eventDict, siteDict, fnDict, cacheDict, gfpDict;
@@ -28,7 +28,7 @@ final class StatColumns {
         n = b.size();
         if (ts.length < n) {
             int c = Math.max(n, 1024);
-            ts = new long[c]; ptr = new long[c]; req = new long[c]; alloc = new long[c];
+            ts = new long[c]; ptr = new long[c]; pfn = new long[c]; req = new long[c]; alloc = new long[c];
             cpu = new int[c]; event = new int[c]; site = new int[c]; fn = new int[c]; cache = new int[c]; gfp = new int[c];
             order = new int[c]; mt = new int[c];
         }
@@ -36,6 +36,7 @@ final class StatColumns {
         b.copyInts(TraceSchema.CPU, -1, cpu);
         b.copyInts(TraceSchema.EVENT, -1, event);
         b.copyLongs(TraceSchema.PTR, NO_PTR, ptr);
+        b.copyLongs(TraceSchema.PFN, NO_PTR, pfn);
         b.copyLongs(TraceSchema.BYTES_REQ, 0, req);
         b.copyLongs(TraceSchema.BYTES_ALLOC, 0, alloc);
         b.copyInts(TraceSchema.CALL_SITE, -1, site);

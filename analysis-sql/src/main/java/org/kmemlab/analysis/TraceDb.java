@@ -40,6 +40,16 @@ public final class TraceDb implements AutoCloseable {
 
     /** {@link #open(List)}, showing each trace's batches to its tap in {@code taps} (if any) while loading it. */
     public static TraceDb open(List<Path> traces, java.util.Map<Path, ? extends Tap> taps) throws IOException, SQLException {
+        return open(traces, taps, !"sql".equals(System.getProperty("kmemlab.lifetimes.pairing")));
+    }
+
+    /**
+     * {@link #open(List, java.util.Map)}; {@code javaPairing} pairs lifetimes in Java while loading
+     * ({@link LifetimePairing}) where that gives the SQL's pairs, false keeps view {@code lifetime_pairs} on
+     * its SQL ({@code -Dkmemlab.lifetimes.pairing=sql} does the same for the CLI).
+     */
+    public static TraceDb open(List<Path> traces, java.util.Map<Path, ? extends Tap> taps, boolean javaPairing)
+            throws IOException, SQLException {
         try {
             Class.forName("org.duckdb.DuckDBDriver");
         } catch (ClassNotFoundException e) {
@@ -49,10 +59,21 @@ public final class TraceDb implements AutoCloseable {
         db.execute("CREATE TABLE snapshot (trace VARCHAR, name VARCHAR, content VARCHAR)");
         boolean first = true;
         java.util.Set<Path> tapped = new java.util.HashSet<>();
+        List<LifetimePairing> pairings = new java.util.ArrayList<>();
+        long rows = 0;
+        // Two traces of one file name are one trace to the views (column trace is the name): the SQL pairs
+        // across them in time order, which a pass per file does not see.
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Path t : traces) if (!names.add(t.getFileName().toString())) javaPairing = false;
         for (Path t : traces) {
             if (isKmemlabTrace(t)) {
+                LifetimePairing p = javaPairing ? new LifetimePairing(rows) : null;
                 // a trace named twice is loaded twice, but tapped once
-                db.load(t, first, tapped.add(t) ? taps.get(t) : null);
+                db.load(t, first, tapped.add(t) ? taps.get(t) : null, p);
+                if (p != null) {
+                    pairings.add(p);
+                    rows += p.rows();
+                }
                 first = false;
             } else {
                 db.loadTable(t);
@@ -61,14 +82,20 @@ public final class TraceDb implements AutoCloseable {
         // only replay files (requests.arrow, timeline.arrow, …) given: the views still need an events table
         if (first) db.createEmptyEvents();
         db.loadViews();
+        if (!pairings.isEmpty()) db.useJavaPairs(pairings, rows);
         return db;
     }
 
     private void load(Path trace, boolean create) throws IOException, SQLException {
-        load(trace, create, null);
+        load(trace, create, null, null);
     }
 
-    private void load(Path trace, boolean create, Tap tap) throws IOException, SQLException {
+    private void load(Path trace, boolean create, Tap tap, LifetimePairing pairing) throws IOException, SQLException {
+        if (pairing != null) {
+            // the statistics' copy of each batch feeds the pairing too; without them, a copy of its own
+            if (tap instanceof KmemStat.Collector c) tap = c.pairing(pairing);
+            else tap = tap == null ? new KmemStat.Collector(null).pairing(pairing) : both(tap, new KmemStat.Collector(null).pairing(pairing));
+        }
         try (TraceReader r = new TraceReader(trace);
              ArrowArrayStream stream = ArrowArrayStream.allocateNew(r.allocator())) {
             Data.exportArrayStream(r.allocator(), tap == null ? r.arrowReader() : r.arrowReader(tap), stream);
@@ -82,6 +109,65 @@ public final class TraceDb implements AutoCloseable {
             }
             loadSnapshot(trace.getFileName().toString(), r.info().snapshot);
             if (tap != null) tap.end(r.info());
+        }
+    }
+
+    private static Tap both(Tap a, Tap b) {
+        return new Tap() {
+            @Override public void accept(org.kmemlab.trace.TraceBatch batch) {
+                a.accept(batch);
+                b.accept(batch);
+            }
+
+            @Override public void end(org.kmemlab.trace.TraceInfo info) throws IOException {
+                a.end(info);
+                b.end(info);
+            }
+        };
+    }
+
+    /**
+     * Points view {@code lifetime_pairs} at the pairs found while loading, when they are the SQL's: every
+     * trace's timestamps in order, and DuckDB's rowids the rows' positions in the stream as the pairing
+     * counted them (the fingerprint over rowid and ts_ns agrees). Otherwise the view keeps its SQL.
+     */
+    private void useJavaPairs(List<LifetimePairing> pairings, long rows) throws SQLException, IOException {
+        long fingerprint = 0;
+        for (LifetimePairing p : pairings) {
+            if (!p.usable()) return;
+            fingerprint += p.fingerprint();
+        }
+        try (ResultSet rs = query("SELECT count(*), coalesce(max(rowid), -1), coalesce(sum((rowid % 65521) * (ts_ns % 65521)), 0)::VARCHAR FROM events")) {
+            rs.next();
+            if (rs.getLong(1) != rows || rs.getLong(2) != rows - 1 || !rs.getString(3).equals(Long.toString(fingerprint))) return;
+        }
+        try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
+             org.apache.arrow.vector.ipc.ArrowReader r = LifetimePairing.reader(pairings, a);
+             ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
+            Data.exportArrayStream(a, r, stream);
+            conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_pairs_load", stream);
+            execute("CREATE OR REPLACE TABLE kmemlab_pairs AS SELECT * FROM kmemlab_pairs_load");
+        }
+        execute("CREATE OR REPLACE VIEW lifetime_pairs AS SELECT * FROM kmemlab_pairs");
+        javaPairs = true;
+    }
+
+    private boolean javaPairs;
+
+    /** Whether view {@code lifetime_pairs} reads the pairs found while loading (else its SQL). */
+    public boolean javaPairs() { return javaPairs; }
+
+    /** Back to the SQL pairing and an unmaterialised {@code lifetimes_core}: the events changed since the load. */
+    private void eventsChanged() throws SQLException {
+        if (javaPairs) {
+            execute("CREATE OR REPLACE VIEW lifetime_pairs AS SELECT * FROM lifetime_pairs_sql");
+            execute("DROP TABLE IF EXISTS kmemlab_pairs");
+            javaPairs = false;
+        }
+        if (materialized) {
+            execute("CREATE OR REPLACE VIEW lifetimes_core AS SELECT * FROM lifetimes_core_sql");
+            execute("DROP TABLE IF EXISTS kmemlab_lifetimes_core");
+            materialized = false;
         }
     }
 
@@ -106,6 +192,7 @@ public final class TraceDb implements AutoCloseable {
             ps.setString(1, trace.getFileName().toString());
             ps.execute();
         }
+        eventsChanged();
         load(trace, false);
     }
 
@@ -400,19 +487,20 @@ public final class TraceDb implements AutoCloseable {
                 java.util.Arrays.asList(fromS, fromS, toS, toS))) {
             ps.execute();
         }
+        eventsChanged();
     }
 
     private boolean materialized;
 
     /**
-     * Computes {@code lifetimes} once into a temporary table and points the view at it. The pairing is the
-     * costliest view and every per-cache or per-call-site view reads it, so a session that runs several of
-     * them (the report) pays for it once. Idempotent.
+     * Computes {@code lifetimes_core} once into a temporary table and points the view at it. Every per-cache
+     * and per-call-site view reads it, so a session that runs several of them (the report) pays for the
+     * pairing's joins once. Idempotent.
      */
     public void materializeLifetimes() throws SQLException {
         if (materialized) return;
-        execute("CREATE OR REPLACE TEMP TABLE kmemlab_lifetimes AS SELECT * FROM lifetimes");
-        execute("CREATE OR REPLACE VIEW lifetimes AS SELECT * FROM kmemlab_lifetimes");
+        execute("CREATE OR REPLACE TEMP TABLE kmemlab_lifetimes_core AS SELECT * FROM lifetimes_core_sql");
+        execute("CREATE OR REPLACE VIEW lifetimes_core AS SELECT * FROM kmemlab_lifetimes_core");
         materialized = true;
     }
 

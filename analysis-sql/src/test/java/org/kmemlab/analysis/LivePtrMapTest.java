@@ -30,8 +30,8 @@ class LivePtrMapTest {
                 long k = keys[rnd.nextInt(keys.length)];
                 if (rnd.nextInt(5) < 3) {
                     long v = rnd.nextLong() & Long.MAX_VALUE;
-                    m.put(k, v);
-                    ref.put(k, v);
+                    Long old = ref.put(k, v);
+                    assertEquals(old == null ? -1 : old, m.put(k, v, -1), "put " + k + " at op " + op);
                 } else {
                     Long want = ref.remove(k);
                     assertEquals(want == null ? -1 : want, m.remove(k, -1), "remove " + k + " at op " + op);

@@ -131,22 +131,25 @@ class ViewsTest {
     }
 
     /** Stack-per-address pairing in plain Java, the semantics the SQL must reproduce; most addresses misbehave. */
-    @Test
-    void lifetimesAgreeWithAJavaStackPairingOnARandomTrace() throws Exception {
-        checkAgainstJavaStack(new Random(42), 40, 52);
+    /** Both pairings, the SQL's windows and LifetimePairing's pass while loading. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "javaPairing={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void lifetimesAgreeWithAJavaStackPairingOnARandomTrace(boolean javaPairing) throws Exception {
+        checkAgainstJavaStack(new Random(42), 40, 52, javaPairing);
     }
 
     /** Mostly alternating addresses (the fast path) mixed with a few that get a double alloc or free (the stack path). */
-    @Test
-    void lifetimesAgreeWithAJavaStackPairingWhenMostAddressesAlternate() throws Exception {
-        checkAgainstJavaStack(new Random(7), 2000, -1);
+    @org.junit.jupiter.params.ParameterizedTest(name = "javaPairing={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void lifetimesAgreeWithAJavaStackPairingWhenMostAddressesAlternate(boolean javaPairing) throws Exception {
+        checkAgainstJavaStack(new Random(7), 2000, -1, javaPairing);
     }
 
     /**
      * allocPct >= 0: each event picks a random address and allocates with that probability. allocPct < 0:
      * each address alternates alloc/free, except that 1 event in 50 repeats the previous direction.
      */
-    void checkAgainstJavaStack(Random r, int addrs, int allocPct) throws Exception {
+    void checkAgainstJavaStack(Random r, int addrs, int allocPct, boolean javaPairing) throws Exception {
         Map<Long, Boolean> lastWasAlloc = new HashMap<>();
         Path p = tmp.resolve("rnd.arrow");
         Map<Long, ArrayDeque<Long>> stacks = new HashMap<>();
@@ -189,7 +192,8 @@ class ViewsTest {
         }
         Set<Long> wantLive = new HashSet<>();
         stacks.values().forEach(wantLive::addAll);
-        try (TraceDb db = TraceDb.open(List.of(p))) {
+        try (TraceDb db = TraceDb.open(List.of(p), Map.of(), javaPairing)) {
+            assertEquals(javaPairing, db.javaPairs());
             Set<String> pairs = new HashSet<>();
             Set<Long> unmatched = new HashSet<>();
             Set<Long> live = new HashSet<>();
