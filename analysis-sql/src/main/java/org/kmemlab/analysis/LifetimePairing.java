@@ -29,8 +29,7 @@ import org.kmemlab.trace.EventNames;
  * never go backwards. A trace whose timestamps do go backwards is {@link #usable() not usable}, and the
  * session keeps the SQL. On the 10M-event report benchmark the SQL pairing took most of the report's time.
  *
- * <p>{@code seq} is the row's position in the session's {@code events} table (DuckDB's rowid, which the load
- * assigns in stream order); {@link #fingerprint()} lets {@link TraceDb} check that it assigned them so.
+ * <p>{@code seq} is the row's position in the session, the column {@link SequencedReader} adds.
  */
 final class LifetimePairing {
     /** A free with nothing to pop, or an allocation not yet freed. */
@@ -40,7 +39,6 @@ final class LifetimePairing {
     private long row;
     private long lastTs = Long.MIN_VALUE;
     private boolean sorted = true;
-    private long fingerprint;
 
     // per kind, address -> (seq << 1) | (1 when the allocation did not name its cache): the top of its stack
     private final LivePtrMap slabTop = new LivePtrMap(1 << 17), pageTop = new LivePtrMap(1 << 15);
@@ -78,7 +76,6 @@ final class LifetimePairing {
             long t = ts[r];
             if (t < lastTs) sorted = false;
             lastTs = t;
-            fingerprint += (seq % 65521) * (t % 65521);
             int e = ev[r];
             if (e < 0) continue;
             switch (kind[e]) {
@@ -129,17 +126,8 @@ final class LifetimePairing {
         freeCache.add((v & 1) != 0 && c >= 0 ? b.cacheDict[c] : null);
     }
 
-    /** Rows seen. */
-    long rows() { return row; }
-
     /** Whether the pairs equal the SQL's: timestamps never went backwards. */
     boolean usable() { return sorted; }
-
-    /**
-     * The sum over rows of {@code (seq % 65521) * (ts_ns % 65521)}; TraceDb compares it with DuckDB's
-     * {@code rowid}s. Fits a long for up to about 2^31 rows.
-     */
-    long fingerprint() { return fingerprint; }
 
     int size() { return allocSeq.size(); }
 

@@ -16,9 +16,9 @@ CREATE OR REPLACE MACRO migratetype_name(m) AS
            ELSE CASE WHEN m IS NULL THEN NULL ELSE 'type-' || m END END;
 
 -- Every allocation: slab objects (kmalloc, kmem_cache_alloc) keyed by ptr and pages (mm_page_alloc) keyed by pfn.
--- seq is the event's position in the session (rowid), the tie-breaker for equal timestamps.
+-- seq is the event's position in the session (column seq), the tie-breaker for equal timestamps.
 CREATE OR REPLACE VIEW allocs AS
-SELECT e.rowid AS seq, trace, ts_ns, cpu, pid, tid, comm, event,
+SELECT e.seq, trace, ts_ns, cpu, pid, tid, comm, event,
        CASE WHEN event = 'kmem:mm_page_alloc' THEN 'page' ELSE 'slab' END AS kind,
        CASE WHEN event = 'kmem:mm_page_alloc' THEN pfn ELSE ptr END AS addr,
        call_site, call_site_fn, ptr, pfn, "order", migratetype, gfp, gfp_flags, node, context, stack_id,
@@ -31,7 +31,7 @@ WHERE event IN ('kmem:kmalloc', 'kmem:kmem_cache_alloc', 'kmem:mm_page_alloc');
 
 -- Every free: slab (kfree, kmem_cache_free) by ptr, pages (mm_page_free, mm_page_free_batched) by pfn.
 CREATE OR REPLACE VIEW frees AS
-SELECT e.rowid AS seq, trace, ts_ns, cpu, pid, tid, comm, event,
+SELECT e.seq, trace, ts_ns, cpu, pid, tid, comm, event,
        CASE WHEN event IN ('kmem:mm_page_free', 'kmem:mm_page_free_batched') THEN 'page' ELSE 'slab' END AS kind,
        CASE WHEN event IN ('kmem:mm_page_free', 'kmem:mm_page_free_batched') THEN pfn ELSE ptr END AS addr,
        call_site, call_site_fn, ptr, pfn, "order", context, stack_id,
@@ -125,8 +125,8 @@ SELECT c.trace, c.kind, c.addr, c.alloc_seq, c.free_seq, c.alloc_ts_ns, c.free_t
        c.alloc_call_site, c.alloc_call_site_fn, f.call_site AS free_call_site, f.call_site_fn AS free_call_site_fn,
        c.bytes_req, c.bytes_alloc, c.cache, c."order", c.migratetype, c.gfp, a.stack_id AS alloc_stack_id
 FROM lifetimes_core c
-     LEFT JOIN events a ON a.rowid = c.alloc_seq
-     LEFT JOIN events f ON f.rowid = c.free_seq;
+     LEFT JOIN events a ON a.seq = c.alloc_seq
+     LEFT JOIN events f ON f.seq = c.free_seq;
 
 -- Live slab bytes over time, dense: one row per bucket for the total, every cache and every call site
 -- that ever holds live bytes. live_bytes is the value at the end of the bucket; it counts allocations

@@ -80,7 +80,7 @@ class LifetimePairingTest {
                 assertFalse(sql.javaPairs());
                 List<List<Object>> want = pairs(sql);
                 assertTrue(want.size() > 300, "the trace pairs many objects");
-                long deep = (Long) ViewsTest.rows(sql, "SELECT count(*) FROM lifetime_pairs p JOIN events a ON a.rowid = p.alloc_seq"
+                long deep = (Long) ViewsTest.rows(sql, "SELECT count(*) FROM lifetime_pairs p JOIN events a ON a.seq = p.alloc_seq"
                         + " WHERE EXISTS (SELECT 1 FROM allocs x WHERE x.addr = (CASE WHEN a.event = 'kmem:mm_page_alloc' THEN a.pfn ELSE a.ptr END)"
                         + " AND x.seq > p.alloc_seq AND x.seq < p.free_seq)").get(0).get(0);
                 assertTrue(deep > 10, "some frees pop an allocation from below another one");

@@ -109,7 +109,8 @@ public final class ReportCommand implements Callable<Integer> {
                 return f;
             });
             long t0 = System.nanoTime();
-            try (TraceDb db = TraceDb.open(traces, collectors)) {
+            // every query of the report orders its own rows: the events may load in any order
+            try (TraceDb db = TraceDb.open(traces, collectors, TraceDb.defaultJavaPairing(), false)) {
                 if (timing) System.err.printf("report: load and stat %d ms%n", (System.nanoTime() - t0) / 1_000_000);
                 Map<Path, KmemStat> stats = new LinkedHashMap<>();
                 // a file that is no kmemlab trace loaded as a plain table: KmemStat.of says why it is no trace
