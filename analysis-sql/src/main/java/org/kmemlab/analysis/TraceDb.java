@@ -69,34 +69,40 @@ public final class TraceDb implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         TraceDb db = new TraceDb(DriverManager.getConnection("jdbc:duckdb:"));
-        db.execute("CREATE TABLE snapshot (trace VARCHAR, name VARCHAR, content VARCHAR)");
-        boolean first = true;
-        java.util.Set<Path> tapped = new java.util.HashSet<>();
-        List<LifetimePairing> pairings = new java.util.ArrayList<>();
-        // Two traces of one file name are one trace to the views (column trace is the name): the SQL pairs
-        // across them in time order, which a pass per file does not see.
-        java.util.Set<String> names = new java.util.HashSet<>();
-        for (Path t : traces) if (!names.add(t.getFileName().toString())) javaPairing = false;
-        // the rows may land in the table in any order (each carries its seq): DuckDB then loads on every
-        // thread without reordering batches, for about 40% less CPU
-        if (!ordered) db.execute("SET preserve_insertion_order = false");
-        for (Path t : traces) {
-            if (isKmemlabTrace(t)) {
-                LifetimePairing p = javaPairing ? new LifetimePairing(db.nextSeq) : null;
-                // a trace named twice is loaded twice, but tapped once
-                db.load(t, first, tapped.add(t) ? taps.get(t) : null, p);
-                if (p != null) pairings.add(p);
-                first = false;
-            } else {
-                db.loadTable(t);
+        try {
+            db.execute("CREATE TABLE snapshot (trace VARCHAR, name VARCHAR, content VARCHAR)");
+            boolean first = true;
+            java.util.Set<Path> tapped = new java.util.HashSet<>();
+            List<LifetimePairing> pairings = new java.util.ArrayList<>();
+            // Two traces of one file name are one trace to the views (column trace is the name): the SQL pairs
+            // across them in time order, which a pass per file does not see.
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (Path t : traces) if (!names.add(t.getFileName().toString())) javaPairing = false;
+            // the rows may land in the table in any order (each carries its seq): DuckDB then loads on every
+            // thread without reordering batches, for about 40% less CPU
+            if (!ordered) db.execute("SET preserve_insertion_order = false");
+            for (Path t : traces) {
+                if (isKmemlabTrace(t)) {
+                    LifetimePairing p = javaPairing ? new LifetimePairing(db.nextSeq) : null;
+                    // a trace named twice is loaded twice, but tapped once
+                    db.load(t, first, tapped.add(t) ? taps.get(t) : null, p);
+                    if (p != null) pairings.add(p);
+                    first = false;
+                } else {
+                    db.loadTable(t);
+                }
             }
+            if (!ordered) db.execute("SET preserve_insertion_order = true");
+            // only replay files (requests.arrow, timeline.arrow, …) given: the views still need an events table
+            if (first) db.createEmptyEvents();
+            db.loadViews();
+            if (!pairings.isEmpty()) db.useJavaPairs(pairings);
+            return db;
+        } catch (IOException | SQLException | RuntimeException e) {
+            // a trace that fails to load leaves no session (and no native database) behind
+            db.close();
+            throw e;
         }
-        if (!ordered) db.execute("SET preserve_insertion_order = true");
-        // only replay files (requests.arrow, timeline.arrow, …) given: the views still need an events table
-        if (first) db.createEmptyEvents();
-        db.loadViews();
-        if (!pairings.isEmpty()) db.useJavaPairs(pairings);
-        return db;
     }
 
     /** The seq of the next event loaded: events of the session so far. */
