@@ -180,18 +180,20 @@ final class LifetimePairing {
             t.allocateNew(n);
             cpu.allocateNew(n);
             cache.allocateNew(n);
+            int from = pos;
+            long[] as = p.allocSeq.buffer, fs = p.freeSeq.buffer, ts = p.freeTs.buffer;
+            SequencedReader.fill(a, n, i -> as[from + i]);
+            SequencedReader.fill(f, n, i -> fs[from + i]);
+            SequencedReader.fill(t, n, i -> ts[from + i]);
             for (int i = 0; i < n; i++) {
-                int k = pos + i;
-                a.set(i, p.allocSeq.get(k));
-                f.set(i, p.freeSeq.get(k));
-                t.set(i, p.freeTs.get(k));
-                int c = p.freeCpu.get(k);
-                if (c < 0) cpu.setNull(i);
-                else cpu.set(i, c);
-                String s = p.freeCache.get(k);
-                if (s == null) cache.setNull(i);
-                else cache.setSafe(i, s.getBytes(StandardCharsets.UTF_8));
+                int c = p.freeCpu.get(from + i);
+                if (c >= 0) cpu.set(i, c);
+                // a null free_cache is the common case: allocateNew leaves every row null
+                String s = p.freeCache.get(from + i);
+                if (s != null) cache.setSafe(i, s.getBytes(StandardCharsets.UTF_8));
             }
+            cpu.setValueCount(n);
+            cache.setValueCount(n);
             root.setRowCount(n);
             pos += n;
             return true;
