@@ -623,8 +623,12 @@ public final class PageAllocator implements PageProvider {
         if (eraNow) {
             pcp.allocFactor >>= 1;
             if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
-            int high = pcp.nrPcpHigh(z.belowHigh);
-            if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, high);
+            // nr_pcp_high() is called on every free in the kernel; below quietHigh (and above the zone's
+            // high watermark) it would neither change pcp->high nor trigger a bulk free
+            if (z.belowHigh || pcp.count >= pcp.quietHigh) {
+                int high = pcp.nrPcpHigh(z.belowHigh);
+                if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, high);
+            }
         } else if (pcp.count >= pcp.high) {
             freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
         }

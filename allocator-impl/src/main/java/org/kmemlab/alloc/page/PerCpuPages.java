@@ -26,6 +26,14 @@ public final class PerCpuPages {
     int count;
     int high, batch, highMin, highMax;
     int allocFactor, freeCount;
+    /**
+     * While the zone is not below its high watermark, a free that leaves {@code count} below this finds
+     * {@code nr_pcp_high()} changing nothing and returning {@code high}, so free_unref_page_commit() has no
+     * work left: {@code high} when it lies in [high_min, high_max], else {@code Integer.MIN_VALUE} (always
+     * ask nr_pcp_high()). Those three are all it depends on, so {@link #setHigh} and {@link #setHighBatch}
+     * keep it current, and the free path compares once instead of clamping on every call.
+     */
+    int quietHigh = Integer.MIN_VALUE;
 
     PerCpuPages(int cpu, boolean eraNow) {
         this.cpu = cpu;
@@ -52,10 +60,16 @@ public final class PerCpuPages {
     boolean allowedOrder(int order) { return order <= maxOrder; }
 
     public void setHighBatch(int high, int batch, int highMin, int highMax) {
-        this.high = high;
         this.batch = batch;
         this.highMin = highMin;
         this.highMax = highMax;
+        setHigh(high);
+    }
+
+    /** Every write of {@code pcp->high} goes through here so that {@link #quietHigh} follows it. */
+    private void setHigh(int h) {
+        high = h;
+        quietHigh = h >= highMin && h <= highMax ? h : Integer.MIN_VALUE;
     }
 
     // ------------------------------------------------------------------ kernel formulas
@@ -98,7 +112,7 @@ public final class PerCpuPages {
         int base = batch;
         if (high < base) return 1;
         int b = order != 0 ? base : base << allocFactor;
-        if (highMin != highMax && !zoneBelowHigh) high = Math.min(high + b, highMax);
+        if (highMin != highMax && !zoneBelowHigh) setHigh(Math.min(high + b, highMax));
         if (order == 0) {
             int maxNrAlloc = Math.max(high - count - base, base);
             if (b <= maxNrAlloc && allocFactor < PCP_BATCH_SCALE_MAX) allocFactor++;
@@ -114,17 +128,17 @@ public final class PerCpuPages {
      * list may stay at its current size); otherwise a full list raises it to hold a batch of frees.
      */
     int nrPcpHigh(boolean zoneBelowHigh) {
-        high = Math.max(highMin, Math.min(high, highMax));
+        if (high < highMin || high > highMax) setHigh(Math.max(highMin, Math.min(high, highMax)));
         if (high == 0) return 0;
         if (highMin == highMax) return high;
         if (zoneBelowHigh) {
             int fc = Math.max(freeCount, batch);
-            high = Math.max(high - fc, highMin);
+            setHigh(Math.max(high - fc, highMin));
             return Math.max(count, highMin);
         }
         if (count >= high) {
             int need = freeCount + batch;
-            if (high < need) high = Math.max(highMin, Math.min(need, highMax));
+            if (high < need) setHigh(Math.max(highMin, Math.min(need, highMax)));
         }
         return high;
     }
