@@ -237,7 +237,7 @@ public final class BuddyAllocator {
         long maxBoost = z.watermark[WMARK_HIGH] * watermarkBoostFactor / 10000;
         if (maxBoost == 0) return false;
         maxBoost = Math.max(PAGEBLOCK_PAGES, maxBoost);
-        z.watermarkBoost = Math.min(z.watermarkBoost + PAGEBLOCK_PAGES, maxBoost);
+        z.setWatermarkBoost(Math.min(z.watermarkBoost + PAGEBLOCK_PAGES, maxBoost));
         return true;
     }
 

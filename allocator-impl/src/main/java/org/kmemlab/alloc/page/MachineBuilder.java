@@ -93,9 +93,9 @@ public final class MachineBuilder {
             for (Zone z : mem.zones) {
                 MachineSnapshot.ZoneInfo zi = snap.zone(z.node, z.name());
                 z.setWatermarks(zi.min, zi.low, zi.high);
-                z.watermarkBoost = zi.boost;
+                z.setWatermarkBoost(zi.boost);
                 if (zi.protection != null)
-                    for (int j = 0; j < NR_ZONES && j < zi.protection.length; j++) z.lowmemReserve[j] = zi.protection[j];
+                    for (int j = 0; j < NR_ZONES && j < zi.protection.length; j++) z.setLowmemReserve(j, zi.protection[j]);
             }
             pa.setupPcp();
         } else {

@@ -388,7 +388,7 @@ public final class PageAllocator implements PageProvider {
         long pfn = -1;
         for (Zone z : zl) {
             ctx.charge(c.zoneCheck);
-            if (!Watermarks.zoneWatermarkFast(z, order, z.watermark(WMARK_LOW), highest, allocFlags, gfp, eraNow)) continue;
+            if (!Watermarks.zoneWatermarkFastCached(z, order, WMARK_LOW, highest, allocFlags, gfp, eraNow)) continue;
             PerCpuPages pcp = z.pcp[ctx.cpu()];
             if (!pcp.allowedOrder(order)) continue;
             ctx.enter("rmqueue");
@@ -447,11 +447,10 @@ public final class PageAllocator implements PageProvider {
      */
     private boolean zoneWatermarkPasses(Zone z, int order, int allocFlags, int highest, long gfp) {
         if (eraNow && !z.belowHigh) {
-            if (Watermarks.zoneWatermarkFast(z, order, z.highWmark(), highest, allocFlags, gfp, true)) return true;
+            if (Watermarks.zoneWatermarkFastCached(z, order, WMARK_HIGH, highest, allocFlags, gfp, true)) return true;
             z.belowHigh = true;
         }
-        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
-        return Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow);
+        return Watermarks.zoneWatermarkFastCached(z, order, allocFlags & ALLOC_WMARK_MASK, highest, allocFlags, gfp, eraNow);
     }
 
     /** get_page_from_freelist(): a high-order ALLOC_HIGHATOMIC (5.10: ALLOC_HARDER) success may reserve its pageblock. */

@@ -360,7 +360,7 @@ public final class Vmscan {
             total += r;
             if (r == 0) prio--;
         }
-        for (Zone z : pa.zones) if (z.node == node) z.watermarkBoost = 0;
+        for (Zone z : pa.zones) if (z.node == node) z.setWatermarkBoost(0);
         ctx.exit();
         return total;
     }
