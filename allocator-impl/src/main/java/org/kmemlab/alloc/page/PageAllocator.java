@@ -394,7 +394,7 @@ public final class PageAllocator implements PageProvider {
             ctx.enter("rmqueue");
             for (int t = mt; t < MT_PCPTYPES && pfn < 0; t++) {
                 int li = PerCpuPages.pindex(t, order);
-                if (pcp.head[li] >= 0) pfn = pcpPop(ctx, c, z, pcp, li, order);
+                if (pcp.head(li) >= 0) pfn = pcpPop(ctx, c, z, pcp, li, order);
             }
             if (z.boostedWatermark && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
                 z.boostedWatermark = false;
@@ -491,11 +491,11 @@ public final class PageAllocator implements PageProvider {
 
     long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
         int li = PerCpuPages.pindex(mt, order);
-        if (pcp.head[li] < 0) {
+        if (pcp.head(li) < 0) {
             int batch = pcp.nrPcpAlloc(order, eraNow, z.belowHigh);
             rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
             out.path |= AllocOutcome.PATH_PCP_REFILL;
-            if (pcp.head[li] < 0) return -1;
+            if (pcp.head(li) < 0) return -1;
         }
         out.path |= AllocOutcome.PATH_PCP;
         if (eraNow) pcp.freeCount >>= 1;
@@ -503,8 +503,8 @@ public final class PageAllocator implements PageProvider {
     }
 
     private long pcpPop(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int li, int order) {
-        int p = mem.listPopHead(pcp.head, pcp.tail, li);
-        pcp.listPages[li] -= 1 << order;
+        int p = mem.listPopHead(pcp.lists, 2 * li, pcp.tail, li);
+        pcp.lists[2 * li + 1] -= 1 << order;
         pcp.count -= 1 << order;
         mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
         ctx.charge(c.pcpOp);
@@ -529,8 +529,8 @@ public final class PageAllocator implements PageProvider {
             int p = buddy.rmqueue(z, order, mt, allocFlags);
             if (p < 0) break;
             mem.setHead(p, order, S_PCP, (byte) mt);
-            mem.listAddTail(pcp.head, pcp.tail, li, p);
-            pcp.listPages[li] += 1 << order;
+            mem.listAddTail(pcp.lists, 2 * li, pcp.tail, li, p);
+            pcp.lists[2 * li + 1] += 1 << order;
             pcp.count += 1 << order;
             events.allocZoneLocked(z, p, order, mt, true);
         }
@@ -615,8 +615,8 @@ public final class PageAllocator implements PageProvider {
         // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
         int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
         mem.setHead(pfn, order, S_PCP, (byte) mt);
-        mem.listAddHead(pcp.head, pcp.tail, li, pfn);
-        pcp.listPages[li] += 1 << order;
+        mem.listAddHead(pcp.lists, 2 * li, pcp.tail, li, pfn);
+        pcp.lists[2 * li + 1] += 1 << order;
         pcp.count += 1 << order;
         ctx.charge(c.pcpOp);
         if (eraNow) {
@@ -669,8 +669,8 @@ public final class PageAllocator implements PageProvider {
             while (pcp.tail[li] < 0 && tries++ < pcp.nLists) li = (li + 1) % pcp.nLists;
             int p = pcp.tail[li];
             int order = mem.order[p];
-            mem.listDel(pcp.head, pcp.tail, li, p);
-            pcp.listPages[li] -= 1 << order;
+            mem.listDel(pcp.lists, 2 * li, pcp.tail, li, p);
+            pcp.lists[2 * li + 1] -= 1 << order;
             pcp.count -= 1 << order;
             count -= 1 << order;
             // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
@@ -1190,14 +1190,14 @@ public final class PageAllocator implements PageProvider {
                 int total = 0;
                 for (int li = 0; li < pcp.nLists; li++) {
                     int pages = 0;
-                    for (int p = pcp.head[li]; p >= 0; p = mem.next[p]) {
+                    for (int p = pcp.head(li); p >= 0; p = mem.next[p]) {
                         if (mem.state[p] != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state[p]] + " pfn " + p);
                         if (!z.contains(p)) throw new IllegalStateException("pcp page of other zone " + p);
                         if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                         seen[p] = true;
                         pages += 1 << mem.order[p];
                     }
-                    if (pages != pcp.listPages[li]) throw new IllegalStateException("pcp list pages mismatch");
+                    if (pages != pcp.lists[2 * li + 1]) throw new IllegalStateException("pcp list pages mismatch");
                     total += pages;
                 }
                 if (total != pcp.count) throw new IllegalStateException(z + " pcp count " + pcp.count + " != " + total);

@@ -20,8 +20,14 @@ public final class PerCpuPages {
     public final int cpu;
     final int nLists;
     final int maxOrder;
-    final int[] head, tail;
-    final int[] listPages;
+    /**
+     * Per list {@code li}: {@code lists[2 * li]} is its first pfn (-1: empty) and {@code lists[2 * li + 1]} its
+     * pages. Head and page count sit side by side in one array because every pcp alloc and free touches both,
+     * and one array is one load and one range check on that path; the tails, needed only when a list
+     * empties or is drained, have an array of their own.
+     */
+    final int[] lists;
+    final int[] tail;
     /** Pages (not blocks) on all lists. */
     int count;
     int high, batch, highMin, highMax;
@@ -39,10 +45,9 @@ public final class PerCpuPages {
         this.cpu = cpu;
         this.maxOrder = eraNow ? PAGE_ALLOC_COSTLY_ORDER : 0;
         this.nLists = MT_PCPTYPES * (maxOrder + 1);
-        head = new int[nLists];
+        lists = new int[2 * nLists];
         tail = new int[nLists];
-        listPages = new int[nLists];
-        java.util.Arrays.fill(head, -1);
+        for (int li = 0; li < nLists; li++) lists[2 * li] = -1;
         java.util.Arrays.fill(tail, -1);
     }
 
@@ -51,7 +56,9 @@ public final class PerCpuPages {
     public int batch() { return batch; }
     public int highMin() { return highMin; }
     public int highMax() { return highMax; }
-    public int listPages(int mt, int order) { return listPages[pindex(mt, order)]; }
+    public int listPages(int mt, int order) { return lists[2 * pindex(mt, order) + 1]; }
+    /** The first pfn on list {@code li}, -1 if it is empty. */
+    int head(int li) { return lists[2 * li]; }
 
     /** {@code order_to_pindex()} without THP. */
     static int pindex(int mt, int order) { return MT_PCPTYPES * order + mt; }

@@ -109,35 +109,45 @@ public final class PhysMem {
 
     // ---- intrusive lists: heads and tails live in the owner's int arrays ----
 
-    void listAddHead(int[] head, int[] tail, int li, int pfn) {
-        int h = head[li];
+    void listAddHead(int[] head, int[] tail, int li, int pfn) { listAddHead(head, li, tail, li, pfn); }
+
+    void listAddTail(int[] head, int[] tail, int li, int pfn) { listAddTail(head, li, tail, li, pfn); }
+
+    int listPopHead(int[] head, int[] tail, int li) { return listPopHead(head, li, tail, li); }
+
+    void listDel(int[] head, int[] tail, int li, int pfn) { listDel(head, li, tail, li, pfn); }
+
+    // The same with the list's head at head[hi] and its tail at tail[ti] (PerCpuPages keeps heads beside page counts).
+
+    void listAddHead(int[] head, int hi, int[] tail, int ti, int pfn) {
+        int h = head[hi];
         prev[pfn] = -1;
         next[pfn] = h;
-        if (h >= 0) prev[h] = pfn; else tail[li] = pfn;
-        head[li] = pfn;
+        if (h >= 0) prev[h] = pfn; else tail[ti] = pfn;
+        head[hi] = pfn;
     }
 
-    void listAddTail(int[] head, int[] tail, int li, int pfn) {
-        int t = tail[li];
+    void listAddTail(int[] head, int hi, int[] tail, int ti, int pfn) {
+        int t = tail[ti];
         next[pfn] = -1;
         prev[pfn] = t;
-        if (t >= 0) next[t] = pfn; else head[li] = pfn;
-        tail[li] = pfn;
+        if (t >= 0) next[t] = pfn; else head[hi] = pfn;
+        tail[ti] = pfn;
     }
 
     /** Takes the first entry off a non-empty list: {@link #listDel} of the head, whose {@code prev} is already -1. */
-    int listPopHead(int[] head, int[] tail, int li) {
-        int p = head[li], n = next[p];
-        head[li] = n;
-        if (n >= 0) prev[n] = -1; else tail[li] = -1;
+    int listPopHead(int[] head, int hi, int[] tail, int ti) {
+        int p = head[hi], n = next[p];
+        head[hi] = n;
+        if (n >= 0) prev[n] = -1; else tail[ti] = -1;
         next[p] = -1;
         return p;
     }
 
-    void listDel(int[] head, int[] tail, int li, int pfn) {
+    void listDel(int[] head, int hi, int[] tail, int ti, int pfn) {
         int p = prev[pfn], n = next[pfn];
-        if (p >= 0) next[p] = n; else head[li] = n;
-        if (n >= 0) prev[n] = p; else tail[li] = p;
+        if (p >= 0) next[p] = n; else head[hi] = n;
+        if (n >= 0) prev[n] = p; else tail[ti] = p;
         next[pfn] = -1;
         prev[pfn] = -1;
     }
