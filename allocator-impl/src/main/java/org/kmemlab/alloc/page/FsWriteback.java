@@ -123,7 +123,7 @@ public final class FsWriteback {
         statTxgSyncs++;
         if (ownedDirty > 0) {
             for (Zone z : pa.zones) {
-                for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next[p]) {
+                for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next(p)) {
                     if ((pa.mem.flags[p] & (F_FSOWNED | F_DIRTY)) == (F_FSOWNED | F_DIRTY)) {
                         pa.mem.flags[p] &= ~F_DIRTY;
                         z.nrDirty -= 1 << pa.mem.order[p];

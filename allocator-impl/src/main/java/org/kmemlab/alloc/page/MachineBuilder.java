@@ -262,7 +262,7 @@ public final class MachineBuilder {
             mem.order[p] = 0;
             mem.kind[p] = K_KERNEL;
             mem.flags[p] = 0;
-            mem.next[p] = mem.prev[p] = -1;
+            mem.unlink(p);
         }
         free.sort(Comparator.comparingInt(s -> s.pfn));
         for (Slot s : free) {
@@ -331,7 +331,7 @@ public final class MachineBuilder {
         Zone z = new Zone(0, ZONE_NORMAL, 0, 0, pages);
         mem.zones = new Zone[]{z};
         for (int b = 0; b < pageblocks; b++) { mem.blockZone[b] = 0; mem.blockMt[b] = MT_UNMOVABLE; }
-        for (int p = 0; p < pages; p++) { mem.state[p] = S_ALLOC; mem.kind[p] = K_KERNEL; mem.next[p] = mem.prev[p] = -1; }
+        for (int p = 0; p < pages; p++) { mem.state[p] = S_ALLOC; mem.kind[p] = K_KERNEL; mem.unlink(p); }
         z.spanned = z.present = z.managed = pages;
         PageAllocator pa = new PageAllocator(era, mem, 1, cpus);
         pa.buildZonelists();
@@ -413,7 +413,7 @@ public final class MachineBuilder {
             z.present = span;
             z.managed = span - reserved;
             lowmem += z.managed;
-            for (int p = z.startPfn; p < z.endPfn; p++) { mem.next[p] = mem.prev[p] = -1; mem.state[p] = S_TAIL; }
+            for (int p = z.startPfn; p < z.endPfn; p++) { mem.unlink(p); mem.state[p] = S_TAIL; }
             for (int p = z.startPfn; p < z.startPfn + reserved; p++) mem.state[p] = S_RESERVED;
             // __free_pages_core: the largest aligned blocks that fit
             int p = z.startPfn + reserved;
@@ -529,7 +529,7 @@ public final class MachineBuilder {
             }
             for (Zone z : pa.zones) {
                 for (int p = z.lruHead[0]; p >= 0; ) {
-                    int nx = pa.mem.next[p];
+                    int nx = pa.mem.next(p);
                     if ((pa.mem.flags[p] & (F_DIRTY | F_WRITEBACK)) == 0 && rnd.nextBoolean()) pa.vmscan.releaseOwned(ctx, p);
                     p = nx;
                 }
@@ -562,7 +562,7 @@ public final class MachineBuilder {
         PhysMem mem = pa.mem;
         for (Zone z : pa.zones) {
             if (z.nrDirty == 0) continue;
-            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next(p)) {
                 if ((mem.flags[p] & F_DIRTY) != 0) {
                     mem.flags[p] &= ~F_DIRTY;
                     z.nrDirty -= 1 << mem.order[p];
@@ -601,7 +601,7 @@ public final class MachineBuilder {
         long freed = 0;
         for (Zone z : pa.zones) {
             for (int pfn = z.lruTail[0]; pfn >= 0 && need > 0; ) {
-                int prev = pa.mem.prev[pfn];
+                int prev = pa.mem.prev(pfn);
                 if ((pa.mem.flags[pfn] & (F_DIRTY | F_WRITEBACK)) == 0) {
                     if (rnd.nextLong(left) < need) {
                         pa.vmscan.releaseOwned(ctx, pfn);

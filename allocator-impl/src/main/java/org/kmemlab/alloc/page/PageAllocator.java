@@ -1168,8 +1168,8 @@ public final class PageAllocator implements PageProvider {
                 for (int mt = 0; mt < NR_MT; mt++) {
                     int li = o * NR_MT + mt;
                     int cnt = 0, prev = -1;
-                    for (int p = z.freeHead[li]; p >= 0; p = mem.next[p]) {
-                        if (mem.prev[p] != prev) throw new IllegalStateException("broken prev link at " + p);
+                    for (int p = z.freeHead[li]; p >= 0; p = mem.next(p)) {
+                        if (mem.prev(p) != prev) throw new IllegalStateException("broken prev link at " + p);
                         if (mem.state[p] != S_FREE || mem.order[p] != o || mem.kind[p] != mt)
                             throw new IllegalStateException("pfn " + p + " on free list " + o + "/" + mt + " is " + STATE_NAMES[mem.state[p]] + " order " + mem.order[p]);
                         if (!z.contains(p) || (p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned/out-of-zone free block " + p);
@@ -1190,7 +1190,7 @@ public final class PageAllocator implements PageProvider {
                 int total = 0;
                 for (int li = 0; li < pcp.nLists; li++) {
                     int pages = 0;
-                    for (int p = pcp.head(li); p >= 0; p = mem.next[p]) {
+                    for (int p = pcp.head(li); p >= 0; p = mem.next(p)) {
                         if (mem.state[p] != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state[p]] + " pfn " + p);
                         if (!z.contains(p)) throw new IllegalStateException("pcp page of other zone " + p);
                         if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
@@ -1203,7 +1203,7 @@ public final class PageAllocator implements PageProvider {
                 if (total != pcp.count) throw new IllegalStateException(z + " pcp count " + pcp.count + " != " + total);
             }
             long file = 0, dirty = 0, wb = 0;
-            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next(p)) {
                 if (mem.state[p] != S_ALLOC || mem.kind[p] != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
                 if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                 seen[p] = true;

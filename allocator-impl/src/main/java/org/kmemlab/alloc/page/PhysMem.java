@@ -54,8 +54,12 @@ public final class PhysMem {
     /** For free heads: the free list migratetype; for pcp heads: the pcp list migratetype; for allocated heads: owner kind. */
     final byte[] kind;
     final byte[] flags;
-    final int[] next;
-    final int[] prev;
+    /**
+     * The intrusive links: {@code link[2 * pfn]} is the next pfn on the list, {@code link[2 * pfn + 1]} the
+     * previous one (-1 at either end and off lists). One array because list operations write both of a
+     * pfn's links together, and each separate array is one more load and range check on the pcp path.
+     */
+    final int[] link;
     /** Pageblock migratetype (get_pageblock_migratetype). */
     final byte[] blockMt;
     /** Index of the zone owning each pageblock in {@link #zones}, or -1. */
@@ -69,8 +73,7 @@ public final class PhysMem {
         order = new byte[nrPfns];
         kind = new byte[nrPfns];
         flags = new byte[nrPfns];
-        next = new int[nrPfns];
-        prev = new int[nrPfns];
+        link = new int[2 * nrPfns];
         int nb = nrPfns >>> PageConst.PAGEBLOCK_ORDER;
         blockMt = new byte[nb];
         blockZone = new short[nb];
@@ -84,6 +87,16 @@ public final class PhysMem {
     public int pageblockMigratetype(long pfn) { return blockMt[(int) (pfn >>> PageConst.PAGEBLOCK_ORDER)]; }
 
     void setBlockMt(int pfn, int mt) { blockMt[pfn >>> PageConst.PAGEBLOCK_ORDER] = (byte) mt; }
+
+    int next(int pfn) { return link[2 * pfn]; }
+    int prev(int pfn) { return link[2 * pfn + 1]; }
+    void setNext(int pfn, int v) { link[2 * pfn] = v; }
+    void setPrev(int pfn, int v) { link[2 * pfn + 1] = v; }
+    /** Both links -1: the state of a pfn on no list. */
+    void unlink(int pfn) {
+        link[2 * pfn] = -1;
+        link[2 * pfn + 1] = -1;
+    }
 
     public Zone zoneOf(long pfn) {
         if (pfn < 0 || pfn >= nrPfns) return null;
@@ -121,34 +134,34 @@ public final class PhysMem {
 
     void listAddHead(int[] head, int hi, int[] tail, int ti, int pfn) {
         int h = head[hi];
-        prev[pfn] = -1;
-        next[pfn] = h;
-        if (h >= 0) prev[h] = pfn; else tail[ti] = pfn;
+        link[2 * pfn + 1] = -1;
+        link[2 * pfn] = h;
+        if (h >= 0) link[2 * h + 1] = pfn; else tail[ti] = pfn;
         head[hi] = pfn;
     }
 
     void listAddTail(int[] head, int hi, int[] tail, int ti, int pfn) {
         int t = tail[ti];
-        next[pfn] = -1;
-        prev[pfn] = t;
-        if (t >= 0) next[t] = pfn; else head[hi] = pfn;
+        link[2 * pfn] = -1;
+        link[2 * pfn + 1] = t;
+        if (t >= 0) link[2 * t] = pfn; else head[hi] = pfn;
         tail[ti] = pfn;
     }
 
     /** Takes the first entry off a non-empty list: {@link #listDel} of the head, whose {@code prev} is already -1. */
     int listPopHead(int[] head, int hi, int[] tail, int ti) {
-        int p = head[hi], n = next[p];
+        int p = head[hi], n = link[2 * p];
         head[hi] = n;
-        if (n >= 0) prev[n] = -1; else tail[ti] = -1;
-        next[p] = -1;
+        if (n >= 0) link[2 * n + 1] = -1; else tail[ti] = -1;
+        link[2 * p] = -1;
         return p;
     }
 
     void listDel(int[] head, int hi, int[] tail, int ti, int pfn) {
-        int p = prev[pfn], n = next[pfn];
-        if (p >= 0) next[p] = n; else head[hi] = n;
-        if (n >= 0) prev[n] = p; else tail[ti] = p;
-        next[pfn] = -1;
-        prev[pfn] = -1;
+        int p = link[2 * pfn + 1], n = link[2 * pfn];
+        if (p >= 0) link[2 * p] = n; else head[hi] = n;
+        if (n >= 0) link[2 * n + 1] = p; else tail[ti] = p;
+        link[2 * pfn] = -1;
+        link[2 * pfn + 1] = -1;
     }
 }

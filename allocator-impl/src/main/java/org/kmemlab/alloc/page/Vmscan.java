@@ -81,13 +81,12 @@ public final class Vmscan {
 
     /** Moves LRU membership and flags from {@code from} to {@code to} (migration keeps the LRU position). */
     void lruReplace(Zone z, int from, int to) {
-        int p = mem.prev[from], n = mem.next[from];
-        mem.prev[to] = p;
-        mem.next[to] = n;
-        if (p >= 0) mem.next[p] = to; else z.lruHead[0] = to;
-        if (n >= 0) mem.prev[n] = to; else z.lruTail[0] = to;
-        mem.next[from] = -1;
-        mem.prev[from] = -1;
+        int p = mem.prev(from), n = mem.next(from);
+        mem.setPrev(to, p);
+        mem.setNext(to, n);
+        if (p >= 0) mem.setNext(p, to); else z.lruHead[0] = to;
+        if (n >= 0) mem.setPrev(n, to); else z.lruTail[0] = to;
+        mem.unlink(from);
     }
 
     /**
@@ -109,7 +108,7 @@ public final class Vmscan {
     /** Dirties up to {@code n} clean page cache pages of the zone (writes to cached files). */
     public int dirtyPages(Zone z, int n) {
         int done = 0;
-        for (int p = z.lruHead[0]; p >= 0 && done < n; p = mem.next[p]) {
+        for (int p = z.lruHead[0]; p >= 0 && done < n; p = mem.next(p)) {
             if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK)) == 0) {
                 mem.flags[p] |= F_DIRTY;
                 z.nrDirty += 1 << mem.order[p];
@@ -308,7 +307,7 @@ public final class Vmscan {
         ctx.exit();
         for (Zone z : pa.zones) {
             if (z.node != node || z.nrDirty == 0) continue;
-            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p])
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next(p))
                 if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK | F_FSOWNED)) == F_DIRTY) startWriteback(z, p, doneAt);
         }
     }
