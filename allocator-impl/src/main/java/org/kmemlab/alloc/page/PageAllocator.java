@@ -220,10 +220,10 @@ public final class PageAllocator implements PageProvider {
     @Override
     public void freePages(ExecContext ctx, long pfn, int order) {
         int p = (int) pfn;
-        if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.order[p] != order)
+        if (pfn < 0 || pfn >= mem.nrPfns || mem.state(p) != S_ALLOC || mem.order(p) != order)
             throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
-                    + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
-        if (mem.kind[p] != K_EXTERNAL) vmscan.dropOwner(p);
+                    + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state(p)] + "/" + mem.order(p) : "out of range"));
+        if (mem.kind(p) != K_EXTERNAL) vmscan.dropOwner(p);
         freePagesInternal(ctx, costs(ctx), zones[mem.blockZone[p >>> PAGEBLOCK_ORDER]], p, order);
     }
 
@@ -466,7 +466,7 @@ public final class PageAllocator implements PageProvider {
         long ns = c.prepNewPage;
         if ((gfp & Gfp.ZERO) != 0) ns += c.zeroPage << order;
         ctx.charge(ns);
-        mem.flags[pfn] = (byte) Gfp.migratetype(gfp);
+        mem.setFlags(pfn, (byte) Gfp.migratetype(gfp));
     }
 
     /** {@code rmqueue()}: pcp for pcp orders, else the buddy under zone->lock. */
@@ -597,7 +597,7 @@ public final class PageAllocator implements PageProvider {
     /** {@code __free_pages()} → {@code free_unref_page()} for pcp orders, else {@code __free_pages_ok()}. */
     void freePagesInternal(ExecContext ctx, PageCosts c, Zone z, int pfn, int order) {
         if (shrinkerDepth > 0) reclaimedSlab += 1L << order;
-        mem.flags[pfn] = 0;
+        mem.setFlags(pfn, 0);
         ctx.enter("__free_pages");
         events.pageFree(pfn, order);
         z.statFrees++;
@@ -668,13 +668,13 @@ public final class PageAllocator implements PageProvider {
             int tries = 0;
             while (pcp.tail[li] < 0 && tries++ < pcp.nLists) li = (li + 1) % pcp.nLists;
             int p = pcp.tail[li];
-            int order = mem.order[p];
+            int order = mem.order(p);
             mem.listDel(pcp.lists, 2 * li, pcp.tail, li, p);
             pcp.lists[2 * li + 1] -= 1 << order;
             pcp.count -= 1 << order;
             count -= 1 << order;
             // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
-            int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind[p];
+            int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind(p);
             if (mem.pageblockMigratetype(p) == MT_ISOLATE) mt = MT_ISOLATE;
             events.pcpuDrain(z, p, order, mt);
             buddy.freeOnePage(z, p, order, mt);
@@ -1170,8 +1170,8 @@ public final class PageAllocator implements PageProvider {
                     int cnt = 0, prev = -1;
                     for (int p = z.freeHead[li]; p >= 0; p = mem.next(p)) {
                         if (mem.prev(p) != prev) throw new IllegalStateException("broken prev link at " + p);
-                        if (mem.state[p] != S_FREE || mem.order[p] != o || mem.kind[p] != mt)
-                            throw new IllegalStateException("pfn " + p + " on free list " + o + "/" + mt + " is " + STATE_NAMES[mem.state[p]] + " order " + mem.order[p]);
+                        if (mem.state(p) != S_FREE || mem.order(p) != o || mem.kind(p) != mt)
+                            throw new IllegalStateException("pfn " + p + " on free list " + o + "/" + mt + " is " + STATE_NAMES[mem.state(p)] + " order " + mem.order(p));
                         if (!z.contains(p) || (p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned/out-of-zone free block " + p);
                         if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                         seen[p] = true;
@@ -1191,11 +1191,11 @@ public final class PageAllocator implements PageProvider {
                 for (int li = 0; li < pcp.nLists; li++) {
                     int pages = 0;
                     for (int p = pcp.head(li); p >= 0; p = mem.next(p)) {
-                        if (mem.state[p] != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state[p]] + " pfn " + p);
+                        if (mem.state(p) != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state(p)] + " pfn " + p);
                         if (!z.contains(p)) throw new IllegalStateException("pcp page of other zone " + p);
                         if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                         seen[p] = true;
-                        pages += 1 << mem.order[p];
+                        pages += 1 << mem.order(p);
                     }
                     if (pages != pcp.lists[2 * li + 1]) throw new IllegalStateException("pcp list pages mismatch");
                     total += pages;
@@ -1204,35 +1204,35 @@ public final class PageAllocator implements PageProvider {
             }
             long file = 0, dirty = 0, wb = 0;
             for (int p = z.lruHead[0]; p >= 0; p = mem.next(p)) {
-                if (mem.state[p] != S_ALLOC || mem.kind[p] != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
+                if (mem.state(p) != S_ALLOC || mem.kind(p) != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
                 if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                 seen[p] = true;
-                int pages = 1 << mem.order[p];
+                int pages = 1 << mem.order(p);
                 file += pages;
-                if ((mem.flags[p] & F_DIRTY) != 0) dirty += pages;
-                if ((mem.flags[p] & F_WRITEBACK) != 0) wb += pages;
+                if ((mem.flags(p) & F_DIRTY) != 0) dirty += pages;
+                if ((mem.flags(p) & F_WRITEBACK) != 0) wb += pages;
             }
             if (file != z.nrFile || dirty != z.nrDirty || wb != z.nrWriteback)
                 throw new IllegalStateException(z + " LRU counts " + file + "/" + dirty + "/" + wb + " != " + z.nrFile + "/" + z.nrDirty + "/" + z.nrWriteback);
         }
         // heads and tails
         for (int p = 0; p < n; ) {
-            byte s = mem.state[p];
+            byte s = mem.state(p);
             switch (s) {
                 case S_HOLE, S_RESERVED -> p++;
                 case S_FREE, S_ALLOC, S_PCP -> {
-                    int o = mem.order[p];
+                    int o = mem.order(p);
                     byte tail = S_TAIL;
                     if ((p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned head " + p);
                     Zone z = mem.zoneOf(p);
                     if (z == null || !z.contains(p + (1 << o) - 1)) throw new IllegalStateException("block crosses zone at " + p);
                     if (s != S_ALLOC && !seen[p]) throw new IllegalStateException(STATE_NAMES[s] + " head " + p + " on no list");
-                    if (s == S_ALLOC && mem.kind[p] == K_PAGECACHE && !seen[p]) throw new IllegalStateException("pagecache page " + p + " not on LRU");
+                    if (s == S_ALLOC && mem.kind(p) == K_PAGECACHE && !seen[p]) throw new IllegalStateException("pagecache page " + p + " not on LRU");
                     for (int i = 1; i < (1 << o); i++)
-                        if (mem.state[p + i] != tail) throw new IllegalStateException("pfn " + (p + i) + " should be tail of " + p + " but is " + STATE_NAMES[mem.state[p + i]]);
+                        if (mem.state(p + i) != tail) throw new IllegalStateException("pfn " + (p + i) + " should be tail of " + p + " but is " + STATE_NAMES[mem.state(p + i)]);
                     if (s == S_FREE && o < MAX_ORDER_IDX) {
                         int b = p ^ (1 << o);
-                        if (z.contains(b) && mem.state[b] == S_FREE && mem.order[b] == o && mergeAllowed(p, b, o))
+                        if (z.contains(b) && mem.state(b) == S_FREE && mem.order(b) == o && mergeAllowed(p, b, o))
                             throw new IllegalStateException("unmerged free buddies " + p + " and " + b + " order " + o);
                     }
                     p += 1 << o;

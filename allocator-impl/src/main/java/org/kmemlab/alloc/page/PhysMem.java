@@ -49,11 +49,14 @@ public final class PhysMem {
     public static final byte F_FSOWNED = 8;
 
     public final int nrPfns;
-    final byte[] state;
-    final byte[] order;
-    /** For free heads: the free list migratetype; for pcp heads: the pcp list migratetype; for allocated heads: owner kind. */
-    final byte[] kind;
-    final byte[] flags;
+    /**
+     * Per pfn, one int: the state (bits 0-7), the order (8-15), the kind (16-23: for free heads the free list
+     * migratetype, for pcp heads the pcp list migratetype, for allocated heads the owner kind) and the flags
+     * (24-31), each read back as the byte it was stored as. One array instead of four because the pcp alloc
+     * and free read or write all of a head's fields at once, and each array is one more load and range
+     * check on that path.
+     */
+    final int[] meta;
     /**
      * The intrusive links: {@code link[2 * pfn]} is the next pfn on the list, {@code link[2 * pfn + 1]} the
      * previous one (-1 at either end and off lists). One array because list operations write both of a
@@ -69,10 +72,7 @@ public final class PhysMem {
     public PhysMem(int nrPfns) {
         if ((nrPfns & (PageConst.PAGEBLOCK_PAGES - 1)) != 0) throw new IllegalArgumentException("pfn space must be pageblock aligned");
         this.nrPfns = nrPfns;
-        state = new byte[nrPfns];
-        order = new byte[nrPfns];
-        kind = new byte[nrPfns];
-        flags = new byte[nrPfns];
+        meta = new int[nrPfns];
         link = new int[2 * nrPfns];
         int nb = nrPfns >>> PageConst.PAGEBLOCK_ORDER;
         blockMt = new byte[nb];
@@ -80,10 +80,22 @@ public final class PhysMem {
         java.util.Arrays.fill(blockZone, (short) -1);
     }
 
-    public byte state(long pfn) { return state[(int) pfn]; }
-    public int order(long pfn) { return order[(int) pfn]; }
-    public byte kind(long pfn) { return kind[(int) pfn]; }
-    public byte flags(long pfn) { return flags[(int) pfn]; }
+    public byte state(long pfn) { return state((int) pfn); }
+    public int order(long pfn) { return order((int) pfn); }
+    public byte kind(long pfn) { return kind((int) pfn); }
+    public byte flags(long pfn) { return flags((int) pfn); }
+
+    byte state(int pfn) { return (byte) meta[pfn]; }
+    int order(int pfn) { return (byte) (meta[pfn] >> 8); }
+    byte kind(int pfn) { return (byte) (meta[pfn] >> 16); }
+    byte flags(int pfn) { return (byte) (meta[pfn] >> 24); }
+
+    void setState(int pfn, int v) { meta[pfn] = meta[pfn] & ~0xff | v & 0xff; }
+    void setOrder(int pfn, int v) { meta[pfn] = meta[pfn] & ~0xff00 | (v & 0xff) << 8; }
+    void setKind(int pfn, int v) { meta[pfn] = meta[pfn] & ~0xff0000 | (v & 0xff) << 16; }
+    void setFlags(int pfn, int v) { meta[pfn] = meta[pfn] & 0xffffff | v << 24; }
+    void orFlags(int pfn, int f) { meta[pfn] |= (f & 0xff) << 24; }
+    void clearFlags(int pfn, int f) { meta[pfn] &= ~((f & 0xff) << 24); }
     public int pageblockMigratetype(long pfn) { return blockMt[(int) (pfn >>> PageConst.PAGEBLOCK_ORDER)]; }
 
     void setBlockMt(int pfn, int mt) { blockMt[pfn >>> PageConst.PAGEBLOCK_ORDER] = (byte) mt; }
@@ -106,17 +118,14 @@ public final class PhysMem {
 
     /** Labels a block by its head; its other pfns are already tails. */
     void setHead(int pfn, int ord, byte headState, byte k) {
-        state[pfn] = headState;
-        order[pfn] = (byte) ord;
-        kind[pfn] = k;
+        meta[pfn] = meta[pfn] & 0xff000000 | headState & 0xff | (ord & 0xff) << 8 | (k & 0xff) << 16;
     }
 
     /** Turns every pfn of {@code [pfn+1, pfn+2^ord)} into a tail (used when building states wholesale). */
     void markTails(int pfn, int ord) {
         int n = 1 << ord;
         for (int i = 1; i < n; i++) {
-            state[pfn + i] = S_TAIL;
-            order[pfn + i] = 0;
+            meta[pfn + i] = meta[pfn + i] & 0xffff0000 | S_TAIL;
         }
     }
 
