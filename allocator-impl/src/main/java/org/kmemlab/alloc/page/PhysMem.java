@@ -7,9 +7,9 @@ package org.kmemlab.alloc.page;
  * so that a 4 GiB machine costs about 13 MB and the hot paths never allocate.
  *
  * <p>Every pfn is in exactly one state. A block of 2^order pages has a head pfn carrying the state and the
- * order, and tail pfns in the matching tail state. {@code next}/{@code prev} are the intrusive links that
+ * order, and tail pfns in the matching tail state. {@code next()}/{@code prev()} are the intrusive links that
  * {@code page->lru} / {@code page->buddy_list} / {@code page->pcp_list} are in the kernel: a page is on at
- * most one list at a time (a free list, a pcp list or the file LRU), so one pair of arrays serves all.
+ * most one list at a time (a free list, a pcp list or the file LRU), so one pair of links serves all.
  */
 public final class PhysMem {
     /** Not backed by memory (holes, offline sections, other zones' gaps). */
