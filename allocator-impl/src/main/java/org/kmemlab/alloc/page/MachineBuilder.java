@@ -294,8 +294,8 @@ public final class MachineBuilder {
                 for (int p = z.endPfn - 1; p >= z.startPfn && want > 0; p--) {
                     if (mem.state(p) != S_ALLOC || mem.kind(p) != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
                     mem.setHead(p, 0, S_PCP, (byte) MT_MOVABLE);
-                    mem.listAddTail(pcp.lists, 2 * li, pcp.tail, li, p);
-                    pcp.lists[2 * li + 1]++;
+                    mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+                    pcp.lists[pcp.hi(li) + 1]++;
                     pcp.count++;
                     want--;
                 }

@@ -107,7 +107,9 @@ public final class PageAllocator implements PageProvider {
         kcompactdOrder = new int[nrNodes];
         for (Zone z : zones) {
             z.pcp = new PerCpuPages[nrCpus];
-            for (int c = 0; c < nrCpus; c++) z.pcp[c] = new PerCpuPages(c, eraNow);
+            z.pcpStride = PerCpuPages.stride(eraNow);
+            z.pcpLists = new int[nrCpus * z.pcpStride];
+            for (int c = 0; c < nrCpus; c++) z.pcp[c] = new PerCpuPages(c, eraNow, z.pcpLists, c * z.pcpStride);
         }
         vmscan = new Vmscan(this);
         compaction = new Compaction(this);
@@ -491,7 +493,7 @@ public final class PageAllocator implements PageProvider {
 
     long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
         int li = PerCpuPages.pindex(mt, order);
-        if (pcp.head(li) < 0) {
+        if (z.pcpLists[ctx.cpu() * z.pcpStride + 2 * li] < 0) {
             int batch = pcp.nrPcpAlloc(order, eraNow, z.belowHigh);
             rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
             out.path |= AllocOutcome.PATH_PCP_REFILL;
@@ -503,8 +505,11 @@ public final class PageAllocator implements PageProvider {
     }
 
     private long pcpPop(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int li, int order) {
-        int p = mem.listPopHead(pcp.lists, 2 * li, pcp.tail, li);
-        pcp.lists[2 * li + 1] -= 1 << order;
+        // the list through the zone, not through pcp: one dependent load less before the pfn is known
+        int[] lists = z.pcpLists;
+        int hi = ctx.cpu() * z.pcpStride + 2 * li;
+        int p = mem.listPopHead(lists, hi, pcp.tail, li);
+        lists[hi + 1] -= 1 << order;
         pcp.count -= 1 << order;
         mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
         ctx.charge(c.pcpOp);
@@ -529,8 +534,8 @@ public final class PageAllocator implements PageProvider {
             int p = buddy.rmqueue(z, order, mt, allocFlags);
             if (p < 0) break;
             mem.setHead(p, order, S_PCP, (byte) mt);
-            mem.listAddTail(pcp.lists, 2 * li, pcp.tail, li, p);
-            pcp.lists[2 * li + 1] += 1 << order;
+            mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+            pcp.lists[pcp.hi(li) + 1] += 1 << order;
             pcp.count += 1 << order;
             events.allocZoneLocked(z, p, order, mt, true);
         }
@@ -615,8 +620,11 @@ public final class PageAllocator implements PageProvider {
         // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
         int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
         mem.setHead(pfn, order, S_PCP, (byte) mt);
-        mem.listAddHead(pcp.lists, 2 * li, pcp.tail, li, pfn);
-        pcp.lists[2 * li + 1] += 1 << order;
+        // the list through the zone, not through pcp: one dependent load less before the store
+        int[] lists = z.pcpLists;
+        int hi = ctx.cpu() * z.pcpStride + 2 * li;
+        mem.listAddHead(lists, hi, pcp.tail, li, pfn);
+        lists[hi + 1] += 1 << order;
         pcp.count += 1 << order;
         ctx.charge(c.pcpOp);
         if (eraNow) {
@@ -669,8 +677,8 @@ public final class PageAllocator implements PageProvider {
             while (pcp.tail[li] < 0 && tries++ < pcp.nLists) li = (li + 1) % pcp.nLists;
             int p = pcp.tail[li];
             int order = mem.order(p);
-            mem.listDel(pcp.lists, 2 * li, pcp.tail, li, p);
-            pcp.lists[2 * li + 1] -= 1 << order;
+            mem.listDel(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+            pcp.lists[pcp.hi(li) + 1] -= 1 << order;
             pcp.count -= 1 << order;
             count -= 1 << order;
             // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
@@ -1197,7 +1205,7 @@ public final class PageAllocator implements PageProvider {
                         seen[p] = true;
                         pages += 1 << mem.order(p);
                     }
-                    if (pages != pcp.lists[2 * li + 1]) throw new IllegalStateException("pcp list pages mismatch");
+                    if (pages != pcp.lists[pcp.hi(li) + 1]) throw new IllegalStateException("pcp list pages mismatch");
                     total += pages;
                 }
                 if (total != pcp.count) throw new IllegalStateException(z + " pcp count " + pcp.count + " != " + total);

@@ -21,12 +21,14 @@ public final class PerCpuPages {
     final int nLists;
     final int maxOrder;
     /**
-     * Per list {@code li}: {@code lists[2 * li]} is its first pfn (-1: empty) and {@code lists[2 * li + 1]} its
-     * pages. Head and page count sit side by side in one array because every pcp alloc and free touches both,
-     * and one array is one load and one range check on that path; the tails, needed only when a list
-     * empties or is drained, have an array of their own.
+     * Per list {@code li}: {@code lists[base + 2 * li]} is its first pfn (-1: empty) and
+     * {@code lists[base + 2 * li + 1]} its pages. Head and page count sit side by side because every pcp alloc
+     * and free touches both. The array is the zone's {@link Zone#pcpLists}, shared by all CPUs at
+     * {@code base = cpu * Zone#pcpStride}, so the fast path reaches a list from the zone in one load instead of
+     * going through the per-CPU object; the tails, needed only when a list empties or is drained, are per CPU.
      */
     final int[] lists;
+    final int base;
     final int[] tail;
     /** Pages (not blocks) on all lists. */
     int count;
@@ -41,24 +43,33 @@ public final class PerCpuPages {
      */
     int quietHigh = Integer.MIN_VALUE;
 
-    PerCpuPages(int cpu, boolean eraNow) {
+    PerCpuPages(int cpu, boolean eraNow) { this(cpu, eraNow, new int[stride(eraNow)], 0); }
+
+    /** This CPU's lists at {@code lists[base...base + stride(eraNow))}. */
+    PerCpuPages(int cpu, boolean eraNow, int[] lists, int base) {
         this.cpu = cpu;
         this.maxOrder = eraNow ? PAGE_ALLOC_COSTLY_ORDER : 0;
         this.nLists = MT_PCPTYPES * (maxOrder + 1);
-        lists = new int[2 * nLists];
+        this.lists = lists;
+        this.base = base;
         tail = new int[nLists];
-        for (int li = 0; li < nLists; li++) lists[2 * li] = -1;
+        for (int li = 0; li < nLists; li++) lists[base + 2 * li] = -1;
         java.util.Arrays.fill(tail, -1);
     }
+
+    /** Slots of {@link #lists} one CPU uses: a head and a page count per list. */
+    static int stride(boolean eraNow) { return 2 * MT_PCPTYPES * ((eraNow ? PAGE_ALLOC_COSTLY_ORDER : 0) + 1); }
 
     public int count() { return count; }
     public int high() { return high; }
     public int batch() { return batch; }
     public int highMin() { return highMin; }
     public int highMax() { return highMax; }
-    public int listPages(int mt, int order) { return lists[2 * pindex(mt, order) + 1]; }
+    public int listPages(int mt, int order) { return lists[hi(pindex(mt, order)) + 1]; }
+    /** The slot of list {@code li}'s head in {@link #lists}; its page count follows it. */
+    int hi(int li) { return base + 2 * li; }
     /** The first pfn on list {@code li}, -1 if it is empty. */
-    int head(int li) { return lists[2 * li]; }
+    int head(int li) { return lists[hi(li)]; }
 
     /** {@code order_to_pindex()} without THP. */
     static int pindex(int mt, int order) { return MT_PCPTYPES * order + mt; }

@@ -61,6 +61,9 @@ public final class Zone {
 
     // per-cpu page sets, indexed by cpu
     PerCpuPages[] pcp = new PerCpuPages[0];
+    /** The heads and page counts of all CPUs' pcp lists, CPU {@code c}'s at {@code c * pcpStride} (see {@link PerCpuPages#lists}). */
+    int[] pcpLists = new int[0];
+    int pcpStride;
 
     // file LRU (page cache pages of this zone), head = most recently added
     final int[] lruHead = {-1}, lruTail = {-1};
