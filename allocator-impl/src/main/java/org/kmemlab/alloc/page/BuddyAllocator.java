@@ -43,7 +43,7 @@ public final class BuddyAllocator {
 
     /** Unlinks a free head; its pfns keep the free state until the caller relabels them. */
     void delFromFreeList(Zone z, int pfn) {
-        int order = mem.order[pfn], mt = mem.kind[pfn];
+        int order = mem.order(pfn), mt = mem.kind(pfn);
         int li = order * NR_MT + mt;
         mem.listDel(z.freeHead, z.freeTail, li, pfn);
         z.nrFreeList[li]--;
@@ -52,7 +52,7 @@ public final class BuddyAllocator {
     }
 
     void moveToFreeList(Zone z, int pfn, int mt) {
-        int order = mem.order[pfn];
+        int order = mem.order(pfn);
         delFromFreeList(z, pfn);
         addToFreeList(z, pfn, order, mt, false);
     }
@@ -153,7 +153,7 @@ public final class BuddyAllocator {
 
     /** 5.10 {@code steal_suitable_fallback()}. */
     void stealSuitableFallback(Zone z, int pfn, int allocFlags, int startType, boolean wholeBlock) {
-        int curOrder = mem.order[pfn];
+        int curOrder = mem.order(pfn);
         int oldBlockType = mem.pageblockMigratetype(pfn);
         if (oldBlockType == MT_HIGHATOMIC) { moveToFreeList(z, pfn, startType); return; }
         if (curOrder >= PAGEBLOCK_ORDER) {
@@ -237,7 +237,7 @@ public final class BuddyAllocator {
         long maxBoost = z.watermark[WMARK_HIGH] * watermarkBoostFactor / 10000;
         if (maxBoost == 0) return false;
         maxBoost = Math.max(PAGEBLOCK_PAGES, maxBoost);
-        z.watermarkBoost = Math.min(z.watermarkBoost + PAGEBLOCK_PAGES, maxBoost);
+        z.setWatermarkBoost(Math.min(z.watermarkBoost + PAGEBLOCK_PAGES, maxBoost));
         return true;
     }
 
@@ -251,10 +251,10 @@ public final class BuddyAllocator {
         int free = 0, movable = 0;
         int end = start + PAGEBLOCK_PAGES;
         for (int p = start; p < end; ) {
-            byte s = mem.state[p];
-            if (s == S_FREE) { free += 1 << mem.order[p]; p += 1 << mem.order[p]; }
+            byte s = mem.state(p);
+            if (s == S_FREE) { free += 1 << mem.order(p); p += 1 << mem.order(p); }
             else if (s == S_ALLOC) {
-                int n = 1 << mem.order[p];
+                int n = 1 << mem.order(p);
                 if (isMovableAlloc(p)) movable += n;
                 p += n;
             } else p++;
@@ -265,8 +265,8 @@ public final class BuddyAllocator {
 
     /** PageLRU() || __PageMovable() of an allocated head. */
     boolean isMovableAlloc(int head) {
-        byte k = mem.kind[head];
-        return k == K_PAGECACHE || k == K_ANON || (k == K_EXTERNAL && mem.flags[head] == MT_MOVABLE);
+        byte k = mem.kind(head);
+        return k == K_PAGECACHE || k == K_ANON || (k == K_EXTERNAL && mem.flags(head) == MT_MOVABLE);
     }
 
     /**
@@ -281,14 +281,14 @@ public final class BuddyAllocator {
         int end = start + PAGEBLOCK_PAGES;
         int moved = 0, movable = 0;
         for (int p = start; p < end; ) {
-            byte s = mem.state[p];
+            byte s = mem.state(p);
             if (s == S_FREE) {
-                int o = mem.order[p];
-                if (mem.kind[p] != mt) moveToFreeList(z, p, mt);
+                int o = mem.order(p);
+                if (mem.kind(p) != mt) moveToFreeList(z, p, mt);
                 moved += 1 << o;
                 p += 1 << o;
             } else if (s == S_ALLOC) {
-                int n = 1 << mem.order[p];
+                int n = 1 << mem.order(p);
                 if (isMovableAlloc(p)) movable += n;
                 p += n;
             } else p++;
@@ -305,7 +305,7 @@ public final class BuddyAllocator {
         while (order < MAX_ORDER_IDX) {
             int buddy = pfn ^ (1 << order);
             if (buddy < z.startPfn || buddy >= z.endPfn) break;
-            if (mem.state[buddy] != S_FREE || mem.order[buddy] != order) break;
+            if (mem.state(buddy) != S_FREE || mem.order(buddy) != order) break;
             if (order >= PAGEBLOCK_ORDER) {
                 int buddyMt = mem.pageblockMigratetype(buddy);
                 int myMt = mem.pageblockMigratetype(pfn);
@@ -316,8 +316,8 @@ public final class BuddyAllocator {
             }
             delFromFreeList(z, buddy);
             // the higher of the two heads is absorbed into the merged block
-            mem.state[pfn | buddy] = S_TAIL;
-            mem.order[pfn | buddy] = 0;
+            mem.setState(pfn | buddy, S_TAIL);
+            mem.setOrder(pfn | buddy, 0);
             pfn &= buddy;
             order++;
         }

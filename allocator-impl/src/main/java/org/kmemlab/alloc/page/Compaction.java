@@ -204,11 +204,11 @@ public final class Compaction {
                 int nSrc = 0;
                 int start = pos;
                 while (pos < blockEnd && nSrc < COMPACT_CLUSTER_MAX) {
-                    byte s = mem.state[pos];
+                    byte s = mem.state(pos);
                     if (s == S_ALLOC) {
                         if (migratable(pos)) src[nSrc++] = pos;
-                        pos += 1 << mem.order[pos];
-                    } else if (s == S_FREE || s == S_PCP) pos += 1 << mem.order[pos];
+                        pos += 1 << mem.order(pos);
+                    } else if (s == S_FREE || s == S_PCP) pos += 1 << mem.order(pos);
                     else pos++;
                 }
                 ctx.unlock(pa.lruLock[z.node]);
@@ -279,15 +279,15 @@ public final class Compaction {
 
     /** {@code suitable_migration_target()}: movable blocks that are not already free as a whole. */
     private boolean suitableMigrationTarget(int block) {
-        if (mem.state[block] == S_FREE && mem.order[block] >= PAGEBLOCK_ORDER) return false;
+        if (mem.state(block) == S_FREE && mem.order(block) >= PAGEBLOCK_ORDER) return false;
         return mem.pageblockMigratetype(block) == MT_MOVABLE;
     }
 
     private boolean migratable(int p) {
-        if (mem.order[p] != 0) return false;
-        byte k = mem.kind[p];
+        if (mem.order(p) != 0) return false;
+        byte k = mem.kind(p);
         if (k == K_ANON) return true;
-        return k == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) == 0;
+        return k == K_PAGECACHE && (mem.flags(p) & F_WRITEBACK) == 0;
     }
 
     /** isolate_freepages(): walks pageblocks down from {@code freeBlock}; returns the new free scanner block. */
@@ -299,17 +299,17 @@ public final class Compaction {
                 zoneLock(ctx, c, z); // compact_lock_irqsave(&cc->zone->lock)
                 int end = Math.min(freeBlock + PAGEBLOCK_PAGES, z.endPfn);
                 for (int p = freeBlock; p < end; ) {
-                    if (mem.state[p] == S_FREE) {
-                        int o = mem.order[p];
+                    if (mem.state(p) == S_FREE) {
+                        int o = mem.order(p);
                         pa.buddy.delFromFreeList(z, p); // __isolate_free_page
                         for (int i = 0; i < (1 << o); i++) {
-                            mem.state[p + i] = S_ISOLATED;
-                            mem.order[p + i] = 0;
+                            mem.setState(p + i, S_ISOLATED);
+                            mem.setOrder(p + i, 0);
                             if (nFree == freeList.length) freeList = java.util.Arrays.copyOf(freeList, nFree * 2);
                             freeList[nFree++] = p + (1 << o) - 1 - i; // lowest pfn used last
                         }
                         p += 1 << o;
-                    } else if (mem.state[p] == S_ALLOC || mem.state[p] == S_PCP) p += 1 << mem.order[p];
+                    } else if (mem.state(p) == S_ALLOC || mem.state(p) == S_PCP) p += 1 << mem.order(p);
                     else p++;
                 }
                 ctx.charge(c.compactScan * (end - freeBlock));
@@ -325,15 +325,15 @@ public final class Compaction {
 
     /** Moves one order-0 model-owned page to {@code target} and frees the source. */
     private void migrateOne(Zone z, int from, int target) {
-        byte k = mem.kind[from];
-        mem.state[target] = S_ALLOC;
-        mem.order[target] = 0;
-        mem.kind[target] = k;
-        mem.flags[target] = mem.flags[from];
+        byte k = mem.kind(from);
+        mem.setState(target, S_ALLOC);
+        mem.setOrder(target, 0);
+        mem.setKind(target, k);
+        mem.setFlags(target, mem.flags(from));
         if (k == K_PAGECACHE) pa.vmscan.lruReplace(z, from, target);
-        mem.kind[from] = K_EXTERNAL;
-        mem.flags[from] = 0;
-        mem.state[from] = S_ISOLATED;
+        mem.setKind(from, K_EXTERNAL);
+        mem.setFlags(from, 0);
+        mem.setState(from, S_ISOLATED);
         // putback of the old page: straight to the buddy, merging with its now-free neighbours
         pa.buddy.freeOnePage(z, from, 0, mem.pageblockMigratetype(from));
         pa.events.pageMigrated(from, target, 0);

@@ -102,14 +102,14 @@ public final class FsWriteback {
             if (pfn < 0) return added;
             Zone z = pa.mem.zoneOf(pfn);
             pa.vmscan.lruAdd(z, (int) pfn, true);
-            pa.mem.flags[(int) pfn] |= F_FSOWNED;
+            pa.mem.orFlags((int) pfn, F_FSOWNED);
             ownedDirty++;
         }
         for (long i = 0; clean < 0 || i < clean; i++, added++) {
             long pfn = pa.allocPages(ctx, 0, gfp);
             if (pfn < 0) return added;
             pa.vmscan.lruAdd(pa.mem.zoneOf(pfn), (int) pfn, false);
-            pa.mem.flags[(int) pfn] |= F_FSOWNED;
+            pa.mem.orFlags((int) pfn, F_FSOWNED);
         }
         return added;
     }
@@ -123,11 +123,11 @@ public final class FsWriteback {
         statTxgSyncs++;
         if (ownedDirty > 0) {
             for (Zone z : pa.zones) {
-                for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next[p]) {
-                    if ((pa.mem.flags[p] & (F_FSOWNED | F_DIRTY)) == (F_FSOWNED | F_DIRTY)) {
-                        pa.mem.flags[p] &= ~F_DIRTY;
-                        z.nrDirty -= 1 << pa.mem.order[p];
-                        statPagesCleaned += 1 << pa.mem.order[p];
+                for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next(p)) {
+                    if ((pa.mem.flags(p) & (F_FSOWNED | F_DIRTY)) == (F_FSOWNED | F_DIRTY)) {
+                        pa.mem.clearFlags(p, F_DIRTY);
+                        z.nrDirty -= 1 << pa.mem.order(p);
+                        statPagesCleaned += 1 << pa.mem.order(p);
                     }
                 }
             }

@@ -93,9 +93,9 @@ public final class MachineBuilder {
             for (Zone z : mem.zones) {
                 MachineSnapshot.ZoneInfo zi = snap.zone(z.node, z.name());
                 z.setWatermarks(zi.min, zi.low, zi.high);
-                z.watermarkBoost = zi.boost;
+                z.setWatermarkBoost(zi.boost);
                 if (zi.protection != null)
-                    for (int j = 0; j < NR_ZONES && j < zi.protection.length; j++) z.lowmemReserve[j] = zi.protection[j];
+                    for (int j = 0; j < NR_ZONES && j < zi.protection.length; j++) z.setLowmemReserve(j, zi.protection[j]);
             }
             pa.setupPcp();
         } else {
@@ -258,11 +258,11 @@ public final class MachineBuilder {
         for (int b = 0; b < types.length; b++) mem.blockMt[(z.startPfn >>> PAGEBLOCK_ORDER) + b] = types[b];
         // everything allocated first, then the free blocks
         for (int p = z.startPfn; p < z.endPfn; p++) {
-            mem.state[p] = S_ALLOC;
-            mem.order[p] = 0;
-            mem.kind[p] = K_KERNEL;
-            mem.flags[p] = 0;
-            mem.next[p] = mem.prev[p] = -1;
+            mem.setState(p, S_ALLOC);
+            mem.setOrder(p, 0);
+            mem.setKind(p, K_KERNEL);
+            mem.setFlags(p, 0);
+            mem.unlink(p);
         }
         free.sort(Comparator.comparingInt(s -> s.pfn));
         for (Slot s : free) {
@@ -284,7 +284,7 @@ public final class MachineBuilder {
             long reserved = Math.max(0, modelPages - z.managed);
             // reserved: lowest non-free pfns (memblock reservations sit low)
             for (int p = z.startPfn; p < z.endPfn && reserved > 0; p++) {
-                if (mem.state[p] == S_ALLOC) { mem.state[p] = S_RESERVED; reserved--; }
+                if (mem.state(p) == S_ALLOC) { mem.setState(p, S_RESERVED); reserved--; }
             }
             // pcp pages: highest allocated pfns of movable blocks, order 0, on the movable list
             for (int c = 0; c < z.pcp.length && c < zi.pagesets.size(); c++) {
@@ -292,10 +292,10 @@ public final class MachineBuilder {
                 PerCpuPages pcp = z.pcp[c];
                 int li = PerCpuPages.pindex(MT_MOVABLE, 0);
                 for (int p = z.endPfn - 1; p >= z.startPfn && want > 0; p--) {
-                    if (mem.state[p] != S_ALLOC || mem.kind[p] != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
+                    if (mem.state(p) != S_ALLOC || mem.kind(p) != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
                     mem.setHead(p, 0, S_PCP, (byte) MT_MOVABLE);
-                    mem.listAddTail(pcp.head, pcp.tail, li, p);
-                    pcp.listPages[li]++;
+                    mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+                    pcp.lists[pcp.hi(li) + 1]++;
                     pcp.count++;
                     want--;
                 }
@@ -304,13 +304,13 @@ public final class MachineBuilder {
             long dirty = zi.stat("nr_zone_write_pending", 0);
             long anon = zi.stat("nr_zone_inactive_anon", 0) + zi.stat("nr_zone_active_anon", 0);
             for (int p = z.startPfn; p < z.endPfn && (file > 0 || anon > 0); p++) {
-                if (mem.state[p] != S_ALLOC || mem.kind[p] != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
+                if (mem.state(p) != S_ALLOC || mem.kind(p) != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
                 if (file > 0) {
                     pa.vmscan.lruAdd(z, p, dirty > 0);
                     if (dirty > 0) dirty--;
                     file--;
                 } else {
-                    mem.kind[p] = K_ANON;
+                    mem.setKind(p, K_ANON);
                     z.nrAnon++;
                     anon--;
                 }
@@ -331,7 +331,7 @@ public final class MachineBuilder {
         Zone z = new Zone(0, ZONE_NORMAL, 0, 0, pages);
         mem.zones = new Zone[]{z};
         for (int b = 0; b < pageblocks; b++) { mem.blockZone[b] = 0; mem.blockMt[b] = MT_UNMOVABLE; }
-        for (int p = 0; p < pages; p++) { mem.state[p] = S_ALLOC; mem.kind[p] = K_KERNEL; mem.next[p] = mem.prev[p] = -1; }
+        for (int p = 0; p < pages; p++) { mem.setState(p, S_ALLOC); mem.setKind(p, K_KERNEL); mem.unlink(p); }
         z.spanned = z.present = z.managed = pages;
         PageAllocator pa = new PageAllocator(era, mem, 1, cpus);
         pa.buildZonelists();
@@ -342,7 +342,7 @@ public final class MachineBuilder {
     /** Frees {@code [pfn, pfn + 2^order)} of a scenario machine straight into the buddy (as memblock_free_all does). */
     public static void freeInto(PageAllocator pa, int pfn, int order) {
         Zone z = pa.mem.zoneOf(pfn);
-        pa.mem.kind[pfn] = K_EXTERNAL;
+        pa.mem.setKind(pfn, K_EXTERNAL);
         pa.mem.markTails(pfn, order);
         pa.buddy.freeOnePage(z, pfn, order, pa.mem.pageblockMigratetype(pfn));
     }
@@ -352,7 +352,7 @@ public final class MachineBuilder {
 
     /** Marks an allocated order-0 page of a scenario machine as anonymous (movable, migratable). */
     public static void makeAnon(PageAllocator pa, int pfn) {
-        pa.mem.kind[pfn] = K_ANON;
+        pa.mem.setKind(pfn, K_ANON);
         pa.mem.zoneOf(pfn).nrAnon++;
     }
 
@@ -413,14 +413,14 @@ public final class MachineBuilder {
             z.present = span;
             z.managed = span - reserved;
             lowmem += z.managed;
-            for (int p = z.startPfn; p < z.endPfn; p++) { mem.next[p] = mem.prev[p] = -1; mem.state[p] = S_TAIL; }
-            for (int p = z.startPfn; p < z.startPfn + reserved; p++) mem.state[p] = S_RESERVED;
+            for (int p = z.startPfn; p < z.endPfn; p++) { mem.unlink(p); mem.setState(p, S_TAIL); }
+            for (int p = z.startPfn; p < z.startPfn + reserved; p++) mem.setState(p, S_RESERVED);
             // __free_pages_core: the largest aligned blocks that fit
             int p = z.startPfn + reserved;
             while (p < z.endPfn) {
                 int o = MAX_ORDER_IDX;
                 while (o > 0 && ((p & ((1 << o) - 1)) != 0 || p + (1 << o) > z.endPfn)) o--;
-                mem.state[p] = S_ISOLATED;
+                mem.setState(p, S_ISOLATED);
                 pa.buddy.freeOnePage(z, p, o, MT_MOVABLE);
                 p += 1 << o;
             }
@@ -505,7 +505,7 @@ public final class MachineBuilder {
                     int o = rnd.nextInt(4);
                     long p = pa.allocPages(ctx, o, rnd.nextInt(3) == 0 ? kernelGfp | Gfp.RECLAIMABLE : kernelGfp);
                     if (p < 0) break;
-                    pa.mem.kind[(int) p] = K_KERNEL;
+                    pa.mem.setKind((int) p, K_KERNEL);
                     kernel.add(p, o);
                     done += 1L << o;
                 } else if (r < 60) {
@@ -518,7 +518,7 @@ public final class MachineBuilder {
                 } else {
                     long p = pa.allocPages(ctx, 0, movableGfp);
                     if (p < 0) break;
-                    pa.mem.kind[(int) p] = K_ANON;
+                    pa.mem.setKind((int) p, K_ANON);
                     pa.mem.zoneOf(p).nrAnon++;
                     anon.add(p, 0);
                     done++;
@@ -529,14 +529,14 @@ public final class MachineBuilder {
             }
             for (Zone z : pa.zones) {
                 for (int p = z.lruHead[0]; p >= 0; ) {
-                    int nx = pa.mem.next[p];
-                    if ((pa.mem.flags[p] & (F_DIRTY | F_WRITEBACK)) == 0 && rnd.nextBoolean()) pa.vmscan.releaseOwned(ctx, p);
+                    int nx = pa.mem.next(p);
+                    if ((pa.mem.flags(p) & (F_DIRTY | F_WRITEBACK)) == 0 && rnd.nextBoolean()) pa.vmscan.releaseOwned(ctx, p);
                     p = nx;
                 }
             }
             for (int i = kernel.n - 1; i >= 0; i--) {
                 if (rnd.nextInt(4) == 0) {
-                    pa.mem.kind[kernel.pfn[i]] = K_EXTERNAL;
+                    pa.mem.setKind(kernel.pfn[i], K_EXTERNAL);
                     pa.freePages(ctx, kernel.pfn[i], kernel.ord[i]);
                     kernel.removeAt(i);
                 }
@@ -562,18 +562,18 @@ public final class MachineBuilder {
         PhysMem mem = pa.mem;
         for (Zone z : pa.zones) {
             if (z.nrDirty == 0) continue;
-            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
-                if ((mem.flags[p] & F_DIRTY) != 0) {
-                    mem.flags[p] &= ~F_DIRTY;
-                    z.nrDirty -= 1 << mem.order[p];
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next(p)) {
+                if ((mem.flags(p) & F_DIRTY) != 0) {
+                    mem.clearFlags(p, F_DIRTY);
+                    z.nrDirty -= 1 << mem.order(p);
                 }
             }
         }
         for (int i = 0; i < recent.n; i++) {
             int p = recent.pfn[i];
-            if (mem.state[p] == S_ALLOC && mem.kind[p] == K_PAGECACHE && (mem.flags[p] & F_DIRTY) == 0) {
-                mem.flags[p] |= F_DIRTY;
-                mem.zoneOf(p).nrDirty += 1 << mem.order[p];
+            if (mem.state(p) == S_ALLOC && mem.kind(p) == K_PAGECACHE && (mem.flags(p) & F_DIRTY) == 0) {
+                mem.orFlags(p, F_DIRTY);
+                mem.zoneOf(p).nrDirty += 1 << mem.order(p);
             }
         }
     }
@@ -601,8 +601,8 @@ public final class MachineBuilder {
         long freed = 0;
         for (Zone z : pa.zones) {
             for (int pfn = z.lruTail[0]; pfn >= 0 && need > 0; ) {
-                int prev = pa.mem.prev[pfn];
-                if ((pa.mem.flags[pfn] & (F_DIRTY | F_WRITEBACK)) == 0) {
+                int prev = pa.mem.prev(pfn);
+                if ((pa.mem.flags(pfn) & (F_DIRTY | F_WRITEBACK)) == 0) {
                     if (rnd.nextLong(left) < need) {
                         pa.vmscan.releaseOwned(ctx, pfn);
                         freed++;

@@ -107,7 +107,9 @@ public final class PageAllocator implements PageProvider {
         kcompactdOrder = new int[nrNodes];
         for (Zone z : zones) {
             z.pcp = new PerCpuPages[nrCpus];
-            for (int c = 0; c < nrCpus; c++) z.pcp[c] = new PerCpuPages(c, eraNow);
+            z.pcpStride = PerCpuPages.stride(eraNow);
+            z.pcpLists = new int[nrCpus * z.pcpStride];
+            for (int c = 0; c < nrCpus; c++) z.pcp[c] = new PerCpuPages(c, eraNow, z.pcpLists, c * z.pcpStride);
         }
         vmscan = new Vmscan(this);
         compaction = new Compaction(this);
@@ -220,10 +222,10 @@ public final class PageAllocator implements PageProvider {
     @Override
     public void freePages(ExecContext ctx, long pfn, int order) {
         int p = (int) pfn;
-        if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.order[p] != order)
+        if (pfn < 0 || pfn >= mem.nrPfns || mem.state(p) != S_ALLOC || mem.order(p) != order)
             throw new IllegalArgumentException("bad free of pfn " + pfn + " order " + order + ": "
-                    + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state[p]] + "/" + mem.order[p] : "out of range"));
-        if (mem.kind[p] != K_EXTERNAL) vmscan.dropOwner(p);
+                    + (pfn >= 0 && pfn < mem.nrPfns ? STATE_NAMES[mem.state(p)] + "/" + mem.order(p) : "out of range"));
+        if (mem.kind(p) != K_EXTERNAL) vmscan.dropOwner(p);
         freePagesInternal(ctx, costs(ctx), zones[mem.blockZone[p >>> PAGEBLOCK_ORDER]], p, order);
     }
 
@@ -388,13 +390,13 @@ public final class PageAllocator implements PageProvider {
         long pfn = -1;
         for (Zone z : zl) {
             ctx.charge(c.zoneCheck);
-            if (!Watermarks.zoneWatermarkFast(z, order, z.watermark(WMARK_LOW), highest, allocFlags, gfp, eraNow)) continue;
+            if (!Watermarks.zoneWatermarkFastCached(z, order, WMARK_LOW, highest, allocFlags, gfp, eraNow)) continue;
             PerCpuPages pcp = z.pcp[ctx.cpu()];
             if (!pcp.allowedOrder(order)) continue;
             ctx.enter("rmqueue");
             for (int t = mt; t < MT_PCPTYPES && pfn < 0; t++) {
                 int li = PerCpuPages.pindex(t, order);
-                if (pcp.head[li] >= 0) pfn = pcpPop(ctx, c, z, pcp, li, order);
+                if (pcp.head(li) >= 0) pfn = pcpPop(ctx, c, z, pcp, li, order);
             }
             if (z.boostedWatermark && (!eraNow || (allocFlags & ALLOC_KSWAPD) != 0)) {
                 z.boostedWatermark = false;
@@ -447,11 +449,10 @@ public final class PageAllocator implements PageProvider {
      */
     private boolean zoneWatermarkPasses(Zone z, int order, int allocFlags, int highest, long gfp) {
         if (eraNow && !z.belowHigh) {
-            if (Watermarks.zoneWatermarkFast(z, order, z.highWmark(), highest, allocFlags, gfp, true)) return true;
+            if (Watermarks.zoneWatermarkFastCached(z, order, WMARK_HIGH, highest, allocFlags, gfp, true)) return true;
             z.belowHigh = true;
         }
-        long mark = z.watermark(allocFlags & ALLOC_WMARK_MASK);
-        return Watermarks.zoneWatermarkFast(z, order, mark, highest, allocFlags, gfp, eraNow);
+        return Watermarks.zoneWatermarkFastCached(z, order, allocFlags & ALLOC_WMARK_MASK, highest, allocFlags, gfp, eraNow);
     }
 
     /** get_page_from_freelist(): a high-order ALLOC_HIGHATOMIC (5.10: ALLOC_HARDER) success may reserve its pageblock. */
@@ -467,7 +468,7 @@ public final class PageAllocator implements PageProvider {
         long ns = c.prepNewPage;
         if ((gfp & Gfp.ZERO) != 0) ns += c.zeroPage << order;
         ctx.charge(ns);
-        mem.flags[pfn] = (byte) Gfp.migratetype(gfp);
+        mem.setFlags(pfn, (byte) Gfp.migratetype(gfp));
     }
 
     /** {@code rmqueue()}: pcp for pcp orders, else the buddy under zone->lock. */
@@ -492,11 +493,11 @@ public final class PageAllocator implements PageProvider {
 
     long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
         int li = PerCpuPages.pindex(mt, order);
-        if (pcp.head[li] < 0) {
+        if (z.pcpLists[ctx.cpu() * z.pcpStride + 2 * li] < 0) {
             int batch = pcp.nrPcpAlloc(order, eraNow, z.belowHigh);
             rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
             out.path |= AllocOutcome.PATH_PCP_REFILL;
-            if (pcp.head[li] < 0) return -1;
+            if (pcp.head(li) < 0) return -1;
         }
         out.path |= AllocOutcome.PATH_PCP;
         if (eraNow) pcp.freeCount >>= 1;
@@ -504,8 +505,11 @@ public final class PageAllocator implements PageProvider {
     }
 
     private long pcpPop(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int li, int order) {
-        int p = mem.listPopHead(pcp.head, pcp.tail, li);
-        pcp.listPages[li] -= 1 << order;
+        // the list through the zone, not through pcp: one dependent load less before the pfn is known
+        int[] lists = z.pcpLists;
+        int hi = ctx.cpu() * z.pcpStride + 2 * li;
+        int p = mem.listPopHead(lists, hi, pcp.tail, li);
+        lists[hi + 1] -= 1 << order;
         pcp.count -= 1 << order;
         mem.setHead(p, order, S_ALLOC, K_EXTERNAL);
         ctx.charge(c.pcpOp);
@@ -530,8 +534,8 @@ public final class PageAllocator implements PageProvider {
             int p = buddy.rmqueue(z, order, mt, allocFlags);
             if (p < 0) break;
             mem.setHead(p, order, S_PCP, (byte) mt);
-            mem.listAddTail(pcp.head, pcp.tail, li, p);
-            pcp.listPages[li] += 1 << order;
+            mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+            pcp.lists[pcp.hi(li) + 1] += 1 << order;
             pcp.count += 1 << order;
             events.allocZoneLocked(z, p, order, mt, true);
         }
@@ -598,7 +602,7 @@ public final class PageAllocator implements PageProvider {
     /** {@code __free_pages()} → {@code free_unref_page()} for pcp orders, else {@code __free_pages_ok()}. */
     void freePagesInternal(ExecContext ctx, PageCosts c, Zone z, int pfn, int order) {
         if (shrinkerDepth > 0) reclaimedSlab += 1L << order;
-        mem.flags[pfn] = 0;
+        mem.setFlags(pfn, 0);
         ctx.enter("__free_pages");
         events.pageFree(pfn, order);
         z.statFrees++;
@@ -616,15 +620,22 @@ public final class PageAllocator implements PageProvider {
         // (set_pcppage_migratetype), so free_pcppages_bulk returns them to the highatomic list
         int li = PerCpuPages.pindex(mt >= MT_PCPTYPES ? MT_MOVABLE : mt, order);
         mem.setHead(pfn, order, S_PCP, (byte) mt);
-        mem.listAddHead(pcp.head, pcp.tail, li, pfn);
-        pcp.listPages[li] += 1 << order;
+        // the list through the zone, not through pcp: one dependent load less before the store
+        int[] lists = z.pcpLists;
+        int hi = ctx.cpu() * z.pcpStride + 2 * li;
+        mem.listAddHead(lists, hi, pcp.tail, li, pfn);
+        lists[hi + 1] += 1 << order;
         pcp.count += 1 << order;
         ctx.charge(c.pcpOp);
         if (eraNow) {
             pcp.allocFactor >>= 1;
             if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
-            int high = pcp.nrPcpHigh(z.belowHigh);
-            if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, high);
+            // nr_pcp_high() is called on every free in the kernel; below quietHigh (and above the zone's
+            // high watermark) it would neither change pcp->high nor trigger a bulk free
+            if (z.belowHigh || pcp.count >= pcp.quietHigh) {
+                int high = pcp.nrPcpHigh(z.belowHigh);
+                if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, high);
+            }
         } else if (pcp.count >= pcp.high) {
             freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
         }
@@ -665,13 +676,13 @@ public final class PageAllocator implements PageProvider {
             int tries = 0;
             while (pcp.tail[li] < 0 && tries++ < pcp.nLists) li = (li + 1) % pcp.nLists;
             int p = pcp.tail[li];
-            int order = mem.order[p];
-            mem.listDel(pcp.head, pcp.tail, li, p);
-            pcp.listPages[li] -= 1 << order;
+            int order = mem.order(p);
+            mem.listDel(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+            pcp.lists[pcp.hi(li) + 1] -= 1 << order;
             pcp.count -= 1 << order;
             count -= 1 << order;
             // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
-            int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind[p];
+            int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind(p);
             if (mem.pageblockMigratetype(p) == MT_ISOLATE) mt = MT_ISOLATE;
             events.pcpuDrain(z, p, order, mt);
             buddy.freeOnePage(z, p, order, mt);
@@ -1165,10 +1176,10 @@ public final class PageAllocator implements PageProvider {
                 for (int mt = 0; mt < NR_MT; mt++) {
                     int li = o * NR_MT + mt;
                     int cnt = 0, prev = -1;
-                    for (int p = z.freeHead[li]; p >= 0; p = mem.next[p]) {
-                        if (mem.prev[p] != prev) throw new IllegalStateException("broken prev link at " + p);
-                        if (mem.state[p] != S_FREE || mem.order[p] != o || mem.kind[p] != mt)
-                            throw new IllegalStateException("pfn " + p + " on free list " + o + "/" + mt + " is " + STATE_NAMES[mem.state[p]] + " order " + mem.order[p]);
+                    for (int p = z.freeHead[li]; p >= 0; p = mem.next(p)) {
+                        if (mem.prev(p) != prev) throw new IllegalStateException("broken prev link at " + p);
+                        if (mem.state(p) != S_FREE || mem.order(p) != o || mem.kind(p) != mt)
+                            throw new IllegalStateException("pfn " + p + " on free list " + o + "/" + mt + " is " + STATE_NAMES[mem.state(p)] + " order " + mem.order(p));
                         if (!z.contains(p) || (p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned/out-of-zone free block " + p);
                         if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                         seen[p] = true;
@@ -1187,49 +1198,49 @@ public final class PageAllocator implements PageProvider {
                 int total = 0;
                 for (int li = 0; li < pcp.nLists; li++) {
                     int pages = 0;
-                    for (int p = pcp.head[li]; p >= 0; p = mem.next[p]) {
-                        if (mem.state[p] != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state[p]] + " pfn " + p);
+                    for (int p = pcp.head(li); p >= 0; p = mem.next(p)) {
+                        if (mem.state(p) != S_PCP) throw new IllegalStateException("pcp list holds " + STATE_NAMES[mem.state(p)] + " pfn " + p);
                         if (!z.contains(p)) throw new IllegalStateException("pcp page of other zone " + p);
                         if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                         seen[p] = true;
-                        pages += 1 << mem.order[p];
+                        pages += 1 << mem.order(p);
                     }
-                    if (pages != pcp.listPages[li]) throw new IllegalStateException("pcp list pages mismatch");
+                    if (pages != pcp.lists[pcp.hi(li) + 1]) throw new IllegalStateException("pcp list pages mismatch");
                     total += pages;
                 }
                 if (total != pcp.count) throw new IllegalStateException(z + " pcp count " + pcp.count + " != " + total);
             }
             long file = 0, dirty = 0, wb = 0;
-            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p]) {
-                if (mem.state[p] != S_ALLOC || mem.kind[p] != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next(p)) {
+                if (mem.state(p) != S_ALLOC || mem.kind(p) != K_PAGECACHE) throw new IllegalStateException("LRU holds non-pagecache pfn " + p);
                 if (seen[p]) throw new IllegalStateException("pfn " + p + " listed twice");
                 seen[p] = true;
-                int pages = 1 << mem.order[p];
+                int pages = 1 << mem.order(p);
                 file += pages;
-                if ((mem.flags[p] & F_DIRTY) != 0) dirty += pages;
-                if ((mem.flags[p] & F_WRITEBACK) != 0) wb += pages;
+                if ((mem.flags(p) & F_DIRTY) != 0) dirty += pages;
+                if ((mem.flags(p) & F_WRITEBACK) != 0) wb += pages;
             }
             if (file != z.nrFile || dirty != z.nrDirty || wb != z.nrWriteback)
                 throw new IllegalStateException(z + " LRU counts " + file + "/" + dirty + "/" + wb + " != " + z.nrFile + "/" + z.nrDirty + "/" + z.nrWriteback);
         }
         // heads and tails
         for (int p = 0; p < n; ) {
-            byte s = mem.state[p];
+            byte s = mem.state(p);
             switch (s) {
                 case S_HOLE, S_RESERVED -> p++;
                 case S_FREE, S_ALLOC, S_PCP -> {
-                    int o = mem.order[p];
+                    int o = mem.order(p);
                     byte tail = S_TAIL;
                     if ((p & ((1 << o) - 1)) != 0) throw new IllegalStateException("misaligned head " + p);
                     Zone z = mem.zoneOf(p);
                     if (z == null || !z.contains(p + (1 << o) - 1)) throw new IllegalStateException("block crosses zone at " + p);
                     if (s != S_ALLOC && !seen[p]) throw new IllegalStateException(STATE_NAMES[s] + " head " + p + " on no list");
-                    if (s == S_ALLOC && mem.kind[p] == K_PAGECACHE && !seen[p]) throw new IllegalStateException("pagecache page " + p + " not on LRU");
+                    if (s == S_ALLOC && mem.kind(p) == K_PAGECACHE && !seen[p]) throw new IllegalStateException("pagecache page " + p + " not on LRU");
                     for (int i = 1; i < (1 << o); i++)
-                        if (mem.state[p + i] != tail) throw new IllegalStateException("pfn " + (p + i) + " should be tail of " + p + " but is " + STATE_NAMES[mem.state[p + i]]);
+                        if (mem.state(p + i) != tail) throw new IllegalStateException("pfn " + (p + i) + " should be tail of " + p + " but is " + STATE_NAMES[mem.state(p + i)]);
                     if (s == S_FREE && o < MAX_ORDER_IDX) {
                         int b = p ^ (1 << o);
-                        if (z.contains(b) && mem.state[b] == S_FREE && mem.order[b] == o && mergeAllowed(p, b, o))
+                        if (z.contains(b) && mem.state(b) == S_FREE && mem.order(b) == o && mergeAllowed(p, b, o))
                             throw new IllegalStateException("unmerged free buddies " + p + " and " + b + " order " + o);
                     }
                     p += 1 << o;

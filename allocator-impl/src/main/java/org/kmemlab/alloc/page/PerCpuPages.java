@@ -20,30 +20,56 @@ public final class PerCpuPages {
     public final int cpu;
     final int nLists;
     final int maxOrder;
-    final int[] head, tail;
-    final int[] listPages;
+    /**
+     * Per list {@code li}: {@code lists[base + 2 * li]} is its first pfn (-1: empty) and
+     * {@code lists[base + 2 * li + 1]} its pages. Head and page count sit side by side because every pcp alloc
+     * and free touches both. The array is the zone's {@link Zone#pcpLists}, shared by all CPUs at
+     * {@code base = cpu * Zone#pcpStride}, so the fast path reaches a list from the zone in one load instead of
+     * going through the per-CPU object; the tails, needed only when a list empties or is drained, are per CPU.
+     */
+    final int[] lists;
+    final int base;
+    final int[] tail;
     /** Pages (not blocks) on all lists. */
     int count;
     int high, batch, highMin, highMax;
     int allocFactor, freeCount;
+    /**
+     * While the zone is not below its high watermark, a free that leaves {@code count} below this finds
+     * {@code nr_pcp_high()} changing nothing and returning {@code high}, so free_unref_page_commit() has no
+     * work left: {@code high} when it lies in [high_min, high_max], else {@code Integer.MIN_VALUE} (always
+     * ask nr_pcp_high()). Those three are all it depends on, so {@link #setHigh} and {@link #setHighBatch}
+     * keep it current, and the free path compares once instead of clamping on every call.
+     */
+    int quietHigh = Integer.MIN_VALUE;
 
-    PerCpuPages(int cpu, boolean eraNow) {
+    PerCpuPages(int cpu, boolean eraNow) { this(cpu, eraNow, new int[stride(eraNow)], 0); }
+
+    /** This CPU's lists at {@code lists[base...base + stride(eraNow))}. */
+    PerCpuPages(int cpu, boolean eraNow, int[] lists, int base) {
         this.cpu = cpu;
         this.maxOrder = eraNow ? PAGE_ALLOC_COSTLY_ORDER : 0;
         this.nLists = MT_PCPTYPES * (maxOrder + 1);
-        head = new int[nLists];
+        this.lists = lists;
+        this.base = base;
         tail = new int[nLists];
-        listPages = new int[nLists];
-        java.util.Arrays.fill(head, -1);
+        for (int li = 0; li < nLists; li++) lists[base + 2 * li] = -1;
         java.util.Arrays.fill(tail, -1);
     }
+
+    /** Slots of {@link #lists} one CPU uses: a head and a page count per list. */
+    static int stride(boolean eraNow) { return 2 * MT_PCPTYPES * ((eraNow ? PAGE_ALLOC_COSTLY_ORDER : 0) + 1); }
 
     public int count() { return count; }
     public int high() { return high; }
     public int batch() { return batch; }
     public int highMin() { return highMin; }
     public int highMax() { return highMax; }
-    public int listPages(int mt, int order) { return listPages[pindex(mt, order)]; }
+    public int listPages(int mt, int order) { return lists[hi(pindex(mt, order)) + 1]; }
+    /** The slot of list {@code li}'s head in {@link #lists}; its page count follows it. */
+    int hi(int li) { return base + 2 * li; }
+    /** The first pfn on list {@code li}, -1 if it is empty. */
+    int head(int li) { return lists[hi(li)]; }
 
     /** {@code order_to_pindex()} without THP. */
     static int pindex(int mt, int order) { return MT_PCPTYPES * order + mt; }
@@ -52,10 +78,16 @@ public final class PerCpuPages {
     boolean allowedOrder(int order) { return order <= maxOrder; }
 
     public void setHighBatch(int high, int batch, int highMin, int highMax) {
-        this.high = high;
         this.batch = batch;
         this.highMin = highMin;
         this.highMax = highMax;
+        setHigh(high);
+    }
+
+    /** Every write of {@code pcp->high} goes through here so that {@link #quietHigh} follows it. */
+    private void setHigh(int h) {
+        high = h;
+        quietHigh = h >= highMin && h <= highMax ? h : Integer.MIN_VALUE;
     }
 
     // ------------------------------------------------------------------ kernel formulas
@@ -98,7 +130,7 @@ public final class PerCpuPages {
         int base = batch;
         if (high < base) return 1;
         int b = order != 0 ? base : base << allocFactor;
-        if (highMin != highMax && !zoneBelowHigh) high = Math.min(high + b, highMax);
+        if (highMin != highMax && !zoneBelowHigh) setHigh(Math.min(high + b, highMax));
         if (order == 0) {
             int maxNrAlloc = Math.max(high - count - base, base);
             if (b <= maxNrAlloc && allocFactor < PCP_BATCH_SCALE_MAX) allocFactor++;
@@ -114,17 +146,17 @@ public final class PerCpuPages {
      * list may stay at its current size); otherwise a full list raises it to hold a batch of frees.
      */
     int nrPcpHigh(boolean zoneBelowHigh) {
-        high = Math.max(highMin, Math.min(high, highMax));
+        if (high < highMin || high > highMax) setHigh(Math.max(highMin, Math.min(high, highMax)));
         if (high == 0) return 0;
         if (highMin == highMax) return high;
         if (zoneBelowHigh) {
             int fc = Math.max(freeCount, batch);
-            high = Math.max(high - fc, highMin);
+            setHigh(Math.max(high - fc, highMin));
             return Math.max(count, highMin);
         }
         if (count >= high) {
             int need = freeCount + batch;
-            if (high < need) high = Math.max(highMin, Math.min(need, highMax));
+            if (high < need) setHigh(Math.max(highMin, Math.min(need, highMax)));
         }
         return high;
     }

@@ -7,9 +7,9 @@ package org.kmemlab.alloc.page;
  * so that a 4 GiB machine costs about 13 MB and the hot paths never allocate.
  *
  * <p>Every pfn is in exactly one state. A block of 2^order pages has a head pfn carrying the state and the
- * order, and tail pfns in the matching tail state. {@code next}/{@code prev} are the intrusive links that
+ * order, and tail pfns in the matching tail state. {@code next()}/{@code prev()} are the intrusive links that
  * {@code page->lru} / {@code page->buddy_list} / {@code page->pcp_list} are in the kernel: a page is on at
- * most one list at a time (a free list, a pcp list or the file LRU), so one pair of arrays serves all.
+ * most one list at a time (a free list, a pcp list or the file LRU), so one pair of links serves all.
  */
 public final class PhysMem {
     /** Not backed by memory (holes, offline sections, other zones' gaps). */
@@ -49,13 +49,20 @@ public final class PhysMem {
     public static final byte F_FSOWNED = 8;
 
     public final int nrPfns;
-    final byte[] state;
-    final byte[] order;
-    /** For free heads: the free list migratetype; for pcp heads: the pcp list migratetype; for allocated heads: owner kind. */
-    final byte[] kind;
-    final byte[] flags;
-    final int[] next;
-    final int[] prev;
+    /**
+     * Per pfn, one int: the state (bits 0-7), the order (8-15), the kind (16-23: for free heads the free list
+     * migratetype, for pcp heads the pcp list migratetype, for allocated heads the owner kind) and the flags
+     * (24-31), each read back as the byte it was stored as. One array instead of four because the pcp alloc
+     * and free read or write all of a head's fields at once, and each array is one more load and range
+     * check on that path.
+     */
+    final int[] meta;
+    /**
+     * The intrusive links: {@code link[2 * pfn]} is the next pfn on the list, {@code link[2 * pfn + 1]} the
+     * previous one (-1 at either end and off lists). One array because list operations write both of a
+     * pfn's links together, and each separate array is one more load and range check on the pcp path.
+     */
+    final int[] link;
     /** Pageblock migratetype (get_pageblock_migratetype). */
     final byte[] blockMt;
     /** Index of the zone owning each pageblock in {@link #zones}, or -1. */
@@ -65,25 +72,43 @@ public final class PhysMem {
     public PhysMem(int nrPfns) {
         if ((nrPfns & (PageConst.PAGEBLOCK_PAGES - 1)) != 0) throw new IllegalArgumentException("pfn space must be pageblock aligned");
         this.nrPfns = nrPfns;
-        state = new byte[nrPfns];
-        order = new byte[nrPfns];
-        kind = new byte[nrPfns];
-        flags = new byte[nrPfns];
-        next = new int[nrPfns];
-        prev = new int[nrPfns];
+        meta = new int[nrPfns];
+        link = new int[2 * nrPfns];
         int nb = nrPfns >>> PageConst.PAGEBLOCK_ORDER;
         blockMt = new byte[nb];
         blockZone = new short[nb];
         java.util.Arrays.fill(blockZone, (short) -1);
     }
 
-    public byte state(long pfn) { return state[(int) pfn]; }
-    public int order(long pfn) { return order[(int) pfn]; }
-    public byte kind(long pfn) { return kind[(int) pfn]; }
-    public byte flags(long pfn) { return flags[(int) pfn]; }
+    public byte state(long pfn) { return state((int) pfn); }
+    public int order(long pfn) { return order((int) pfn); }
+    public byte kind(long pfn) { return kind((int) pfn); }
+    public byte flags(long pfn) { return flags((int) pfn); }
+
+    byte state(int pfn) { return (byte) meta[pfn]; }
+    int order(int pfn) { return (byte) (meta[pfn] >> 8); }
+    byte kind(int pfn) { return (byte) (meta[pfn] >> 16); }
+    byte flags(int pfn) { return (byte) (meta[pfn] >> 24); }
+
+    void setState(int pfn, int v) { meta[pfn] = meta[pfn] & ~0xff | v & 0xff; }
+    void setOrder(int pfn, int v) { meta[pfn] = meta[pfn] & ~0xff00 | (v & 0xff) << 8; }
+    void setKind(int pfn, int v) { meta[pfn] = meta[pfn] & ~0xff0000 | (v & 0xff) << 16; }
+    void setFlags(int pfn, int v) { meta[pfn] = meta[pfn] & 0xffffff | v << 24; }
+    void orFlags(int pfn, int f) { meta[pfn] |= (f & 0xff) << 24; }
+    void clearFlags(int pfn, int f) { meta[pfn] &= ~((f & 0xff) << 24); }
     public int pageblockMigratetype(long pfn) { return blockMt[(int) (pfn >>> PageConst.PAGEBLOCK_ORDER)]; }
 
     void setBlockMt(int pfn, int mt) { blockMt[pfn >>> PageConst.PAGEBLOCK_ORDER] = (byte) mt; }
+
+    int next(int pfn) { return link[2 * pfn]; }
+    int prev(int pfn) { return link[2 * pfn + 1]; }
+    void setNext(int pfn, int v) { link[2 * pfn] = v; }
+    void setPrev(int pfn, int v) { link[2 * pfn + 1] = v; }
+    /** Both links -1: the state of a pfn on no list. */
+    void unlink(int pfn) {
+        link[2 * pfn] = -1;
+        link[2 * pfn + 1] = -1;
+    }
 
     public Zone zoneOf(long pfn) {
         if (pfn < 0 || pfn >= nrPfns) return null;
@@ -93,52 +118,59 @@ public final class PhysMem {
 
     /** Labels a block by its head; its other pfns are already tails. */
     void setHead(int pfn, int ord, byte headState, byte k) {
-        state[pfn] = headState;
-        order[pfn] = (byte) ord;
-        kind[pfn] = k;
+        meta[pfn] = meta[pfn] & 0xff000000 | headState & 0xff | (ord & 0xff) << 8 | (k & 0xff) << 16;
     }
 
     /** Turns every pfn of {@code [pfn+1, pfn+2^ord)} into a tail (used when building states wholesale). */
     void markTails(int pfn, int ord) {
         int n = 1 << ord;
         for (int i = 1; i < n; i++) {
-            state[pfn + i] = S_TAIL;
-            order[pfn + i] = 0;
+            meta[pfn + i] = meta[pfn + i] & 0xffff0000 | S_TAIL;
         }
     }
 
     // ---- intrusive lists: heads and tails live in the owner's int arrays ----
 
-    void listAddHead(int[] head, int[] tail, int li, int pfn) {
-        int h = head[li];
-        prev[pfn] = -1;
-        next[pfn] = h;
-        if (h >= 0) prev[h] = pfn; else tail[li] = pfn;
-        head[li] = pfn;
+    void listAddHead(int[] head, int[] tail, int li, int pfn) { listAddHead(head, li, tail, li, pfn); }
+
+    void listAddTail(int[] head, int[] tail, int li, int pfn) { listAddTail(head, li, tail, li, pfn); }
+
+    int listPopHead(int[] head, int[] tail, int li) { return listPopHead(head, li, tail, li); }
+
+    void listDel(int[] head, int[] tail, int li, int pfn) { listDel(head, li, tail, li, pfn); }
+
+    // The same with the list's head at head[hi] and its tail at tail[ti] (PerCpuPages keeps heads beside page counts).
+
+    void listAddHead(int[] head, int hi, int[] tail, int ti, int pfn) {
+        int h = head[hi];
+        link[2 * pfn + 1] = -1;
+        link[2 * pfn] = h;
+        if (h >= 0) link[2 * h + 1] = pfn; else tail[ti] = pfn;
+        head[hi] = pfn;
     }
 
-    void listAddTail(int[] head, int[] tail, int li, int pfn) {
-        int t = tail[li];
-        next[pfn] = -1;
-        prev[pfn] = t;
-        if (t >= 0) next[t] = pfn; else head[li] = pfn;
-        tail[li] = pfn;
+    void listAddTail(int[] head, int hi, int[] tail, int ti, int pfn) {
+        int t = tail[ti];
+        link[2 * pfn] = -1;
+        link[2 * pfn + 1] = t;
+        if (t >= 0) link[2 * t] = pfn; else head[hi] = pfn;
+        tail[ti] = pfn;
     }
 
     /** Takes the first entry off a non-empty list: {@link #listDel} of the head, whose {@code prev} is already -1. */
-    int listPopHead(int[] head, int[] tail, int li) {
-        int p = head[li], n = next[p];
-        head[li] = n;
-        if (n >= 0) prev[n] = -1; else tail[li] = -1;
-        next[p] = -1;
+    int listPopHead(int[] head, int hi, int[] tail, int ti) {
+        int p = head[hi], n = link[2 * p];
+        head[hi] = n;
+        if (n >= 0) link[2 * n + 1] = -1; else tail[ti] = -1;
+        link[2 * p] = -1;
         return p;
     }
 
-    void listDel(int[] head, int[] tail, int li, int pfn) {
-        int p = prev[pfn], n = next[pfn];
-        if (p >= 0) next[p] = n; else head[li] = n;
-        if (n >= 0) prev[n] = p; else tail[li] = p;
-        next[pfn] = -1;
-        prev[pfn] = -1;
+    void listDel(int[] head, int hi, int[] tail, int ti, int pfn) {
+        int p = link[2 * pfn + 1], n = link[2 * pfn];
+        if (p >= 0) link[2 * p] = n; else head[hi] = n;
+        if (n >= 0) link[2 * n + 1] = p; else tail[ti] = p;
+        link[2 * pfn] = -1;
+        link[2 * pfn + 1] = -1;
     }
 }

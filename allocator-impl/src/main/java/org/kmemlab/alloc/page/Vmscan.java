@@ -36,22 +36,22 @@ public final class Vmscan {
     // The LRU holds folios of any order (the trace's page cache has large folios); the counters are in pages,
     // as NR_FILE_PAGES, NR_FILE_DIRTY and NR_WRITEBACK are.
     void lruAdd(Zone z, int pfn, boolean dirty) {
-        int n = 1 << mem.order[pfn];
-        mem.kind[pfn] = K_PAGECACHE;
-        mem.flags[pfn] = dirty ? F_DIRTY : 0;
+        int n = 1 << mem.order(pfn);
+        mem.setKind(pfn, K_PAGECACHE);
+        mem.setFlags(pfn, dirty ? F_DIRTY : 0);
         mem.listAddHead(z.lruHead, z.lruTail, 0, pfn);
         z.nrFile += n;
         if (dirty) z.nrDirty += n;
     }
 
     void lruDel(Zone z, int pfn) {
-        int n = 1 << mem.order[pfn];
+        int n = 1 << mem.order(pfn);
         mem.listDel(z.lruHead, z.lruTail, 0, pfn);
         z.nrFile -= n;
-        if ((mem.flags[pfn] & F_DIRTY) != 0) z.nrDirty -= n;
-        if ((mem.flags[pfn] & F_WRITEBACK) != 0) z.nrWriteback -= n;
-        mem.kind[pfn] = K_EXTERNAL;
-        mem.flags[pfn] = 0;
+        if ((mem.flags(pfn) & F_DIRTY) != 0) z.nrDirty -= n;
+        if ((mem.flags(pfn) & F_WRITEBACK) != 0) z.nrWriteback -= n;
+        mem.setKind(pfn, K_EXTERNAL);
+        mem.setFlags(pfn, 0);
     }
 
     /**
@@ -68,26 +68,25 @@ public final class Vmscan {
     /** Makes an allocated block anonymous memory: movable by compaction, never reclaimed (no swap). */
     public void adoptAnon(long pfn) {
         int p = checkAdoptable(pfn);
-        mem.kind[p] = K_ANON;
-        mem.zoneOf(p).nrAnon += 1 << mem.order[p];
+        mem.setKind(p, K_ANON);
+        mem.zoneOf(p).nrAnon += 1 << mem.order(p);
     }
 
     private int checkAdoptable(long pfn) {
         int p = (int) pfn;
-        if (pfn < 0 || pfn >= mem.nrPfns || mem.state[p] != S_ALLOC || mem.kind[p] != K_EXTERNAL)
+        if (pfn < 0 || pfn >= mem.nrPfns || mem.state(p) != S_ALLOC || mem.kind(p) != K_EXTERNAL)
             throw new IllegalArgumentException("pfn " + pfn + " is not an allocated block of its caller's");
         return p;
     }
 
     /** Moves LRU membership and flags from {@code from} to {@code to} (migration keeps the LRU position). */
     void lruReplace(Zone z, int from, int to) {
-        int p = mem.prev[from], n = mem.next[from];
-        mem.prev[to] = p;
-        mem.next[to] = n;
-        if (p >= 0) mem.next[p] = to; else z.lruHead[0] = to;
-        if (n >= 0) mem.prev[n] = to; else z.lruTail[0] = to;
-        mem.next[from] = -1;
-        mem.prev[from] = -1;
+        int p = mem.prev(from), n = mem.next(from);
+        mem.setPrev(to, p);
+        mem.setNext(to, n);
+        if (p >= 0) mem.setNext(p, to); else z.lruHead[0] = to;
+        if (n >= 0) mem.setPrev(n, to); else z.lruTail[0] = to;
+        mem.unlink(from);
     }
 
     /**
@@ -109,11 +108,11 @@ public final class Vmscan {
     /** Dirties up to {@code n} clean page cache pages of the zone (writes to cached files). */
     public int dirtyPages(Zone z, int n) {
         int done = 0;
-        for (int p = z.lruHead[0]; p >= 0 && done < n; p = mem.next[p]) {
-            if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK)) == 0) {
-                mem.flags[p] |= F_DIRTY;
-                z.nrDirty += 1 << mem.order[p];
-                done += 1 << mem.order[p];
+        for (int p = z.lruHead[0]; p >= 0 && done < n; p = mem.next(p)) {
+            if ((mem.flags(p) & (F_DIRTY | F_WRITEBACK)) == 0) {
+                mem.orFlags(p, F_DIRTY);
+                z.nrDirty += 1 << mem.order(p);
+                done += 1 << mem.order(p);
             }
         }
         return done;
@@ -128,7 +127,7 @@ public final class Vmscan {
         for (int i = 0; i < nrPages; i++) {
             long pfn = pa.allocPages(ctx, 0, gfp);
             if (pfn < 0) break;
-            mem.kind[(int) pfn] = K_ANON;
+            mem.setKind((int) pfn, K_ANON);
             mem.zoneOf(pfn).nrAnon++; // order 0
             added++;
         }
@@ -138,12 +137,12 @@ public final class Vmscan {
     /** Frees a model-owned page (anon or page cache), e.g. when the replayer ends a simulated task. */
     public void releaseOwned(ExecContext ctx, long pfn) {
         int p = (int) pfn;
-        if (mem.state[p] != S_ALLOC) throw new IllegalArgumentException("pfn " + pfn + " not allocated");
-        byte k = mem.kind[p];
+        if (mem.state(p) != S_ALLOC) throw new IllegalArgumentException("pfn " + pfn + " not allocated");
+        byte k = mem.kind(p);
         if (k != K_PAGECACHE && k != K_ANON) throw new IllegalArgumentException("pfn " + pfn + " is not model-owned");
-        if (k == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) != 0) throw new IllegalStateException("page under writeback");
+        if (k == K_PAGECACHE && (mem.flags(p) & F_WRITEBACK) != 0) throw new IllegalStateException("page under writeback");
         dropOwner(p);
-        pa.freePagesInternal(ctx, p, mem.order[p]);
+        pa.freePagesInternal(ctx, p, mem.order(p));
     }
 
     /**
@@ -151,11 +150,11 @@ public final class Vmscan {
      * folio): off the LRU and out of the counters. Other kinds have no owner state.
      */
     void dropOwner(int p) {
-        byte k = mem.kind[p];
+        byte k = mem.kind(p);
         if (k == K_PAGECACHE) lruDel(mem.zoneOf(p), p);
         else if (k == K_ANON) {
-            mem.zoneOf(p).nrAnon -= 1 << mem.order[p];
-            mem.kind[p] = K_EXTERNAL;
+            mem.zoneOf(p).nrAnon -= 1 << mem.order(p);
+            mem.setKind(p, K_EXTERNAL);
         }
     }
 
@@ -166,9 +165,9 @@ public final class Vmscan {
         while (wbHead != wbTail && wbDone[wbHead] <= now) {
             int p = wbPfn[wbHead];
             wbHead = (wbHead + 1) & (wbPfn.length - 1);
-            if (mem.state[p] == S_ALLOC && mem.kind[p] == K_PAGECACHE && (mem.flags[p] & F_WRITEBACK) != 0) {
-                int pages = 1 << mem.order[p];
-                mem.flags[p] &= ~F_WRITEBACK;
+            if (mem.state(p) == S_ALLOC && mem.kind(p) == K_PAGECACHE && (mem.flags(p) & F_WRITEBACK) != 0) {
+                int pages = 1 << mem.order(p);
+                mem.clearFlags(p, F_WRITEBACK);
                 mem.zoneOf(p).nrWriteback -= pages;
                 pagesWrittenBack += pages;
                 n += pages;
@@ -178,8 +177,8 @@ public final class Vmscan {
     }
 
     private void startWriteback(Zone z, int p, long doneAt) {
-        int pages = 1 << mem.order[p];
-        mem.flags[p] = (byte) ((mem.flags[p] & ~F_DIRTY) | F_WRITEBACK);
+        int pages = 1 << mem.order(p);
+        mem.setFlags(p, (byte) ((mem.flags(p) & ~F_DIRTY) | F_WRITEBACK));
         z.nrDirty -= pages;
         z.nrWriteback += pages;
         if (((wbTail + 1) & (wbPfn.length - 1)) == wbHead) {
@@ -254,9 +253,9 @@ public final class Vmscan {
             long batchScanned = 0;
             while (n < batch.length && scanned + batchScanned < scan && z.lruTail[0] >= 0) {
                 int p = z.lruTail[0];
-                batchScanned += 1 << mem.order[p];
+                batchScanned += 1 << mem.order(p);
                 taken++;
-                byte f = mem.flags[p];
+                byte f = mem.flags(p);
                 if ((f & F_WRITEBACK) != 0) {
                     rotate(z, p);
                 } else if ((f & F_DIRTY) != 0) {
@@ -265,7 +264,7 @@ public final class Vmscan {
                     // the filesystem); direct reclaimers mark the page for immediate reclaim and move on.
                     // A page of a filesystem whose writeback only its own threads do (FsWriteback) waits for them.
                     if (kswapd && (gfp & Gfp.IO) != 0 && (f & F_FSOWNED) == 0) startWriteback(z, p, doneAt);
-                    else mem.flags[p] |= F_RECLAIM;
+                    else mem.orFlags(p, F_RECLAIM);
                     rotate(z, p);
                 } else {
                     lruDel(z, p);
@@ -278,7 +277,7 @@ public final class Vmscan {
             ctx.enter("shrink_page_list");
             long pages = 0;
             for (int i = 0; i < n; i++) {
-                int o = mem.order[batch[i]];
+                int o = mem.order(batch[i]);
                 pa.events.pageCacheDelete(batch[i], o);
                 pa.freePagesInternal(ctx, batch[i], o);
                 pages += 1 << o;
@@ -308,8 +307,8 @@ public final class Vmscan {
         ctx.exit();
         for (Zone z : pa.zones) {
             if (z.node != node || z.nrDirty == 0) continue;
-            for (int p = z.lruHead[0]; p >= 0; p = mem.next[p])
-                if ((mem.flags[p] & (F_DIRTY | F_WRITEBACK | F_FSOWNED)) == F_DIRTY) startWriteback(z, p, doneAt);
+            for (int p = z.lruHead[0]; p >= 0; p = mem.next(p))
+                if ((mem.flags(p) & (F_DIRTY | F_WRITEBACK | F_FSOWNED)) == F_DIRTY) startWriteback(z, p, doneAt);
         }
     }
 
@@ -360,7 +359,7 @@ public final class Vmscan {
             total += r;
             if (r == 0) prio--;
         }
-        for (Zone z : pa.zones) if (z.node == node) z.watermarkBoost = 0;
+        for (Zone z : pa.zones) if (z.node == node) z.setWatermarkBoost(0);
         ctx.exit();
         return total;
     }

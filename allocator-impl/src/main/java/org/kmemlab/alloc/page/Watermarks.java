@@ -78,6 +78,22 @@ public final class Watermarks {
     }
 
     /**
+     * {@link #zoneWatermarkFast} for the zone's own mark {@code w} (WMARK_MIN/LOW/HIGH plus the boost), with
+     * the order-0 shortcut against {@link Zone#fastMark}, whose sum would otherwise be formed per call. The
+     * current kernel's shortcut subtracts min(free, nr_reserved_highatomic) from the free pages; with a
+     * non-negative mark, {@code free - reserved > mark} decides the same. When the shortcut fails, the full
+     * test runs (and fails the shortcut again in the same way).
+     */
+    public static boolean zoneWatermarkFastCached(Zone z, int order, int w, int highestZoneIdx, int allocFlags, long gfp, boolean eraNow) {
+        if (order == 0) {
+            long usable = z.freePages;
+            if (eraNow && (allocFlags & ALLOC_RESERVES) == 0) usable -= z.nrReservedHighatomic;
+            if (usable > z.fastMark[w * NR_ZONES + highestZoneIdx]) return true;
+        }
+        return zoneWatermarkFast(z, order, z.watermark(w), highestZoneIdx, allocFlags, gfp, eraNow);
+    }
+
+    /**
      * {@code __setup_per_zone_wmarks()}: min is min_free_kbytes split by managed pages over the lowmem zones;
      * the low/high distance is max(min/4, managed * watermark_scale_factor / 10000).
      */
@@ -89,9 +105,9 @@ public final class Watermarks {
             long tmp = lowmem == 0 ? 0 : pagesMin * z.managed / lowmem;
             z.watermark[WMARK_MIN] = tmp;
             tmp = Math.max(tmp >> 2, z.managed * watermarkScaleFactor / 10000);
-            z.watermarkBoost = 0;
             z.watermark[WMARK_LOW] = z.watermark[WMARK_MIN] + tmp;
             z.watermark[WMARK_HIGH] = z.watermark[WMARK_MIN] + tmp * 2;
+            z.setWatermarkBoost(0);
         }
     }
 
@@ -110,7 +126,7 @@ public final class Watermarks {
                 for (int j = i + 1; j < NR_ZONES; j++) {
                     Zone up = find(zones, n, j);
                     if (up != null) managed += up.managed;
-                    z.lowmemReserve[j] = clear ? 0 : managed / ratio;
+                    z.setLowmemReserve(j, clear ? 0 : managed / ratio);
                 }
             }
         }

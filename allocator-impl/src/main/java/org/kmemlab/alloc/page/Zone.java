@@ -31,10 +31,23 @@ public final class Zone {
     /** NR_FREE_PAGES. */
     long freePages;
 
+    /** Written only through {@link #setWatermarks} or followed by {@link #marksChanged}. */
     final long[] watermark = new long[3];
+    /** Written only through {@link #setWatermarkBoost}. */
     long watermarkBoost;
-    /** Only the slots above this zone's index are meaningful, as in the kernel. */
+    /**
+     * Only the slots above this zone's index are meaningful, as in the kernel. Written only through
+     * {@link #setLowmemReserve} or followed by {@link #marksChanged}.
+     */
     final long[] lowmemReserve = new long[NR_ZONES];
+    /**
+     * {@code watermark[w] + watermark_boost + lowmem_reserve[highest_zoneidx]} per {@code w * NR_ZONES +
+     * highest_zoneidx}: what zone_watermark_fast()'s order-0 shortcut compares the free pages with. It changes
+     * only with its three inputs, far less often than get_page_from_freelist() runs, so it is kept here
+     * ({@link #marksChanged}) instead of summed per call. A negative sum is stored as Long.MAX_VALUE, which
+     * sends the caller to the full test (see {@link Watermarks#zoneWatermarkFastCached}).
+     */
+    final long[] fastMark = new long[3 * NR_ZONES];
     long nrReservedHighatomic;
     boolean boostedWatermark;
     /** ZONE_BELOW_HIGH (current kernels): free pages fell below the high watermark; pcp high shrinks. */
@@ -48,6 +61,9 @@ public final class Zone {
 
     // per-cpu page sets, indexed by cpu
     PerCpuPages[] pcp = new PerCpuPages[0];
+    /** The heads and page counts of all CPUs' pcp lists, CPU {@code c}'s at {@code c * pcpStride} (see {@link PerCpuPages#lists}). */
+    int[] pcpLists = new int[0];
+    int pcpStride;
 
     // file LRU (page cache pages of this zone), head = most recently added
     final int[] lruHead = {-1}, lruTail = {-1};
@@ -114,9 +130,27 @@ public final class Zone {
         watermark[WMARK_MIN] = min;
         watermark[WMARK_LOW] = low;
         watermark[WMARK_HIGH] = high;
+        marksChanged();
     }
 
-    public void setLowmemReserve(int zoneIdx, long pages) { lowmemReserve[zoneIdx] = pages; }
+    public void setLowmemReserve(int zoneIdx, long pages) {
+        lowmemReserve[zoneIdx] = pages;
+        marksChanged();
+    }
+
+    public void setWatermarkBoost(long pages) {
+        watermarkBoost = pages;
+        marksChanged();
+    }
+
+    /** Recomputes {@link #fastMark} after a write to the watermarks, the boost or lowmem_reserve. */
+    void marksChanged() {
+        for (int w = 0; w < 3; w++)
+            for (int hi = 0; hi < NR_ZONES; hi++) {
+                long t = watermark[w] + watermarkBoost + lowmemReserve[hi];
+                fastMark[w * NR_ZONES + hi] = t >= 0 ? t : Long.MAX_VALUE;
+            }
+    }
 
     public boolean contains(long pfn) { return pfn >= startPfn && pfn < endPfn; }
 

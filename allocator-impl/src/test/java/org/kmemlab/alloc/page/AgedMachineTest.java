@@ -22,7 +22,7 @@ class AgedMachineTest {
     private static long dirtyOnLru(PageAllocator pa) {
         long n = 0;
         for (Zone z : pa.zones)
-            for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next[p]) if ((pa.mem.flags[p] & F_DIRTY) != 0) n++;
+            for (int p = z.lruHead[0]; p >= 0; p = pa.mem.next(p)) if ((pa.mem.flags(p) & F_DIRTY) != 0) n++;
         return n;
     }
 

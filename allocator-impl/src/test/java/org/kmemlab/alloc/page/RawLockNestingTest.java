@@ -28,7 +28,7 @@ class RawLockNestingTest {
         pa.drainAllPages(ctx); // every pcp list empty: the next order-0 allocation needs rmqueue_bulk
         if (boosted) {
             Zone z = pa.zone(0, PageConst.ZONE_DMA32);
-            z.watermarkBoost = 16;
+            z.setWatermarkBoost(16);
             z.boostedWatermark = true;
         }
         KfreeRcu k = new KfreeRcu(slab, vm, how).blockEntries(1).preemptRt(preemptRt); // a block per pointer
