@@ -78,6 +78,31 @@ class ReplayPageCacheTest {
                 ((Number) ((Map<?, ?>) s.get("watchdog_counts")).get("allocation stall")).longValue());
     }
 
+    /**
+     * A trace that allocates one pfn twice without a free between (a free that was not traced): the first
+     * page, page cache, stays allocated but is no longer the trace's to follow, so reclaiming it must not
+     * unmap the pfn from the second page, which is unmovable and stays put. The trace's free of that pfn
+     * then frees the second page, not a page already reclaimed.
+     */
+    @Test
+    void aPfnAllocatedTwiceFollowsItsSecondPageThroughReclaim() throws IOException {
+        Path twice = tmp.resolve("pfn-twice.arrow");
+        Traces t = new Traces(twice);
+        long ts = 1_000, pfn = 0x90000;
+        t.pageAlloc(ts += 10_000, 0, 7, pfn, 0, PAGECACHE_WRITE, "GFP_HIGHUSER_MOVABLE|__GFP_WRITE");
+        t.pageAlloc(ts += 10_000, 0, 7, pfn, 0, 0xcc0, "GFP_KERNEL");
+        // page cache written after both, never freed: reclaim takes the oldest LRU page, the first one, early on
+        for (int i = 0; i < PAGES; i++) t.pageAlloc(ts += 10_000, i & 1, 7, 0x100000 + i, 0, PAGECACHE_WRITE, "GFP_HIGHUSER_MOVABLE|__GFP_WRITE");
+        t.pageFree(ts += 1_000, 0, 7, pfn, 0);
+        t.close();
+        trace = twice;
+        Map<String, Object> s = replay("twice", Map.of());
+        assertEquals(0, num(s, "failures"));
+        assertTrue(num(s, "trace_pages_reclaimed") >= PAGES - MANAGED, "the filler outgrew memory: " + s.get("trace_pages_reclaimed"));
+        assertEquals(0, num(s, "frees_of_reclaimed_pages"), "the free found the live second page");
+        assertEquals(0, num(s, "frees_without_object"));
+    }
+
     @Test
     void slabsThatCannotFitAreWarnedAbout() throws IOException {
         Path big = tmp.resolve("big-slabs.arrow");
