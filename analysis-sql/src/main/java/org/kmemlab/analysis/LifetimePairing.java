@@ -55,11 +55,36 @@ final class LifetimePairing {
     final ArrayList<String> freeCache = new ArrayList<>();
 
     /** Pairs the events of one trace whose first row is row {@code offset} of the session's events. */
-    LifetimePairing(long offset) { this.offset = offset; }
+    LifetimePairing(long offset) { this(offset, Runtime.getRuntime().maxMemory() / 4 / BYTES_PER_PAIR); }
+
+    /**
+     * {@code maxPairs}: past this many the pass gives up and the session keeps the SQL, which DuckDB can
+     * spill to disk. A quarter of the heap holds about 7M pairs per GiB (a 10M-event trace has 3.2M).
+     */
+    LifetimePairing(long offset, long maxPairs) {
+        this.offset = offset;
+        this.maxPairs = maxPairs;
+    }
+
+    /** The pair lists' bytes per pair: three longs, an int, a reference. */
+    private static final long BYTES_PER_PAIR = 8 * 3 + 4 + 8;
+    private final long maxPairs;
+    private boolean tooMany;
 
     private static final int SLAB_ALLOC = 1, PAGE_ALLOC = 2, SLAB_FREE = 3, PAGE_FREE = 4;
 
     void add(StatColumns b) {
+        if (tooMany) return;
+        if (size() > maxPairs) {
+            tooMany = true;
+            allocSeq.release();
+            freeSeq.release();
+            freeTs.release();
+            freeCpu.release();
+            freeCache.clear();
+            freeCache.trimToSize();
+            return;
+        }
         String[] evDict = b.eventDict;
         // the event names of views.sql's allocs and frees, exactly
         int[] kind = new int[evDict.length];
@@ -126,8 +151,8 @@ final class LifetimePairing {
         freeCache.add((v & 1) != 0 && c >= 0 ? b.cacheDict[c] : null);
     }
 
-    /** Whether the pairs equal the SQL's: timestamps never went backwards. */
-    boolean usable() { return sorted; }
+    /** Whether the pairs equal the SQL's (timestamps never went backwards) and all fitted the heap. */
+    boolean usable() { return sorted && !tooMany && size() <= maxPairs; }
 
     int size() { return allocSeq.size(); }
 

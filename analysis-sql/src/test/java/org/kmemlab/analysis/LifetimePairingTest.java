@@ -113,6 +113,24 @@ class LifetimePairingTest {
         }
     }
 
+    /** Past its budget the pass stops, frees its lists and says it is not usable: the session keeps the SQL. */
+    @Test
+    void morePairsThanTheBudgetGiveUp() throws Exception {
+        // more than one batch (the writer's are 64K rows), so that the pass notices between two of them
+        Path p = randomTrace("big.arrow", 8, 140_000, false);
+        LifetimePairing within = new LifetimePairing(0, 1_000_000), over = new LifetimePairing(0, 50);
+        try (org.kmemlab.trace.TraceReader r = new org.kmemlab.trace.TraceReader(p)) {
+            StatColumns.pipeline(r, c -> {
+                within.add(c);
+                over.add(c);
+            });
+        }
+        assertTrue(within.usable());
+        assertTrue(within.size() > 10_000);
+        assertFalse(over.usable());
+        assertEquals(0, over.size(), "the lists were let go");
+    }
+
     @Test
     void timestampsOutOfOrderKeepTheSqlPairing() throws Exception {
         Path p = randomTrace("unsorted.arrow", 3, 3000, true);
