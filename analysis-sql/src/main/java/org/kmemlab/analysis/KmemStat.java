@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.kmemlab.trace.EventNames;
 import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceInfo;
 import org.kmemlab.trace.TraceReader;
@@ -219,14 +218,7 @@ public final class KmemStat {
     void add(StatColumns b) {
         int n = b.n;
         String[] evDict = b.eventDict;
-        // Classify the batch's event dictionary once instead of comparing strings per row.
-        int[] kind = new int[evDict.length];
-        for (int i = 0; i < evDict.length; i++) {
-            String e = evDict[i];
-            kind[i] = EventNames.isSlabAlloc(e) ? 1 : EventNames.isSlabFree(e) ? 2
-                    : EventNames.MM_PAGE_ALLOC.equals(e) ? 3
-                    : EventNames.MM_PAGE_FREE.equals(e) || EventNames.MM_PAGE_FREE_BATCHED.equals(e) ? 4 : 0;
-        }
+        int[] kind = b.eventKinds();
         siteOfDict = filled(b.siteDict.length);
         fnOfDict = filled(b.fnDict.length);
         cacheOfDict = new Row[b.cacheDict.length];
@@ -247,10 +239,10 @@ public final class KmemStat {
             else eventsByCpu.merge(cpu, 1L, Long::sum);
             if (ev < 0) continue;
             switch (kind[ev]) {
-                case 1 -> alloc(b, r, cpu);
-                case 2 -> free(b, r, cpu);
-                case 3 -> pageAlloc(b, r);
-                case 4 -> pageFrees++;
+                case StatColumns.SLAB_ALLOC -> alloc(b, r, cpu);
+                case StatColumns.SLAB_FREE -> free(b, r, cpu);
+                case StatColumns.PAGE_ALLOC -> pageAlloc(b, r);
+                case StatColumns.PAGE_FREE -> pageFrees++;
                 default -> { }
             }
         }

@@ -19,7 +19,6 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.kmemlab.trace.EventNames;
 
 /**
  * The pairs of view {@code lifetime_pairs} (views.sql), found in one pass over a trace while it loads instead
@@ -71,8 +70,6 @@ final class LifetimePairing {
     private final long maxPairs;
     private boolean tooMany;
 
-    private static final int SLAB_ALLOC = 1, PAGE_ALLOC = 2, SLAB_FREE = 3, PAGE_FREE = 4;
-
     void add(StatColumns b) {
         if (tooMany) return;
         if (size() > maxPairs) {
@@ -85,15 +82,7 @@ final class LifetimePairing {
             freeCache.trimToSize();
             return;
         }
-        String[] evDict = b.eventDict;
-        // the event names of views.sql's allocs and frees, exactly
-        int[] kind = new int[evDict.length];
-        for (int i = 0; i < evDict.length; i++) {
-            String e = evDict[i];
-            kind[i] = EventNames.isSlabAlloc(e) ? SLAB_ALLOC : EventNames.MM_PAGE_ALLOC.equals(e) ? PAGE_ALLOC
-                    : EventNames.isSlabFree(e) ? SLAB_FREE
-                    : EventNames.MM_PAGE_FREE.equals(e) || EventNames.MM_PAGE_FREE_BATCHED.equals(e) ? PAGE_FREE : 0;
-        }
+        int[] kind = b.eventKinds();
         long[] ts = b.ts;
         int[] ev = b.event;
         for (int r = 0; r < b.n; r++, row++) {
@@ -104,20 +93,20 @@ final class LifetimePairing {
             int e = ev[r];
             if (e < 0) continue;
             switch (kind[e]) {
-                case SLAB_ALLOC -> {
+                case StatColumns.SLAB_ALLOC -> {
                     long ptr = b.ptr[r];
                     // failed allocations (ptr 0) are not lifetimes
                     if (ptr != StatColumns.NO_PTR && ptr != 0) push(slabTop, slabBelow, ptr, seq << 1 | (b.cache[r] < 0 ? 1 : 0));
                 }
-                case PAGE_ALLOC -> {
+                case StatColumns.PAGE_ALLOC -> {
                     long pfn = b.pfn[r];
                     if (pfn != StatColumns.NO_PTR) push(pageTop, pageBelow, pfn, seq << 1);
                 }
-                case SLAB_FREE -> {
+                case StatColumns.SLAB_FREE -> {
                     long ptr = b.ptr[r];
                     if (ptr != StatColumns.NO_PTR && ptr != 0) pop(slabTop, slabBelow, ptr, seq, b, r);
                 }
-                case PAGE_FREE -> {
+                case StatColumns.PAGE_FREE -> {
                     long pfn = b.pfn[r];
                     if (pfn != StatColumns.NO_PTR) pop(pageTop, pageBelow, pfn, seq, b, r);
                 }

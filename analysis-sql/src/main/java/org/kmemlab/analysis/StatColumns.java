@@ -4,6 +4,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
 
+import org.kmemlab.trace.EventNames;
 import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceReader;
 import org.kmemlab.trace.TraceSchema;
@@ -21,8 +22,30 @@ final class StatColumns {
             order = new int[0], mt = new int[0];
     String[] eventDict, siteDict, fnDict, cacheDict, gfpDict;
 
-    /** A null ptr (an event without one) as opposed to 0 (a failed allocation): no address has this value. */
+    /** A null ptr or pfn (an event without one) as opposed to 0 (a failed allocation): no address has this value. */
     static final long NO_PTR = Long.MIN_VALUE + 0x5a5a;
+
+    /** What {@link #eventKinds()} says of an event: views.sql's allocs and frees, by exact name. */
+    static final int OTHER = 0, SLAB_ALLOC = 1, SLAB_FREE = 2, PAGE_ALLOC = 3, PAGE_FREE = 4;
+    private int[] eventKinds;
+
+    /**
+     * The kind of each entry of this batch's event dictionary, classified once per batch for every reader of
+     * the copy (the statistics and the pairing) instead of comparing strings per row.
+     */
+    int[] eventKinds() {
+        if (eventKinds == null) {
+            int[] k = new int[eventDict.length];
+            for (int i = 0; i < k.length; i++) {
+                String e = eventDict[i];
+                k[i] = EventNames.isSlabAlloc(e) ? SLAB_ALLOC : EventNames.isSlabFree(e) ? SLAB_FREE
+                        : EventNames.MM_PAGE_ALLOC.equals(e) ? PAGE_ALLOC
+                        : EventNames.MM_PAGE_FREE.equals(e) || EventNames.MM_PAGE_FREE_BATCHED.equals(e) ? PAGE_FREE : OTHER;
+            }
+            eventKinds = k;
+        }
+        return eventKinds;
+    }
 
     StatColumns fill(TraceBatch b) {
         n = b.size();
@@ -46,6 +69,7 @@ final class StatColumns {
         b.copyInts(TraceSchema.ORDER, 0, order);
         b.copyInts(TraceSchema.MIGRATETYPE, -1, mt);
         eventDict = b.dictionary(TraceSchema.EVENT);
+        eventKinds = null;
         siteDict = b.dictionary(TraceSchema.CALL_SITE);
         fnDict = b.dictionary(TraceSchema.CALL_SITE_FN);
         cacheDict = b.dictionary(TraceSchema.CACHE);
