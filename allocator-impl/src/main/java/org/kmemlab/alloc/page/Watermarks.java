@@ -102,11 +102,10 @@ public final class Watermarks {
         long lowmem = 0;
         for (Zone z : zones) lowmem += z.managed;
         for (Zone z : zones) {
-            long tmp = lowmem == 0 ? 0 : pagesMin * z.managed / lowmem;
-            z.watermark[WMARK_MIN] = tmp;
-            tmp = Math.max(tmp >> 2, z.managed * watermarkScaleFactor / 10000);
-            z.watermark[WMARK_LOW] = z.watermark[WMARK_MIN] + tmp;
-            z.watermark[WMARK_HIGH] = z.watermark[WMARK_MIN] + tmp * 2;
+            long min = lowmem == 0 ? 0 : pagesMin * z.managed / lowmem;
+            long tmp = Math.max(min >> 2, z.managed * watermarkScaleFactor / 10000);
+            // through the setters, which keep Zone.fastMark in step with the marks
+            z.setWatermarks(min, min + tmp, min + tmp * 2);
             z.setWatermarkBoost(0);
         }
     }
