@@ -6,6 +6,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.kmemlab.alloc.page.MachineTooLargeException;
 import org.kmemlab.alloc.snapshot.SnapshotFormatException;
 import org.kmemlab.trace.InputError;
 
@@ -53,9 +54,13 @@ public final class Main implements Runnable {
         return EXIT_INTERNAL;
     }
 
-    /** Bad input: kmemlab's own error type, a mistake in the call, or a machine snapshot the model cannot read. */
+    /**
+     * Bad input: kmemlab's own error type, a mistake in the call, a machine snapshot the model cannot read, or
+     * a machine too large for the model or the heap.
+     */
     static boolean isInputError(Throwable t) {
-        return t instanceof InputError || t instanceof UserError || t instanceof SnapshotFormatException;
+        return t instanceof InputError || t instanceof UserError || t instanceof SnapshotFormatException
+                || t instanceof MachineTooLargeException;
     }
 
     private static String writeLog(Throwable t) {

@@ -233,6 +233,7 @@ class BadInputTest {
         l.add(c("replay --set a misspelt cost", Pos.VALUE, "cost.slub.alloc.fastpth", "replay", good.toString(), "-o", o.get(), "--set", "cost.slub.alloc.fastpth=5"));
         l.add(c("replay --set an empty SPL cache list entry", Pos.VALUE, "splCaches", "replay", good.toString(), "-o", o.get(), "--set", "replay.splCaches=:"));
         l.add(c("replay --set a negative integer knob", Pos.VALUE, "-5", "replay", good.toString(), "-o", o.get(), "--set", "mempool.minNr=-5"));
+        l.add(c("replay a machine beyond the model's pfn space", Pos.VALUE, "replay.memoryBytes", "replay", good.toString(), "-o", o.get(), "--set", "replay.memoryBytes=5T"));
         l.add(c("replay an unknown policy", Pos.VALUE, "nonsense", "replay", good.toString(), "-o", o.get(), "-p", "nonsense"));
         l.add(c("sql -f a missing file", Pos.FILE, sqlMissing, "sql", good.toString(), "-f", sqlMissing.toString()));
         l.add(c("flame --diff a folded file with invalid UTF-8", Pos.LINE, notFolded, "flame", goodFolded.toString(), "--diff", notFolded.toString()));

@@ -17,6 +17,7 @@ import org.kmemlab.alloc.core.CostTable;
 import org.kmemlab.alloc.core.Gfp;
 import org.kmemlab.alloc.mempool.Mempool;
 import org.kmemlab.alloc.page.MachineBuilder;
+import org.kmemlab.alloc.page.MachineTooLargeException;
 import org.kmemlab.alloc.page.PageAllocator;
 import org.kmemlab.alloc.page.PageEvents;
 import org.kmemlab.alloc.page.Zone;
@@ -302,6 +303,23 @@ public final class Replayer {
     // ---- model construction ----
 
     private void buildModel(TraceInfo info, int nrCpus) throws IOException {
+        try {
+            buildPages(info, nrCpus);
+        } catch (MachineTooLargeException e) {
+            throw new MachineTooLargeException(e.getMessage() + (opts.memoryBytes() > 0 ? "" : " (the recorded machine's size)")
+                    + ": model less memory with --set replay.memoryBytes=SIZE"
+                    + (e.heapBound() ? ", or give the JVM more heap (KMEMLAB_JAVA_OPTS=-Xmx...)" : ""), e.heapBound());
+        }
+        upper = UpperModel.build(cfg, pages, Math.max(nrCpus, pages.nrCpus()), costs);
+        String slabinfo = info.snapshot.get("slabinfo");
+        if (slabinfo != null) {
+            slabLines = SlabInfo.parse(new StringReader(slabinfo));
+            SlabInfo.createCaches(upper.slab, slabLines);
+        }
+        resolver = new CacheNameResolver(upper.slab.caches().values());
+    }
+
+    private void buildPages(TraceInfo info, int nrCpus) throws IOException {
         String rel = info.kernelRelease() != null ? info.kernelRelease() : info.meta.get("kernel_release");
         if (rel == null && info.snapshot.containsKey("kernel-release")) rel = info.snapshot.get("kernel-release").trim();
         gfp = new GfpTranslator(info.meta.containsKey("gfp_layout")
@@ -324,13 +342,6 @@ public final class Replayer {
             if (opts.memoryBytes() > 0) p.totalBytes(opts.memoryBytes());
             pages = MachineBuilder.fromParams(p);
         }
-        upper = UpperModel.build(cfg, pages, Math.max(nrCpus, pages.nrCpus()), costs);
-        String slabinfo = info.snapshot.get("slabinfo");
-        if (slabinfo != null) {
-            slabLines = SlabInfo.parse(new StringReader(slabinfo));
-            SlabInfo.createCaches(upper.slab, slabLines);
-        }
-        resolver = new CacheNameResolver(upper.slab.caches().values());
     }
 
     // ---- the event loop ----

@@ -64,6 +64,7 @@ public final class MachineBuilder {
             nblocks[i] = (int) blocks;
             end = start + blocks * PAGEBLOCK_PAGES;
         }
+        PhysMem.checkPfnSpace((end + 1023) & ~1023L);
         int nrPfns = (int) ((end + 1023) & ~1023L);
         PhysMem mem = new PhysMem(Math.max(nrPfns, 1024));
         List<Zone> zones = new ArrayList<>();
@@ -390,7 +391,7 @@ public final class MachineBuilder {
     public static PageAllocator fromParams(Params prm) {
         long pages = prm.totalBytes / PAGE_SIZE;
         pages = Math.max(pages, 4096 + 2L * 1024) & ~1023L;
-        if (pages > Integer.MAX_VALUE - 1024) throw new IllegalArgumentException("too much memory for int pfns");
+        PhysMem.checkPfnSpace(pages);
         PhysMem mem = new PhysMem((int) pages);
         List<Zone> zones = new ArrayList<>();
         int dmaEnd = 4096;

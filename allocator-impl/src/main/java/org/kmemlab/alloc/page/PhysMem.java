@@ -69,15 +69,68 @@ public final class PhysMem {
     final short[] blockZone;
     Zone[] zones = new Zone[0];
 
+    /**
+     * The most pfns the model holds: {@link #link} has two ints per pfn and a Java array at most about 2^31
+     * elements, so a little under 4 TiB of 4 KiB pages (pageblock aligned).
+     */
+    public static final int MAX_PFNS = ((Integer.MAX_VALUE - 8) / 2) & ~(PageConst.PAGEBLOCK_PAGES - 1);
+
+    /** The heap the page arrays of {@code nrPfns} pfns take: 12 bytes a page, 3 a pageblock. */
+    public static long bytesFor(long nrPfns) {
+        return nrPfns * (4 + 8) + (nrPfns >>> PageConst.PAGEBLOCK_ORDER) * 3;
+    }
+
     public PhysMem(int nrPfns) {
         if ((nrPfns & (PageConst.PAGEBLOCK_PAGES - 1)) != 0) throw new IllegalArgumentException("pfn space must be pageblock aligned");
         this.nrPfns = nrPfns;
-        meta = new int[nrPfns];
-        link = new int[2 * nrPfns];
         int nb = nrPfns >>> PageConst.PAGEBLOCK_ORDER;
-        blockMt = new byte[nb];
-        blockZone = new short[nb];
+        // checked and allocated under one lock: the replayer builds one machine per policy on parallel threads,
+        // and each check must see the arrays the others have already taken
+        synchronized (PhysMem.class) {
+            checkFits(nrPfns, Runtime.getRuntime());
+            meta = new int[nrPfns];
+            link = new int[2 * nrPfns];
+            blockMt = new byte[nb];
+            blockZone = new short[nb];
+        }
         java.util.Arrays.fill(blockZone, (short) -1);
+    }
+
+    /**
+     * Fails with a {@link MachineTooLargeException} when {@code nrPfns} pfns do not fit the pfn space or the
+     * heap {@code rt} has left. Arrays of a fiftieth of the heap or less are not checked: the check asks
+     * for a collection when the heap looks full, and small machines (every test builds several) should not.
+     */
+    static void checkFits(long nrPfns, Runtime rt) {
+        checkFits(nrPfns, rt.maxMemory(), () -> rt.totalMemory() - rt.freeMemory(), System::gc);
+    }
+
+    /** The same with the heap's size, a probe of what is in use and a way to ask for a collection. */
+    static void checkFits(long nrPfns, long max, java.util.function.LongSupplier used, Runnable gc) {
+        checkPfnSpace(nrPfns);
+        long need = bytesFor(nrPfns);
+        if (need <= max / 50) return;
+        long left = max - used.getAsLong();
+        if (need > left) {
+            // what looks used may be garbage: ask once before refusing
+            gc.run();
+            left = max - used.getAsLong();
+        }
+        if (need > left)
+            throw new MachineTooLargeException(String.format(java.util.Locale.ROOT, "a machine of %s (%,d pages) needs %s of heap for its page arrays,"
+                    + " and the JVM has %s left of %s", gib(nrPfns << 12), nrPfns, gib(need), gib(left), gib(max)), true);
+    }
+
+    /** Fails when {@code nrPfns} is beyond {@link #MAX_PFNS}: before anything casts it to an int. */
+    static void checkPfnSpace(long nrPfns) {
+        if (nrPfns > MAX_PFNS)
+            throw new MachineTooLargeException(String.format(java.util.Locale.ROOT, "a machine of %s (%,d pages) is more than the model's pfn space"
+                    + " holds (%,d pages of 4 KiB)", gib(nrPfns << 12), nrPfns, MAX_PFNS), false);
+    }
+
+    private static String gib(long bytes) {
+        return bytes >= 1L << 40 ? String.format(java.util.Locale.ROOT, "%.1f TiB", bytes / (double) (1L << 40))
+                : String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
     }
 
     public byte state(long pfn) { return state((int) pfn); }
