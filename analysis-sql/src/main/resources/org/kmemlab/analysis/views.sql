@@ -135,21 +135,27 @@ CREATE OR REPLACE MACRO live_bytes_over_time(bucket_ns) AS TABLE
 WITH span AS (
     SELECT trace, min(ts_ns) AS t0, max(ts_ns) AS t1 FROM events GROUP BY trace
 ), d AS (
-    SELECT trace, cache, coalesce(alloc_call_site, '?') AS call_site, alloc_ts_ns AS ts, bytes_alloc AS delta
-    FROM lifetimes_core WHERE kind = 'slab' AND alloc_seq IS NOT NULL
-    UNION ALL
-    SELECT trace, cache, coalesce(alloc_call_site, '?'), free_ts_ns, -bytes_alloc
-    FROM lifetimes_core WHERE kind = 'slab' AND alloc_seq IS NOT NULL AND free_seq IS NOT NULL
+    SELECT d.trace, cache, call_site, (ts - t0) // bucket_ns AS b, delta FROM (
+        SELECT trace, cache, coalesce(alloc_call_site, '?') AS call_site, alloc_ts_ns AS ts, bytes_alloc AS delta
+        FROM lifetimes_core WHERE kind = 'slab' AND alloc_seq IS NOT NULL
+        UNION ALL
+        SELECT trace, cache, coalesce(alloc_call_site, '?'), free_ts_ns, -bytes_alloc
+        FROM lifetimes_core WHERE kind = 'slab' AND alloc_seq IS NOT NULL AND free_seq IS NOT NULL
+    ) d JOIN span USING (trace)
+), per_cache AS MATERIALIZED (
+    SELECT trace, coalesce(cache, '?') AS key, b, sum(delta) AS delta FROM d GROUP BY ALL
 ), dk AS (
-    SELECT d.trace, 'total' AS dim, 'total' AS key, (ts - t0) // bucket_ns AS b, delta FROM d JOIN span USING (trace)
+    -- the total from the per-cache sums, not from the deltas again: one pass over the deltas serves both
+    -- (the 10M-event benchmark's 5.7M)
+    SELECT trace, 'total' AS dim, 'total' AS key, b, sum(delta) AS delta FROM per_cache GROUP BY trace, b
     UNION ALL
-    SELECT d.trace, 'cache', coalesce(cache, '?'), (ts - t0) // bucket_ns, delta FROM d JOIN span USING (trace)
+    SELECT trace, 'cache', key, b, delta FROM per_cache
     UNION ALL
-    SELECT d.trace, 'call_site', call_site, (ts - t0) // bucket_ns, delta FROM d JOIN span USING (trace)
+    SELECT trace, 'call_site', call_site, b, sum(delta) FROM d GROUP BY trace, call_site, b
 ), sparse AS (
     SELECT trace, dim, key, b,
-           sum(sum(delta)) OVER (PARTITION BY trace, dim, key ORDER BY b ROWS UNBOUNDED PRECEDING) AS live
-    FROM dk GROUP BY trace, dim, key, b
+           sum(delta) OVER (PARTITION BY trace, dim, key ORDER BY b ROWS UNBOUNDED PRECEDING) AS live
+    FROM dk
 ), grid AS (
     SELECT k.trace, k.dim, k.key, g.b, s.t0
     FROM (SELECT DISTINCT trace, dim, key FROM sparse) k
