@@ -55,6 +55,10 @@ public final class ReplayCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The summary.json numbers of the one-screen comparison, in its column order. */
+    private static final String[] COLUMNS = {"requests", "failures", "modeled_ns", "spin_ns", "delay_ns",
+            "kvmalloc_vmalloc_fallbacks", "mempool_reserve_used"};
+
     static void print(PrintStream o, Map<String, Map<String, Object>> res, Path out) {
         o.printf("%-24s %10s %9s %12s %12s %12s %10s %8s  %s%n", "policy", "requests", "failures", "alloc CPU ms",
                 "spin ms", "delay ms", "vmalloc", "reserve", "deadlock");
@@ -65,6 +69,24 @@ public final class ReplayCommand implements Callable<Integer> {
                     num(s, "kvmalloc_vmalloc_fallbacks"), num(s, "mempool_reserve_used"), s.get("deadlock") == null ? "no" : "YES");
         }
         o.println("results: " + out + "/<policy>/{requests,profile,timeline,events}.arrow, profile.folded, summary.json");
+        if (allAlike(res)) {
+            // identical rows read like policies that do nothing: say why, and where they do differ
+            o.println("Every policy gives the same numbers on this trace: what they change (SPL slab growth, kvmalloc's"
+                    + " fallback to vmalloc, mempool reserves, kfree_rcu's block pages, the destruction of RCU caches)");
+            o.println("is absent from it or never under pressure. Traces where they differ: kmemlab generate --list,"
+                    + " and notebooks/000-004.");
+        }
+    }
+
+    /** Whether every policy's row of {@link #print} shows the same numbers and none deadlocked. */
+    static boolean allAlike(Map<String, Map<String, Object>> res) {
+        Map<String, Object> first = null;
+        for (Map<String, Object> s : res.values()) {
+            if (s.get("deadlock") != null) return false;
+            if (first == null) { first = s; continue; }
+            for (String k : COLUMNS) if (num(s, k) != num(first, k)) return false;
+        }
+        return res.size() > 1;
     }
 
     static long num(Map<String, Object> s, String k) {

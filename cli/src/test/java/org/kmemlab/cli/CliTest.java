@@ -45,6 +45,8 @@ class CliTest {
         assertTrue(r.out.contains("imported 21,035 events"), r.out);
         assertTrue(r.out.contains("SUMMARY (SLAB allocator)"));
         assertTrue(r.out.contains("getname_flags.part.0+0x24"));
+        // The demo workload has no traffic any policy changes: the six rows agree, and the demo says so.
+        assertTrue(r.out.contains("Every policy gives the same numbers on this trace"), r.out);
         // Replayed under every policy, and the report carries the replay sections instead of their placeholders.
         for (var p : org.kmemlab.alloc.policy.PolicyRegistry.all()) {
             assertTrue(Files.isRegularFile(tmp.resolve("replay").resolve(p.id).resolve("summary.json")), p.id);
