@@ -197,10 +197,17 @@ public final class Replayer {
 
     /** Runs the replay and writes {@code outDir}; returns the summary as written to summary.json. */
     public Map<String, Object> run(Path outDir) throws IOException {
+        return run(outDir, PrePass.scan(trace));
+    }
+
+    /**
+     * The same with the pre-pass of this replay's trace already made: the replays of one trace under several
+     * policies share one ({@link MultiReplay}), which only reads it.
+     */
+    Map<String, Object> run(Path outDir, PrePass pre) throws IOException {
         Files.createDirectories(outDir);
-        PrePass pre = PrePass.scan(trace);
         t0 = pre.t0;
-        derivedRows = pre.derivedRows;
+        derivedRows = pre.derivedRows.fresh();
         int nrCpus = Math.max(1, Math.max(pre.maxCpu + 1, intMeta(info, "nr_cpus", 1)));
         buildModel(info, nrCpus);
         engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
@@ -209,7 +216,7 @@ public final class Replayer {
         seed = new SeedRequests(upper, pages, costs);
         seed.t0 = t0;
         stacks = info.stacks;
-        rcuFreeRows = pre.rcuFreeRows;
+        rcuFreeRows = pre.rcuFreeRows.fresh();
         try (TableWriter req = new TableWriter(outDir.resolve("requests.arrow"),
                 List.of("ts_ns", "start_ns", "cpu", "pid", "comm", "kind", "call_site_fn", "cache", "bytes_req",
                         "bytes_alloc_trace", "bytes_alloc_model", "gfp", "order", "outcome", "modeled_ns", "delay_ns",

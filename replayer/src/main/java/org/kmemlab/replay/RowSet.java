@@ -17,6 +17,11 @@ final class RowSet {
         Arrays.sort(this.rows);
     }
 
+    private RowSet(long[] sorted) { this.rows = sorted; }
+
+    /** The same rows with a cursor of its own at the start: for another replay of the same trace. */
+    RowSet fresh() { return new RowSet(rows); }
+
     /** Whether {@code row} is in the set; rows must be asked in non-decreasing order. */
     boolean contains(long row) {
         while (next < rows.length && rows[next] < row) next++;
