@@ -265,7 +265,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         putInt(TraceSchema.PID, r, w, bit, (f & TraceEvent.F_PID) != 0, e.pid);
         putInt(TraceSchema.TID, r, w, bit, (f & TraceEvent.F_TID) != 0, e.tid);
         setDict(0, r, w, bit, e.comm);
-        setDict(1, r, w, bit, e.event);
+        int[] ev = setDict(1, r, w, bit, e.event);
         setDict(2, r, w, bit, e.callSite);
         setDict(3, r, w, bit, e.callSiteFn);
         putLong(TraceSchema.PTR, r, w, bit, (f & TraceEvent.F_PTR) != 0, e.ptr);
@@ -298,20 +298,20 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (e.tsNs < firstTs) firstTs = e.tsNs;
         if (e.tsNs > lastTs) lastTs = e.tsNs;
         if (e.has(TraceEvent.F_CPU) && e.cpu > maxCpu) maxCpu = e.cpu;
-        if (e.event != null && !knownEvent(e.event)) unknown.merge(e.event, 1L, Long::sum);
-        anomalies.observe(e);
+        int facts = ev == null ? 0 : ev[2];
+        if (e.event != null && (facts & KNOWN) == 0) unknown.merge(e.event, 1L, Long::sum);
+        anomalies.observe(e, facts & ~KNOWN);
         if (++rows == BATCH_ROWS) flushBatch();
     }
 
-    private final HashMap<String, Boolean> known = new HashMap<>();
+    /**
+     * What the encoder needs to know about an event name is worked out once per distinct name and kept in its
+     * dictionary slot (slot[2]): its {@link Anomalies#kindOf} and this bit when {@link EventNames#known}.
+     */
+    private static final int KNOWN = 1 << 8;
 
-    private boolean knownEvent(String ev) {
-        Boolean k = known.get(ev);
-        if (k == null) {
-            k = EventNames.known(ev);
-            if (known.size() < 10_000) known.put(ev, k);
-        }
-        return k;
+    private static int eventFacts(String ev) {
+        return Anomalies.kindOf(ev) | (EventNames.known(ev) ? KNOWN : 0);
     }
 
     /** A null stores 0 and leaves its validity bit clear, as setNull on a zeroed vector did. */
@@ -333,10 +333,11 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
     }
 
-    private void setDict(int dict, int r, int w, long bit, String s) {
+    /** Returns the value's slot: {batch stamp, index in this batch's dictionary, facts (event names only)}; null for null. */
+    private int[] setDict(int dict, int r, int w, long bit, String s) {
         if (s == null) {
             intCols[TraceSchema.DICT_COLUMNS[dict]][r] = 0;
-            return;
+            return null;
         }
         // Importers intern their strings, so consecutive events mostly carry the very same String object:
         // an identity check against the last one skips the map.
@@ -362,7 +363,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                         java.util.Arrays.fill(keys, null);
                         java.util.Arrays.fill(dictCache[dict], null);
                     }
-                    slot = new int[] {-1, 0};
+                    slot = new int[] {-1, 0, dict == 1 ? eventFacts(s) : 0};
                     m.put(s, slot);
                 }
                 keys[ci] = s;
@@ -377,6 +378,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             dictVectors[dict].setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
         }
         putInt(TraceSchema.DICT_COLUMNS[dict], r, w, bit, true, slot[1]);
+        return slot;
     }
 
     /**
