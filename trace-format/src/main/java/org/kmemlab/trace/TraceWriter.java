@@ -92,6 +92,13 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final int[][] lastDictSlot = new int[TraceSchema.DICT_COLUMNS.length][];
     private String lastExtra;
     private byte[] lastExtraBytes;
+    /**
+     * The extra column's bytes and each row's end offset, copied into the vector once per batch like the
+     * fixed-width columns: setNull and setSafe per row checked capacities and filled offset holes one by one.
+     */
+    private byte[] extraBytes = new byte[1 << 16];
+    private int extraLen;
+    private final int[] extraEnds = new int[BATCH_ROWS];
     private int rows;
     private long events;
     private long batches;
@@ -137,8 +144,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
         root.allocateNew();
         for (int c = 0; c < vectors.length; c++) {
-            if (c == TraceSchema.EXTRA) continue;
             valid[c] = new long[WORDS];
+            if (c == TraceSchema.EXTRA) continue;
             if (c == TraceSchema.ACCOUNTED) continue;
             if (vectors[c].getDataBuffer().capacity() < (long) BATCH_ROWS * width(c)) {
                 throw new IllegalStateException(TraceSchema.NAMES[c] + " holds fewer than a batch");
@@ -150,6 +157,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             dictCache[i] = new int[DICT_CACHE][];
         }
         extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
+        if (extraVec.getOffsetBuffer().capacity() < 4L * (BATCH_ROWS + 1) || extraVec.getValidityBuffer().capacity() < WORDS * 8L) {
+            throw new IllegalStateException("extra holds fewer than a batch");
+        }
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
                         CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD, Optional.of(zstdLevel))
@@ -290,10 +300,15 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                 lastExtra = x;
                 lastExtraBytes = x.getBytes(StandardCharsets.UTF_8);
             }
-            extraVec.setSafe(r, lastExtraBytes);
-        } else {
-            extraVec.setNull(r);
+            byte[] xb = lastExtraBytes;
+            if (extraBytes.length - extraLen < xb.length) {
+                extraBytes = java.util.Arrays.copyOf(extraBytes, Math.max(2 * extraBytes.length, extraLen + xb.length));
+            }
+            System.arraycopy(xb, 0, extraBytes, extraLen, xb.length);
+            extraLen += xb.length;
+            valid[TraceSchema.EXTRA][w] |= bit;
         }
+        extraEnds[r] = extraLen;
 
         if (e.tsNs < firstTs) firstTs = e.tsNs;
         if (e.tsNs > lastTs) lastTs = e.tsNs;
@@ -462,6 +477,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                 if (vw == null) continue;
                 ArrowBuf vb = vectors[c].getValidityBuffer();
                 for (int i = 0; i < words; i++) vb.setLong(8L * i, vw[i]);
+                if (c == TraceSchema.EXTRA) continue;
                 ArrowBuf d = vectors[c].getDataBuffer();
                 if (longCols[c] != null) {
                     d.nioBuffer(0, rows * 8).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(longCols[c], 0, rows);
@@ -471,6 +487,16 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             }
             ArrowBuf ab = vectors[TraceSchema.ACCOUNTED].getDataBuffer();
             for (int i = 0; i < words; i++) ab.setLong(8L * i, accountedBits[i]);
+            // The same buffers as setSafe and setNull per row left: offsets[0] = 0, offsets[r + 1] = the end of row r
+            // (a null row ends where the row before it did), data [0, end of the last row).
+            ArrowBuf xo = extraVec.getOffsetBuffer();
+            xo.setInt(0, 0);
+            xo.nioBuffer(4, rows * 4).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().put(extraEnds, 0, rows);
+            if (extraLen > 0) {
+                if (extraVec.getDataBuffer().capacity() < extraLen) extraVec.reallocDataBuffer(extraLen);
+                extraVec.getDataBuffer().setBytes(0, extraBytes, 0, extraLen);
+            }
+            extraVec.setLastSet(rows - 1);
             root.setRowCount(rows);
             writer.writeBatch();
             batches++;
@@ -478,6 +504,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             throw new java.io.UncheckedIOException(ex);
         } finally {
             rows = 0;
+            extraLen = 0;
             batchStamp++;
             for (int i = 0; i < dictVectors.length; i++) {
                 dictSizes[i] = 0;
