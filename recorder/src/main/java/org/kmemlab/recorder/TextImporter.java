@@ -24,7 +24,8 @@ abstract class TextImporter implements Importer {
     protected ImportOptions opts;
     protected String inputName;
     protected long lineNo;
-    private final TraceEvent pending = new TraceEvent();
+    /** The last event, held until no call-chain line can follow; handed to the writer by exchange, not copied. */
+    private TraceEvent pending = new TraceEvent();
     private boolean hasPending;
     private final java.util.ArrayList<String> frames = new java.util.ArrayList<>();
 
@@ -303,12 +304,14 @@ abstract class TextImporter implements Importer {
                 case R_EVENT -> {
                     flushPending();
                     // Only a call-chain line (possibly after comments) can still add to this event; when the
-                    // next record flushes it anyway, hand it over now without the copy into pending.
+                    // next record flushes it anyway, hand it over now rather than through pending.
                     byte next = i + 1 < n ? kinds[i + 1] : R_COMMENT;
                     if (next == R_EVENT || next == R_BLANK || next == R_MALFORMED) {
-                        out.accept(bl.events[i]);
+                        bl.events[i] = out.exchange(bl.events[i]);
                     } else {
-                        pending.copyFrom(bl.events[i]);
+                        TraceEvent e = bl.events[i];
+                        bl.events[i] = pending;
+                        pending = e;
                         hasPending = true;
                     }
                 }
@@ -385,7 +388,7 @@ abstract class TextImporter implements Importer {
             pending.stackId(out.stack(frames));
             frames.clear();
         }
-        out.accept(pending);
+        pending = out.exchange(pending);
     }
 
     protected void malformed(String why) {

@@ -192,6 +192,19 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (chunkLen == CHUNK) handOff();
     }
 
+    /**
+     * {@link #accept} without the copy: the writer keeps {@code e} itself and returns an event object that is
+     * the caller's from now on, with undefined content. The text importer's threads hand every event over
+     * this way; copying its two dozen fields cost the calling thread a tenth of its time.
+     */
+    public TraceEvent exchange(TraceEvent e) {
+        TraceEvent mine = chunk[chunkLen];
+        chunk[chunkLen++] = e;
+        events++;
+        if (chunkLen == CHUNK) handOff();
+        return mine;
+    }
+
     private void handOff() {
         if (chunkLen == 0) return;
         checkEncoder();

@@ -133,6 +133,33 @@ class TraceRoundTripTest {
     }
 
     /**
+     * exchange hands the event itself to the writer: whatever the caller then does to the objects it gets back
+     * (here: fills them with the next event and with garbage) must not reach the file.
+     */
+    @Test
+    void exchangedEventsAreTheWritersAndTheReturnedOnesTheCallers() throws IOException {
+        List<TraceEvent> evs = events(3 * 4096 * 5 + 17, 5); // several of the writer's hand-off chunks, two batches
+        Path p = tmp.resolve("x.arrow");
+        try (TraceWriter w = new TraceWriter(p, Map.of(TraceSchema.META_SOURCE_FORMAT, "test"), TraceWriter.Compression.NONE)) {
+            TraceEvent mine = new TraceEvent();
+            for (TraceEvent e : evs) {
+                mine.copyFrom(e);
+                mine = w.exchange(mine);
+                mine.clear();
+                mine.ts(-1).pid(-1);
+                mine.comm = "garbage";
+                mine.ptr(-1);
+            }
+        }
+        List<TraceEvent> back = new ArrayList<>();
+        try (TraceReader r = new TraceReader(p)) {
+            r.forEach(e -> { TraceEvent x = new TraceEvent(); x.copyFrom(e); back.add(x); });
+        }
+        assertEquals(evs.size(), back.size());
+        for (int i = 0; i < evs.size(); i++) assertSame(evs.get(i), back.get(i));
+    }
+
+    /**
      * The extra column is gathered per batch and copied into its vector at once: values of every length (empty
      * ones too, which are not null) and batches whose text outgrows the vector's first data buffer come back
      * as written, and the Arrow offsets are those of Arrow's own per-row writes (a null row adds no bytes).
