@@ -98,6 +98,34 @@ abstract class TextImporter implements Importer {
         return -1;
     }
 
+    private static final long SPACES = 0x2020202020202020L;
+
+    /** The next space in [from, to), or {@code to}; eight bytes at a time like {@link #indexOf}. */
+    protected static int spaceOrEnd(byte[] b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ SPACES;
+            long t = (x - LO) & ~x & HI;
+            if (t != 0) return i + (Long.numberOfTrailingZeros(t) >>> 3);
+        }
+        while (i < to && b[i] != ' ') i++;
+        return i;
+    }
+
+    /**
+     * The first byte in [from, to) that is not a space, or {@code to}. perf script pads the command and the event
+     * name into columns: a line of tar carries some forty spaces in two runs.
+     */
+    protected static int skipSpaces(byte[] b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ SPACES;
+            if (x != 0) return i + (Long.numberOfTrailingZeros(x) >>> 3);
+        }
+        while (i < to && b[i] == ' ') i++;
+        return i;
+    }
+
     private void line(byte[] b, int start, int end) {
         int p = start;
         while (p < end && (b[p] == ' ' || b[p] == '\t')) p++;
@@ -271,7 +299,7 @@ abstract class TextImporter implements Importer {
 
     /** The record of one line: the parsing half of line(). */
     private byte record(byte[] b, int start, int end, Block bl, int n) {
-        int p = start;
+        int p = skipSpaces(b, start, end);
         while (p < end && (b[p] == ' ' || b[p] == '\t')) p++;
         if (p == end) return R_BLANK;
         if (b[start] == '\t') {
@@ -404,13 +432,10 @@ abstract class TextImporter implements Importer {
         while (p < end) {
             while (p < end && b[p] == ' ') p++;
             if (p >= end) break;
-            int eq = -1;
-            int q = p;
-            while (q < end && b[q] != ' ') {
-                if (b[q] == '=' && eq < 0) eq = q;
-                q++;
-            }
-            if (eq < 0) {
+            // The key ends at the token's first '='; a token without one ends at a space first.
+            int eq = p;
+            while (eq < end && b[eq] != '=' && b[eq] != ' ') eq++;
+            if (eq == end || b[eq] == ' ') {
                 // Free text after the fields (some events print a message): keep it.
                 norm.textField(e, "text", strings.get(b, p, end - p));
                 break;
@@ -437,9 +462,43 @@ abstract class TextImporter implements Importer {
                     keyCodes[ki] = code;
                 }
             }
-            long num = kind == 0 ? -1 : kind == HEX ? parseHexBytes(b, eq + 1, q)
-                    : kind == BOOL ? parseBool(b, eq + 1, q) : parseSigned(b, eq + 1, q);
-            if (kind != 0 && num != BAD) {
+            // The value runs to the next space. Numbers are parsed in the same pass that finds it (one pass over
+            // the bytes instead of two: the scan that cut the token at its space, then the parse).
+            int v = eq + 1, q;
+            long num = BAD;
+            if (kind == HEX) {
+                // With or without 0x: pfn may also be plain decimal on old kernels (then it has no 0x, and the String
+                // path handles it); ftrace's hashed ptr has no 0x.
+                boolean prefixed = v + 1 < end && b[v] == '0' && (b[v + 1] == 'x' || b[v + 1] == 'X');
+                int d0 = prefixed ? v + 2 : v, i = d0, bad = 0;
+                long x = 0;
+                for (; i < end; i++) {
+                    byte c = b[i];
+                    if (c == ' ') break;
+                    int d = HEX_DIGIT[c & 0xff];
+                    bad |= d;
+                    x = (x << 4) | (d & 0xf);
+                }
+                q = i;
+                if (bad >= 0 && q > d0 && q - d0 <= 16 && (prefixed || !pfnKey(b, v))) num = x;
+            } else if (kind == DEC) {
+                boolean neg = v < end && b[v] == '-';
+                int d0 = neg ? v + 1 : v, i = d0, bad = 0;
+                long x = 0;
+                for (; i < end; i++) {
+                    byte c = b[i];
+                    if (c == ' ') break;
+                    int d = c - '0';
+                    bad |= d | (9 - d);
+                    x = x * 10 + d;
+                }
+                q = i;
+                if (bad >= 0 && q > d0 && q - d0 <= 18) num = neg ? -x : x;
+            } else {
+                q = spaceOrEnd(b, v, end);
+                if (kind == BOOL) num = parseBool(b, v, q);
+            }
+            if (num != BAD) {
                 norm.numField(e, code, key, num);
             } else {
                 String val = strings.get(b, eq + 1, q - eq - 1);
@@ -480,23 +539,6 @@ abstract class TextImporter implements Importer {
         };
     }
 
-    /** Hex with or without 0x ({@code pfn} may also be plain decimal on old kernels: then it is not hex-prefixed and
-     * has no a-f digits, and the String path handles it); BAD when not a number. */
-    private long parseHexBytes(byte[] b, int p, int q) {
-        boolean prefixed = q - p > 2 && b[p] == '0' && (b[p + 1] == 'x' || b[p + 1] == 'X');
-        if (prefixed) p += 2;
-        else if (pendingEventIsPfnDecimal(b, p, q)) return BAD;
-        if (p >= q || q - p > 16) return BAD;
-        long v = 0;
-        int bad = 0;
-        for (int i = p; i < q; i++) {
-            int d = HEX_DIGIT[b[i] & 0xff];
-            bad |= d;
-            v = (v << 4) | (d & 0xf);
-        }
-        return bad < 0 ? BAD : v;
-    }
-
     /**
      * accounted=true|false (or 1|0) without interning the value: 1 or 0 as the text path would decide;
      * anything else is BAD and goes the text path.
@@ -509,16 +551,9 @@ abstract class TextImporter implements Importer {
         return BAD;
     }
 
-    /** pfn without 0x is decimal (old kernels); ptr without 0x is ftrace's hashed hex. */
-    private boolean pendingEventIsPfnDecimal(byte[] b, int p, int q) {
-        return p >= 4 && b[p - 1] == '=' && b[p - 2] == 'n' && b[p - 3] == 'f' && b[p - 4] == 'p';
-    }
-
-    private static long parseSigned(byte[] b, int p, int q) {
-        boolean neg = p < q && b[p] == '-';
-        long v = parseLong(b, neg ? p + 1 : p, q);
-        if (v < 0) return BAD;
-        return neg ? -v : v;
+    /** The value at {@code v} follows "pfn=": without 0x it is decimal (old kernels); ptr without 0x is ftrace's hashed hex. */
+    private static boolean pfnKey(byte[] b, int v) {
+        return v >= 4 && b[v - 1] == '=' && b[v - 2] == 'n' && b[v - 3] == 'f' && b[v - 4] == 'p';
     }
 
     /** Parses an unsigned decimal integer in [p, q); -1 when not a number. */
