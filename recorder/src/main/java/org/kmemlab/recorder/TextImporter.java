@@ -442,9 +442,14 @@ abstract class TextImporter implements Importer {
             }
             int klen = eq - p;
             // Field names are few: a table indexed by first byte, last byte and length finds them without
-            // hashing the bytes, and remembers how each one's value is parsed.
+            // hashing the bytes, and remembers how each one's value is parsed. Names that share a slot take
+            // the next free one (name and node do: the one that came second went the slow way on every line).
             int ki = ((b[p] & 0xff) * 31 ^ klen * 131 ^ (b[eq - 1] & 0xff) * 7) & (KEY_SLOTS - 1);
             byte[] kb = keyBytes[ki];
+            for (int probe = 1; kb != null && !(kb.length == klen && StringCache.equal(kb, b, p, klen)) && probe < KEY_PROBES; probe++) {
+                ki = (ki + 1) & (KEY_SLOTS - 1);
+                kb = keyBytes[ki];
+            }
             String key;
             int kind, code;
             if (kb != null && kb.length == klen && StringCache.equal(kb, b, p, klen)) {
@@ -511,7 +516,7 @@ abstract class TextImporter implements Importer {
         return null;
     }
 
-    private static final int KEY_SLOTS = 256;
+    private static final int KEY_SLOTS = 256, KEY_PROBES = 8;
     private final byte[][] keyBytes = new byte[KEY_SLOTS][];
     private final String[] keyStrings = new String[KEY_SLOTS];
     private final int[] keyKinds = new int[KEY_SLOTS];
