@@ -133,6 +133,33 @@ class TraceRoundTripTest {
     }
 
     /**
+     * A large file is forced to disk in the background while it is written (close() then has little left to
+     * force), and it reads back whole.
+     */
+    @Test
+    void aLargeFileIsForcedAlongTheWayAndReadsBackWhole() throws IOException {
+        List<TraceEvent> evs = events(120_000, 9);
+        String pad = "p".repeat(400);
+        for (int i = 0; i < evs.size(); i += 2) evs.get(i).extra = "i=" + i + " " + pad;
+        Path p = tmp.resolve("big.arrow");
+        long early;
+        try (TraceWriter w = new TraceWriter(p, Map.of(TraceSchema.META_SOURCE_FORMAT, "test"), TraceWriter.Compression.NONE)) {
+            for (TraceEvent e : evs) w.accept(e);
+            w.close();
+            early = w.earlySyncs;
+        }
+        assertTrue(Files.size(p) > 2 * TraceWriter.SYNC_BYTES, "size " + Files.size(p));
+        assertTrue(early >= 1, "forces before close: " + early);
+        List<TraceEvent> back = new ArrayList<>();
+        try (TraceReader r = new TraceReader(p)) {
+            r.forEach(e -> { TraceEvent x = new TraceEvent(); x.copyFrom(e); back.add(x); });
+            assertTrue(r.info().complete());
+        }
+        assertEquals(evs.size(), back.size());
+        for (int i = 0; i < evs.size(); i++) assertSame(evs.get(i), back.get(i));
+    }
+
+    /**
      * exchange hands the event itself to the writer: whatever the caller then does to the objects it gets back
      * (here: fills them with the next event and with garbage) must not reach the file.
      */
