@@ -56,10 +56,8 @@ public final class PerfScriptImporter extends TextImporter {
         long ts = parseTimestamp(b, t, tsEnd);
         if (ts < 0 || tsEnd >= end || b[tsEnd] != ':') return "expected a timestamp 'seconds.fraction:' after '[cpu]'";
         e.ts(ts);
-        int ev = tsEnd + 1;
-        while (ev < end && b[ev] == ' ') ev++;
-        int evEnd = ev;
-        while (evEnd < end && b[evEnd] != ' ') evEnd++;
+        int ev = skipSpaces(b, tsEnd + 1, end);
+        int evEnd = spaceOrEnd(b, ev, end);
         if (evEnd == ev || b[evEnd - 1] != ':') return "expected an event name 'subsystem:name:'";
         e.event = eventName(b, ev, evEnd - 1);
         fieldsStart = evEnd;

@@ -172,8 +172,27 @@ public final class Anomalies {
         }
     }
 
+    /** What an event name means here ({@link #kindOf}); the writer keeps it with the name's dictionary entry. */
+    static final int K_OTHER = 0, K_SLAB_ALLOC = 1, K_SLAB_FREE = 2, K_RCU_FREE = 3, K_PAGE_ALLOC = 4, K_PAGE_FREE = 5;
+
+    static int kindOf(String ev) {
+        if (ev == null) return K_OTHER;
+        if (EventNames.isSlabAlloc(ev)) return K_SLAB_ALLOC;
+        if (EventNames.isSlabFree(ev)) return K_SLAB_FREE;
+        if (ev.equals("rcu:rcu_kvfree_callback") || ev.equals("rcu:rcu_kfree_callback")) return K_RCU_FREE;
+        if (ev.equals(EventNames.MM_PAGE_ALLOC)) return K_PAGE_ALLOC;
+        if (ev.equals(EventNames.MM_PAGE_FREE) || ev.equals(EventNames.MM_PAGE_FREE_BATCHED)) return K_PAGE_FREE;
+        return K_OTHER;
+    }
+
     /** Looks at one event; called in stream order. */
-    public void observe(TraceEvent e) {
+    public void observe(TraceEvent e) { observe(e, kindOf(e.event)); }
+
+    /**
+     * {@link #observe(TraceEvent)} with the event's {@link #kindOf} known: the writer works it out once per
+     * distinct name instead of comparing every event's name with up to seven others.
+     */
+    void observe(TraceEvent e, int kind) {
         if (e.has(TraceEvent.F_CPU)) {
             int cpu = e.cpu;
             if (cpu >= 0 && cpu < SMALL_CPUS) {
@@ -199,15 +218,14 @@ public final class Anomalies {
                 cpusOverflow++;
             }
         }
-        String ev = e.event;
-        if (ev == null) return;
+        if (kind == K_OTHER) return;
         if (e.has(TraceEvent.F_PTR) && e.ptr != 0) {
-            if (EventNames.isSlabAlloc(ev)) {
+            if (kind == K_SLAB_ALLOC) {
                 if (!rcuPending.isEmpty()) rcuPending.remove(e.ptr);
                 objects.alloc(e.ptr);
-            } else if (EventNames.isSlabFree(ev)) {
+            } else if (kind == K_SLAB_FREE) {
                 if (!objects.free(e.ptr) && (rcuPending.isEmpty() || !rcuPending.remove(e.ptr))) objects.notLive(e.ptr);
-            } else if (ev.equals("rcu:rcu_kvfree_callback") || ev.equals("rcu:rcu_kfree_callback")) {
+            } else if (kind == K_RCU_FREE) {
                 if (objects.free(e.ptr)) {
                     if (rcuPending.size() < MAX_LIVE) rcuPending.add(e.ptr);
                 } else {
@@ -215,9 +233,9 @@ public final class Anomalies {
                 }
             }
         } else if (e.has(TraceEvent.F_PFN)) {
-            if (ev.equals(EventNames.MM_PAGE_ALLOC)) {
+            if (kind == K_PAGE_ALLOC) {
                 pages.alloc(e.pfn);
-            } else if (ev.equals(EventNames.MM_PAGE_FREE) || ev.equals(EventNames.MM_PAGE_FREE_BATCHED)) {
+            } else if (kind == K_PAGE_FREE) {
                 if (!pages.free(e.pfn)) pages.notLive(e.pfn);
             }
         }

@@ -76,6 +76,38 @@ class AnomaliesTest {
         assertEquals(2L, info.anomalies.get(Anomalies.TS_BACKWARDS));
     }
 
+    /**
+     * The writer classifies each distinct event name once (kept with its dictionary entry across batches):
+     * names equal to the constants but not the same objects, repeated over several batches, count as the
+     * hand-made stream's counts times the repetitions, and unknown names are counted per event.
+     */
+    @Test
+    void theWriterClassifiesNamesByValueAcrossBatches() throws Exception {
+        Path p = tmp.resolve("b.arrow");
+        int reps = 8_000; // 18 events a repetition: 144,000 events, three batches
+        try (TraceWriter w = new TraceWriter(p, Map.of(TraceSchema.META_NR_CPUS, "4"), TraceWriter.Compression.NONE)) {
+            for (int k = 0; k < reps; k++) {
+                for (TraceEvent e : stream()) {
+                    // Each repetition on its own pointers and pfns, later in time, so the counts add up.
+                    if (e.has(TraceEvent.F_PTR) && e.ptr != 0) e.ptr(e.ptr + 0x10000L * k);
+                    if (e.has(TraceEvent.F_PFN)) e.pfn(e.pfn + 1000L * k);
+                    e.ts(e.tsNs + 1000L * k);
+                    e.event = new String(e.event.toCharArray());
+                    w.accept(e);
+                }
+            }
+        }
+        TraceInfo info = TraceReader.readInfo(p);
+        assertEquals("3", info.meta.get("batches"), "the stream spans batches");
+        assertEquals(2L * reps, info.anomalies.get(Anomalies.DOUBLE_FREE));
+        assertEquals(1L * reps, info.anomalies.get(Anomalies.FREE_UNKNOWN));
+        assertEquals(1L * reps, info.anomalies.get(Anomalies.ALLOC_LIVE));
+        assertEquals(1L * reps, info.anomalies.get(Anomalies.PAGE_ALLOC_LIVE));
+        assertEquals(1L * reps, info.anomalies.get(Anomalies.PAGE_DOUBLE_FREE));
+        assertEquals(1L * reps, info.anomalies.get(Anomalies.PAGE_FREE_UNKNOWN));
+        assertEquals(Map.of("sched:sched_switch", (long) reps), info.unknownEvents);
+    }
+
     @Test
     void aCleanStreamHasNoAnomalies() {
         Anomalies a = new Anomalies();

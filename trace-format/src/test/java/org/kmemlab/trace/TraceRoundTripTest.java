@@ -132,6 +132,106 @@ class TraceRoundTripTest {
         }
     }
 
+    /**
+     * A large file is forced to disk in the background while it is written (close() then has little left to
+     * force), and it reads back whole.
+     */
+    @Test
+    void aLargeFileIsForcedAlongTheWayAndReadsBackWhole() throws IOException {
+        List<TraceEvent> evs = events(120_000, 9);
+        String pad = "p".repeat(400);
+        for (int i = 0; i < evs.size(); i += 2) evs.get(i).extra = "i=" + i + " " + pad;
+        Path p = tmp.resolve("big.arrow");
+        long early;
+        try (TraceWriter w = new TraceWriter(p, Map.of(TraceSchema.META_SOURCE_FORMAT, "test"), TraceWriter.Compression.NONE)) {
+            for (TraceEvent e : evs) w.accept(e);
+            w.close();
+            early = w.earlySyncs;
+        }
+        assertTrue(Files.size(p) > 2 * TraceWriter.SYNC_BYTES, "size " + Files.size(p));
+        assertTrue(early >= 1, "forces before close: " + early);
+        List<TraceEvent> back = new ArrayList<>();
+        try (TraceReader r = new TraceReader(p)) {
+            r.forEach(e -> { TraceEvent x = new TraceEvent(); x.copyFrom(e); back.add(x); });
+            assertTrue(r.info().complete());
+        }
+        assertEquals(evs.size(), back.size());
+        for (int i = 0; i < evs.size(); i++) assertSame(evs.get(i), back.get(i));
+    }
+
+    /**
+     * exchange hands the event itself to the writer: whatever the caller then does to the objects it gets back
+     * (here: fills them with the next event and with garbage) must not reach the file.
+     */
+    @Test
+    void exchangedEventsAreTheWritersAndTheReturnedOnesTheCallers() throws IOException {
+        List<TraceEvent> evs = events(3 * 4096 * 5 + 17, 5); // several of the writer's hand-off chunks, two batches
+        Path p = tmp.resolve("x.arrow");
+        try (TraceWriter w = new TraceWriter(p, Map.of(TraceSchema.META_SOURCE_FORMAT, "test"), TraceWriter.Compression.NONE)) {
+            TraceEvent mine = new TraceEvent();
+            for (TraceEvent e : evs) {
+                mine.copyFrom(e);
+                mine = w.exchange(mine);
+                mine.clear();
+                mine.ts(-1).pid(-1);
+                mine.comm = "garbage";
+                mine.ptr(-1);
+            }
+        }
+        List<TraceEvent> back = new ArrayList<>();
+        try (TraceReader r = new TraceReader(p)) {
+            r.forEach(e -> { TraceEvent x = new TraceEvent(); x.copyFrom(e); back.add(x); });
+        }
+        assertEquals(evs.size(), back.size());
+        for (int i = 0; i < evs.size(); i++) assertSame(evs.get(i), back.get(i));
+    }
+
+    /**
+     * The extra column is gathered per batch and copied into its vector at once: values of every length (empty
+     * ones too, which are not null) and batches whose text outgrows the vector's first data buffer come back
+     * as written, and the Arrow offsets are those of Arrow's own per-row writes (a null row adds no bytes).
+     */
+    @Test
+    void extraTextOfEveryLengthSurvivesTheBatchCopy() throws IOException {
+        Random r = new Random(11);
+        List<TraceEvent> evs = new ArrayList<>();
+        for (int i = 0; i < 2 * TraceWriter.BATCH_ROWS + 777; i++) {
+            TraceEvent e = new TraceEvent().ts(i).cpu(0);
+            e.event = "sched:sched_switch";
+            int k = r.nextInt(6);
+            // Long runs of nulls, empty text, short text and long (up to 1,500 bytes, some non-ASCII) text.
+            if (k == 1) e.extra = "";
+            else if (k == 2) e.extra = "x=" + i;
+            else if (k >= 3) e.extra = "prev_comm=\u00e9t\u00e9 " + "y".repeat(r.nextInt(1500));
+            if (i / 1000 % 7 == 3) e.extra = null;
+            evs.add(e);
+        }
+        for (TraceWriter.Compression c : TraceWriter.Compression.values()) {
+            Path p = write(tmp.resolve("x-" + c + ".arrow"), evs, c);
+            List<String> back = new ArrayList<>();
+            try (TraceReader rd = new TraceReader(p)) {
+                rd.forEach(e -> back.add(e.extra));
+            }
+            assertEquals(evs.size(), back.size());
+            for (int i = 0; i < evs.size(); i++) assertEquals(evs.get(i).extra, back.get(i), "row " + i);
+            int row = 0;
+            try (TraceReader rd = new TraceReader(p)) {
+                var ar = rd.arrowReader();
+                while (ar.loadNextBatch()) {
+                    var v = (org.apache.arrow.vector.VarCharVector) ar.getVectorSchemaRoot().getVector(TraceSchema.EXTRA);
+                    assertEquals(0, v.getOffsetBuffer().getInt(0));
+                    for (int i = 0; i < v.getValueCount(); i++, row++) {
+                        String x = evs.get(row).extra;
+                        int len = x == null ? 0 : x.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                        assertEquals(x == null, v.isNull(i), "row " + row);
+                        assertEquals(len, v.getOffsetBuffer().getInt(4L * (i + 1)) - v.getOffsetBuffer().getInt(4L * i), "row " + row);
+                    }
+                }
+            }
+            assertEquals(evs.size(), row);
+        }
+    }
+
     @Test
     void notATraceIsAnInputErrorNamingTheFile() throws IOException {
         Path p = tmp.resolve("text.arrow");
