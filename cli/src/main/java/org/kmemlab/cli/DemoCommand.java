@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import org.kmemlab.analysis.KmemStat;
 import org.kmemlab.trace.TraceWriter;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -38,8 +37,8 @@ public final class DemoCommand implements Callable<Integer> {
                 + snap.get("kernel-release").trim() + ")");
         System.out.println(r.summary());
         System.out.println();
-        CommandLine cl = Main.commandLine();
-        cl.execute("stat", "--caller", "-s", "bytes,hit", "-l", "10", trace.toString());
+        String[] stat = {"stat", "--caller", "-s", "bytes,hit", "-l", "10", trace.toString()};
+        Main.commandLine(stat).execute(stat);
         System.out.println();
         System.out.println("== replay under every policy (each on its own thread, deterministic)");
         List<String> policies = new java.util.ArrayList<>();
