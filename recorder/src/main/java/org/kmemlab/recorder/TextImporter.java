@@ -84,32 +84,28 @@ abstract class TextImporter implements Importer {
 
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final long NL = 0x0a0a0a0a0a0a0a0aL, LO = 0x0101010101010101L, HI = 0x8080808080808080L;
+    private static final long LO = 0x0101010101010101L, HI = 0x8080808080808080L, SPACES = LO * ' ';
 
-    /** The next '\n', eight bytes at a time (the classic has-zero-byte test on bytes XOR '\n'). */
-    private static int indexOf(byte[] b, int from, int to) {
-        int i = from;
-        for (; i + 8 <= to; i += 8) {
-            long x = (long) LONGS.get(b, i) ^ NL;
-            long t = (x - LO) & ~x & HI;
-            if (t != 0) return i + (Long.numberOfTrailingZeros(t) >>> 3);
-        }
-        for (; i < to; i++) if (b[i] == '\n') return i;
-        return -1;
+    /** The next '\n' in [from, to), or -1. */
+    private static int indexOf(byte[] b, int from, int to) { return find(b, from, to, (byte) '\n'); }
+
+    /** The next space in [from, to), or {@code to}. */
+    protected static int spaceOrEnd(byte[] b, int from, int to) {
+        int i = find(b, from, to, (byte) ' ');
+        return i < 0 ? to : i;
     }
 
-    private static final long SPACES = 0x2020202020202020L;
-
-    /** The next space in [from, to), or {@code to}; eight bytes at a time like {@link #indexOf}. */
-    protected static int spaceOrEnd(byte[] b, int from, int to) {
+    /** The next byte {@code c} in [from, to), or -1: eight bytes at a time (the classic has-zero-byte test on bytes XOR c). */
+    private static int find(byte[] b, int from, int to, byte c) {
+        long pattern = LO * (c & 0xff);
         int i = from;
         for (; i + 8 <= to; i += 8) {
-            long x = (long) LONGS.get(b, i) ^ SPACES;
+            long x = (long) LONGS.get(b, i) ^ pattern;
             long t = (x - LO) & ~x & HI;
             if (t != 0) return i + (Long.numberOfTrailingZeros(t) >>> 3);
         }
-        while (i < to && b[i] != ' ') i++;
-        return i;
+        for (; i < to; i++) if (b[i] == c) return i;
+        return -1;
     }
 
     /**
