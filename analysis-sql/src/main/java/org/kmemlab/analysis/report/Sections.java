@@ -30,15 +30,15 @@ public final class Sections {
         l.add(new SqlTable("call-sites", "Top call sites (perf kmem stat --caller)",
                 "Slab allocations per call site, by bytes allocated. Ping-pong counts frees on another CPU than the allocation.",
                 "SELECT call_site, call_site_fn, hits, bytes_alloc, bytes_req, frag_pct, frees, pingpong, live_objs, live_bytes,"
-                        + " median_lifetime_ns FROM by_call_site ORDER BY bytes_alloc DESC, call_site LIMIT :limit"));
+                        + " median_lifetime_ns FROM by_call_site ORDER BY bytes_alloc DESC, call_site, trace LIMIT :limit"));
         l.add(new SqlTable("caches", "Top caches (slabinfo-like)",
                 "Per cache: objects allocated and freed in the trace, active at its end, the peak of live objects, object size.",
                 "SELECT cache, allocs, frees, unmatched_frees, active_objs, active_bytes, peak_live_objs, objsize, bytes_alloc,"
-                        + " frag_pct, cross_cpu_frees, median_lifetime_ns FROM by_cache ORDER BY allocs DESC, cache LIMIT :limit"));
+                        + " frag_pct, cross_cpu_frees, median_lifetime_ns FROM by_cache ORDER BY allocs DESC, cache, trace LIMIT :limit"));
         l.add(new SqlTable("pages", "Page allocations by order, migratetype and gfp (perf kmem stat --page)",
                 "Pages allocated (mm_page_alloc) and how many were freed within the trace.",
                 "SELECT \"order\", migratetype_name AS migratetype, gfp, allocs, bytes, freed, live"
-                        + " FROM pages_by_order_migratetype_gfp ORDER BY allocs DESC, \"order\" LIMIT :limit"));
+                        + " FROM pages_by_order_migratetype_gfp ORDER BY allocs DESC, \"order\", migratetype, gfp, trace LIMIT :limit"));
         l.add(new ExtfragTable());
         for (ChartSpec s : ChartSpec.standard()) l.add(new Chart(s));
         l.add(new HotPaths());
