@@ -115,8 +115,12 @@ public final class TraceDb implements AutoCloseable {
     private void load(Path trace, boolean create, Tap tap, LifetimePairing pairing) throws IOException, SQLException {
         if (pairing != null) {
             // the statistics' copy of each batch feeds the pairing too; without them, a copy of its own
-            if (tap instanceof KmemStat.Collector c) tap = c.pairing(pairing);
-            else tap = tap == null ? new KmemStat.Collector(null).pairing(pairing) : both(tap, new KmemStat.Collector(null).pairing(pairing));
+            if (tap instanceof KmemStat.Collector c) {
+                tap = c.pairing(pairing);
+            } else {
+                Tap pairs = new KmemStat.Collector(null).pairing(pairing);
+                tap = tap == null ? pairs : both(tap, pairs);
+            }
         }
         try (TraceReader r = new TraceReader(trace);
              ArrowArrayStream stream = ArrowArrayStream.allocateNew(r.allocator())) {
