@@ -30,7 +30,7 @@ public final class MultiReplay {
             rs.add(new Replayer(trace, spec, set));
         }
         // one pre-pass for all: it depends on the trace alone, and each replay only reads it
-        PrePass pre = rs.size() > 1 ? PrePass.scan(trace) : null;
+        PrePass pre = PrePass.scan(trace);
         ExecutorService ex = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, rs.size())), r -> {
             Thread t = new Thread(r, "kmemlab-replay");
             t.setDaemon(true);
@@ -38,7 +38,7 @@ public final class MultiReplay {
         });
         try {
             List<Future<Map<String, Object>>> fs = new ArrayList<>();
-            for (Replayer r : rs) fs.add(ex.submit(() -> pre == null ? r.run(out.resolve(r.policy())) : r.run(out.resolve(r.policy()), pre)));
+            for (Replayer r : rs) fs.add(ex.submit(() -> r.run(out.resolve(r.policy()), pre)));
             Map<String, Map<String, Object>> res = new LinkedHashMap<>();
             for (int i = 0; i < rs.size(); i++) {
                 try {

@@ -64,8 +64,9 @@ public final class MachineBuilder {
             nblocks[i] = (int) blocks;
             end = start + blocks * PAGEBLOCK_PAGES;
         }
-        PhysMem.checkPfnSpace((end + 1023) & ~1023L);
-        int nrPfns = (int) ((end + 1023) & ~1023L);
+        long pfns = (end + 1023) & ~1023L;
+        PhysMem.checkPfnSpace(pfns);
+        int nrPfns = (int) pfns;
         PhysMem mem = new PhysMem(Math.max(nrPfns, 1024));
         List<Zone> zones = new ArrayList<>();
         for (int i = 0; i < zis.size(); i++) {

@@ -493,7 +493,7 @@ public final class PageAllocator implements PageProvider {
 
     long rmqueuePcplist(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int order, int mt, int allocFlags, AllocOutcome out) {
         int li = PerCpuPages.pindex(mt, order);
-        if (z.pcpLists[ctx.cpu() * z.pcpStride + 2 * li] < 0) {
+        if (z.pcpLists[z.pcpHead(ctx.cpu(), li)] < 0) {
             int batch = pcp.nrPcpAlloc(order, eraNow, z.belowHigh);
             rmqueueBulk(ctx, c, z, order, batch, pcp, li, mt, allocFlags);
             out.path |= AllocOutcome.PATH_PCP_REFILL;
@@ -507,7 +507,7 @@ public final class PageAllocator implements PageProvider {
     private long pcpPop(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int li, int order) {
         // the list through the zone, not through pcp: one dependent load less before the pfn is known
         int[] lists = z.pcpLists;
-        int hi = ctx.cpu() * z.pcpStride + 2 * li;
+        int hi = z.pcpHead(ctx.cpu(), li);
         int p = mem.listPopHead(lists, hi, pcp.tail, li);
         lists[hi + 1] -= 1 << order;
         pcp.count -= 1 << order;
@@ -622,7 +622,7 @@ public final class PageAllocator implements PageProvider {
         mem.setHead(pfn, order, S_PCP, (byte) mt);
         // the list through the zone, not through pcp: one dependent load less before the store
         int[] lists = z.pcpLists;
-        int hi = ctx.cpu() * z.pcpStride + 2 * li;
+        int hi = z.pcpHead(ctx.cpu(), li);
         mem.listAddHead(lists, hi, pcp.tail, li, pfn);
         lists[hi + 1] += 1 << order;
         pcp.count += 1 << order;

@@ -65,6 +65,9 @@ public final class Zone {
     int[] pcpLists = new int[0];
     int pcpStride;
 
+    /** The slot of CPU {@code cpu}'s list {@code li} head in {@link #pcpLists}; its page count follows it. */
+    int pcpHead(int cpu, int li) { return cpu * pcpStride + 2 * li; }
+
     // file LRU (page cache pages of this zone), head = most recently added
     final int[] lruHead = {-1}, lruTail = {-1};
     long nrFile, nrDirty, nrWriteback, nrAnon;
