@@ -42,16 +42,23 @@ class LifetimePairingTest {
                     long ptr = r.nextInt(30) == 0 ? 0 : 0x1000 + 64L * r.nextInt(25);
                     String ev = r.nextBoolean() ? EventNames.KMALLOC : EventNames.KMEM_CACHE_ALLOC;
                     String cache = ev.equals(EventNames.KMEM_CACHE_ALLOC) && r.nextBoolean() ? "dentry" : null;
-                    e = ViewsTestFixture.slab(at, cpu, ev, ptr, "f" + r.nextInt(4), cache, "task", 24, 32);
+                    // kmalloc's size classes by name: plain, in KiB, large, and no size at all (no name)
+                    long size = SIZES[r.nextInt(SIZES.length)];
+                    e = ViewsTestFixture.slab(at, cpu, ev, ptr, r.nextInt(20) == 0 ? null : "f" + r.nextInt(4), cache, "task", size - 8, size);
+                    if (r.nextInt(15) == 0) e.gfp = "GFP_ATOMIC";
                 } else if (k < 75) {
                     long ptr = r.nextInt(30) == 0 ? 0 : 0x1000 + 64L * r.nextInt(25);
                     String ev = r.nextBoolean() ? EventNames.KFREE : EventNames.KMEM_CACHE_FREE;
                     e = ViewsTestFixture.slab(at, cpu, ev, ptr, "g", ev.equals(EventNames.KMEM_CACHE_FREE) ? "cache" + r.nextInt(3) : null, "task", 0, 0);
                 } else if (k < 88) {
-                    e = ViewsTestFixture.page(at, cpu, EventNames.MM_PAGE_ALLOC, 500 + r.nextInt(15), r.nextInt(3), r.nextInt(3), "GFP_KERNEL");
+                    e = ViewsTestFixture.page(at, cpu, EventNames.MM_PAGE_ALLOC, 500 + r.nextInt(15), r.nextInt(3),
+                            r.nextInt(10) == 0 ? null : r.nextInt(3), r.nextInt(10) == 0 ? null : "GFP_KERNEL");
                 } else if (k < 98) {
                     e = ViewsTestFixture.page(at, cpu, r.nextBoolean() ? EventNames.MM_PAGE_FREE : EventNames.MM_PAGE_FREE_BATCHED,
                             500 + r.nextInt(15), r.nextInt(3), null, null);
+                } else if (k < 99) {
+                    // a free without an address: never paired, but a row of lifetimes
+                    e = ViewsTestFixture.ev(at, cpu, r.nextBoolean() ? EventNames.KFREE : EventNames.MM_PAGE_FREE);
                 } else {
                     e = ViewsTestFixture.ev(at, cpu, "kmem:mm_page_pcpu_drain");
                 }
@@ -60,6 +67,9 @@ class LifetimePairingTest {
         }
         return p;
     }
+
+    /** bytes_alloc of the random slab allocations; 0 leaves both sizes null. */
+    private static final long[] SIZES = {32, 32, 96, 2048, 16384, 0};
 
     static List<List<Object>> lifetimes(TraceDb db) throws Exception {
         return ViewsTest.rows(db, "SELECT * FROM lifetimes ORDER BY trace, coalesce(alloc_seq, free_seq), free_seq");
