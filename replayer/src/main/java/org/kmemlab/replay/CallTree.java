@@ -23,13 +23,20 @@ final class CallTree {
             this.parent = parent;
         }
 
+        /** The last child looked up, by identity: frames are mostly the model's string constants, and a path repeats. */
+        private String lastFrame;
+        private Node lastChild;
+
         Node child(String f) {
+            if (f == lastFrame) return lastChild;
             if (children == null) children = new HashMap<>(4);
             Node c = children.get(f);
             if (c == null) {
                 c = new Node(f, this);
                 children.put(f, c);
             }
+            lastFrame = f;
+            lastChild = c;
             return c;
         }
     }

@@ -945,9 +945,11 @@ public final class Replayer {
                 timeline.add(nextSample).add(m.getKey()).add(m.getValue());
                 timeline.endRow();
             }
-            for (Map.Entry<String, Long> m : engine.slabPagesByCache().entrySet()) {
-                String metric = slabMetric.computeIfAbsent(m.getKey(), n -> "slab_pages:" + n);
-                timeline.add(nextSample).add(metric).add((double) m.getValue());
+            for (SlubCache c : engine.cachesByName()) {
+                long slabPages = c.nrSlabs() * c.pagesPerSlab();
+                if (slabPages <= 0) continue;
+                String metric = slabMetric.computeIfAbsent(c.name, n -> "slab_pages:" + n);
+                timeline.add(nextSample).add(metric).add((double) slabPages);
                 timeline.endRow();
             }
             nextSample += interval;

@@ -103,7 +103,13 @@ public final class SlubAllocator {
     void register(SlubCache c) {
         if (caches.containsKey(c.name)) throw new IllegalArgumentException("cache exists: " + c.name);
         caches.put(c.name, c);
+        generation++;
     }
+
+    private int generation;
+
+    /** Changes whenever a cache is created or destroyed: lets a caller keep its own view of {@link #caches()}. */
+    public int generation() { return generation; }
 
     public SlubCache cache(String name) { return caches.get(name); }
     public Map<String, SlubCache> caches() { return Collections.unmodifiableMap(caches); }
@@ -127,6 +133,7 @@ public final class SlubAllocator {
             return false;
         }
         caches.remove(s.name);
+        generation++;
         s.destroyed = true;
         boolean typesafe = (s.flags & SlabFlags.TYPESAFE_BY_RCU) != 0;
         boolean release = true;
