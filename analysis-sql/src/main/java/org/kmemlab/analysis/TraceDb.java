@@ -122,21 +122,20 @@ public final class TraceDb implements AutoCloseable {
                 tap = tap == null ? pairs : both(tap, pairs);
             }
         }
-        try (TraceReader r = new TraceReader(trace);
-             ArrowArrayStream stream = ArrowArrayStream.allocateNew(r.allocator())) {
+        try (TraceReader r = new TraceReader(trace)) {
+            // the stream owns the reader: releasing the stream closes it
             SequencedReader events = new SequencedReader(tap == null ? r.arrowReader() : r.arrowReader(tap), r.allocator(), nextSeq);
-            Data.exportArrayStream(r.allocator(), events, stream);
-            DuckDBConnection dc = conn.unwrap(DuckDBConnection.class);
-            dc.registerArrowStream("kmemlab_load", stream);
-            try (PreparedStatement ps = conn.prepareStatement(create
-                    ? "CREATE TABLE events AS SELECT ?::VARCHAR AS trace, * FROM kmemlab_load"
-                    : "INSERT INTO events SELECT ?::VARCHAR AS trace, * FROM kmemlab_load")) {
-                ps.setString(1, trace.getFileName().toString());
-                ps.execute();
+            try (ArrowArrayStream stream = register("kmemlab_load", events, r.allocator())) {
+                try (PreparedStatement ps = conn.prepareStatement(create
+                        ? "CREATE TABLE events AS SELECT ?::VARCHAR AS trace, * FROM kmemlab_load"
+                        : "INSERT INTO events SELECT ?::VARCHAR AS trace, * FROM kmemlab_load")) {
+                    ps.setString(1, trace.getFileName().toString());
+                    ps.execute();
+                }
+                nextSeq = events.nextSeq();
+                loadSnapshot(trace.getFileName().toString(), r.info().snapshot);
+                if (tap != null) tap.end(r.info());
             }
-            nextSeq = events.nextSeq();
-            loadSnapshot(trace.getFileName().toString(), r.info().snapshot);
-            if (tap != null) tap.end(r.info());
         }
     }
 
@@ -155,6 +154,23 @@ public final class TraceDb implements AutoCloseable {
     }
 
     /**
+     * Hands {@code reader}'s batches to DuckDB through the Arrow C data interface as {@code name}, which the
+     * next query reads (a registered stream serves one query). The caller closes the stream after that query.
+     */
+    private ArrowArrayStream register(String name, org.apache.arrow.vector.ipc.ArrowReader reader,
+                                      org.apache.arrow.memory.BufferAllocator allocator) throws SQLException {
+        ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator);
+        try {
+            Data.exportArrayStream(allocator, reader, stream);
+            conn.unwrap(DuckDBConnection.class).registerArrowStream(name, stream);
+            return stream;
+        } catch (SQLException | RuntimeException e) {
+            stream.close();
+            throw e;
+        }
+    }
+
+    /**
      * Points view {@code lifetime_pairs} at the pairs found while loading, when they are the SQL's: every
      * trace's timestamps in order, so that the load's order is the SQL's (ts_ns, seq). Otherwise the view
      * keeps its SQL.
@@ -163,9 +179,7 @@ public final class TraceDb implements AutoCloseable {
         for (LifetimePairing p : pairings) if (!p.usable()) return;
         try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
              org.apache.arrow.vector.ipc.ArrowReader r = LifetimePairing.reader(pairings, a);
-             ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
-            Data.exportArrayStream(a, r, stream);
-            conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_pairs_load", stream);
+             ArrowArrayStream stream = register("kmemlab_pairs_load", r, a)) {
             execute("CREATE OR REPLACE TABLE kmemlab_pairs AS SELECT * FROM kmemlab_pairs_load");
         }
         execute("CREATE OR REPLACE VIEW lifetime_pairs AS SELECT * FROM kmemlab_pairs");
@@ -247,16 +261,13 @@ public final class TraceDb implements AutoCloseable {
         try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
              org.apache.arrow.vector.ipc.ArrowReader r = fileFormat
                      ? new org.apache.arrow.vector.ipc.ArrowFileReader(java.nio.channels.FileChannel.open(file), a)
-                     : new org.apache.arrow.vector.ipc.ArrowStreamReader(java.nio.file.Files.newInputStream(file), a);
-             ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
+                     : new org.apache.arrow.vector.ipc.ArrowStreamReader(java.nio.file.Files.newInputStream(file), a)) {
             try {
                 r.getVectorSchemaRoot();
             } catch (IOException | RuntimeException e) {
                 throw org.kmemlab.trace.InputError.atOffset(file, 0, "an Arrow IPC stream or file with a schema (" + firstLine(e) + ")");
             }
-            Data.exportArrayStream(a, r, stream);
-            conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
-            try {
+            try (ArrowArrayStream stream = register("kmemlab_load", r, a)) {
                 execute("CREATE TABLE \"" + name + "\" AS SELECT * FROM kmemlab_load");
             } catch (SQLException e) {
                 // the batches are pulled by DuckDB: a damaged one surfaces as its error
@@ -450,18 +461,14 @@ public final class TraceDb implements AutoCloseable {
                 if (t[1].equals("model_events")) {
                     // The model's events are a kmemlab trace: load them like one, into their own table.
                     try (TraceReader r = new TraceReader(f);
-                         ArrowArrayStream stream = ArrowArrayStream.allocateNew(r.allocator())) {
-                        Data.exportArrayStream(r.allocator(), r.arrowReader(), stream);
-                        conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
+                         ArrowArrayStream stream = register("kmemlab_load", r.arrowReader(), r.allocator())) {
                         insertFromLoad(t[1], policy, created);
                     }
                 } else {
                     try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
                          org.apache.arrow.vector.ipc.ArrowStreamReader r = new org.apache.arrow.vector.ipc.ArrowStreamReader(
                                  java.nio.file.Files.newInputStream(f), a);
-                         ArrowArrayStream stream = ArrowArrayStream.allocateNew(a)) {
-                        Data.exportArrayStream(a, r, stream);
-                        conn.unwrap(DuckDBConnection.class).registerArrowStream("kmemlab_load", stream);
+                         ArrowArrayStream stream = register("kmemlab_load", r, a)) {
                         insertFromLoad(t[1], policy, created);
                     }
                 }
