@@ -442,13 +442,13 @@ abstract class TextImporter implements Importer {
             // the next free one (name and node do: the one that came second went the slow way on every line).
             int ki = ((b[p] & 0xff) * 31 ^ klen * 131 ^ (b[eq - 1] & 0xff) * 7) & (KEY_SLOTS - 1);
             byte[] kb = keyBytes[ki];
-            for (int probe = 1; kb != null && !(kb.length == klen && StringCache.equal(kb, b, p, klen)) && probe < KEY_PROBES; probe++) {
+            for (int probe = 1; kb != null && !(keyLens[ki] == klen && StringCache.equalPadded(kb, b, p, klen)) && probe < KEY_PROBES; probe++) {
                 ki = (ki + 1) & (KEY_SLOTS - 1);
                 kb = keyBytes[ki];
             }
             String key;
             int kind, code;
-            if (kb != null && kb.length == klen && StringCache.equal(kb, b, p, klen)) {
+            if (kb != null && keyLens[ki] == klen && StringCache.equalPadded(kb, b, p, klen)) {
                 key = keyStrings[ki];
                 kind = keyKinds[ki];
                 code = keyCodes[ki];
@@ -457,7 +457,8 @@ abstract class TextImporter implements Importer {
                 kind = numericKind(key);
                 code = EventNormalizer.fieldCode(key);
                 if (kb == null) {
-                    keyBytes[ki] = java.util.Arrays.copyOfRange(b, p, eq);
+                    keyBytes[ki] = StringCache.padded(b, p, klen);
+                    keyLens[ki] = klen;
                     keyStrings[ki] = key;
                     keyKinds[ki] = kind;
                     keyCodes[ki] = code;
@@ -513,7 +514,9 @@ abstract class TextImporter implements Importer {
     }
 
     private static final int KEY_SLOTS = 256, KEY_PROBES = 8;
+    /** Field names, zero-padded to whole words ({@link StringCache#equalPadded}), and their lengths. */
     private final byte[][] keyBytes = new byte[KEY_SLOTS][];
+    private final int[] keyLens = new int[KEY_SLOTS];
     private final String[] keyStrings = new String[KEY_SLOTS];
     private final int[] keyKinds = new int[KEY_SLOTS];
     private final int[] keyCodes = new int[KEY_SLOTS];
