@@ -240,6 +240,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                     continue;
                 }
                 Filled f = (Filled) o;
+                anomalies.warm(f.events(), f.len());
                 for (int i = 0; i < f.len(); i++) encode(f.events()[i]);
                 free.offer(f.events());
             }
