@@ -194,16 +194,16 @@ public final class Anomalies {
     private long warmSink;
 
     /**
-     * Loads, for each of {@code n} events about to be {@link #observe}d, the event itself and the tracker entry
+     * Loads, for each of the events [from, to) about to be {@link #observe}d, the event itself and the tracker entry
      * its pointer or pfn hashes to, and nothing else. The trackers' tables are megabytes of random accesses, and
      * the events were written on another core: one by one, inside the writer's long per-event code, every one of
      * these loads was a cache miss waited for alone (a quarter of the encoder thread's samples on
      * {@code Tracker.slot}). In this short loop the loads of many events do not depend on each other, so the
      * processor has many of them in flight at once. Only a cache effect: the counts do not depend on it.
      */
-    void warm(TraceEvent[] events, int n) {
+    void warm(TraceEvent[] events, int from, int to) {
         long sink = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             TraceEvent e = events[i];
             long f = e.present;
             if ((f & TraceEvent.F_PTR) != 0) sink += objects.peek(e.ptr);

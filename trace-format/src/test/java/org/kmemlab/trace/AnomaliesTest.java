@@ -68,9 +68,9 @@ class AnomaliesTest {
     void warmingBeforeObservingChangesNoCount() {
         Anomalies a = new Anomalies();
         TraceEvent[] all = stream().toArray(new TraceEvent[0]);
-        a.warm(all, all.length);
+        a.warm(all, 0, all.length);
         for (TraceEvent e : all) {
-            a.warm(all, all.length);
+            a.warm(all, 0, all.length);
             a.observe(e);
         }
         Anomalies cold = new Anomalies();
