@@ -59,9 +59,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final VectorSchemaRoot root;
     private final FieldVector[] vectors;
     private final VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
-    @SuppressWarnings("unchecked")
-    private final HashMap<String, int[]>[] dictMaps = new HashMap[TraceSchema.DICT_COLUMNS.length];
-    private final int[] dictSizes = new int[TraceSchema.DICT_COLUMNS.length];
+    private final DictColumn[] dicts = new DictColumn[TraceSchema.DICT_COLUMNS.length];
     private int batchStamp;
     private final DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider();
     private final ArrowStreamWriter writer;
@@ -85,11 +83,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final long[][] valid = new long[TraceSchema.NAMES.length][];
     private final long[] accountedBits = new long[WORDS];
     private final VarCharVector extraVec;
-    private final String[] lastDictString = new String[TraceSchema.DICT_COLUMNS.length];
     private static final int DICT_CACHE = 1024;
-    private final String[][] dictCacheKey = new String[TraceSchema.DICT_COLUMNS.length][];
-    private final int[][][] dictCache = new int[TraceSchema.DICT_COLUMNS.length][][];
-    private final int[][] lastDictSlot = new int[TraceSchema.DICT_COLUMNS.length][];
     private String lastExtra;
     private byte[] lastExtraBytes;
     /**
@@ -138,7 +132,6 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             int c = TraceSchema.DICT_COLUMNS[i];
             Field df = TraceSchema.dictionaryField(c);
             dictVectors[i] = (VarCharVector) df.createVector(allocator);
-            dictMaps[i] = new HashMap<>();
             provider.put(new Dictionary(dictVectors[i], schema.getFields().get(c).getDictionary()));
         }
         for (FieldVector v : vectors) v.setInitialCapacity(BATCH_ROWS);
@@ -152,9 +145,9 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             }
             if (width(c) == 8) longCols[c] = new long[BATCH_ROWS]; else intCols[c] = new int[BATCH_ROWS];
         }
-        for (int i = 0; i < dictCache.length; i++) {
-            dictCacheKey[i] = new String[DICT_CACHE];
-            dictCache[i] = new int[DICT_CACHE][];
+        for (int i = 0; i < dicts.length; i++) {
+            int c = TraceSchema.DICT_COLUMNS[i];
+            dicts[i] = new DictColumn(dictVectors[i], intCols[c], valid[c], i == 1);
         }
         extraVec = (VarCharVector) vectors[TraceSchema.EXTRA];
         if (extraVec.getOffsetBuffer().capacity() < 4L * (BATCH_ROWS + 1) || extraVec.getValidityBuffer().capacity() < WORDS * 8L) {
@@ -230,6 +223,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (t != null) throw new IllegalStateException("trace encoder failed: " + t, t);
     }
 
+    private static final int WARM = 256;
+
     private void encodeLoop() {
         try {
             while (true) {
@@ -240,7 +235,13 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                     continue;
                 }
                 Filled f = (Filled) o;
-                for (int i = 0; i < f.len(); i++) encode(f.events()[i]);
+                // A few hundred at a time: what a whole chunk warms (4096 cache lines and more) would be pushed out
+                // of the 512 KiB L2 by the columns its encoding writes before most of it is used.
+                for (int from = 0; from < f.len(); from += WARM) {
+                    int to = Math.min(f.len(), from + WARM);
+                    anomalies.warm(f.events(), from, to);
+                    for (int i = from; i < to; i++) encode(f.events()[i]);
+                }
                 free.offer(f.events());
             }
         } catch (Throwable t) {
@@ -287,17 +288,18 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         putInt(TraceSchema.CPU, r, w, bit, (f & TraceEvent.F_CPU) != 0, e.cpu);
         putInt(TraceSchema.PID, r, w, bit, (f & TraceEvent.F_PID) != 0, e.pid);
         putInt(TraceSchema.TID, r, w, bit, (f & TraceEvent.F_TID) != 0, e.tid);
-        setDict(0, r, w, bit, e.comm);
-        int[] ev = setDict(1, r, w, bit, e.event);
-        setDict(2, r, w, bit, e.callSite);
-        setDict(3, r, w, bit, e.callSiteFn);
+        DictColumn[] d = dicts;
+        setDict(d[0], r, w, bit, e.comm);
+        int[] ev = setDict(d[1], r, w, bit, e.event);
+        setDict(d[2], r, w, bit, e.callSite);
+        setDict(d[3], r, w, bit, e.callSiteFn);
         putLong(TraceSchema.PTR, r, w, bit, (f & TraceEvent.F_PTR) != 0, e.ptr);
         putLong(TraceSchema.BYTES_REQ, r, w, bit, (f & TraceEvent.F_BYTES_REQ) != 0, e.bytesReq);
         putLong(TraceSchema.BYTES_ALLOC, r, w, bit, (f & TraceEvent.F_BYTES_ALLOC) != 0, e.bytesAlloc);
         putLong(TraceSchema.GFP_FLAGS, r, w, bit, (f & TraceEvent.F_GFP_FLAGS) != 0, e.gfpFlags);
-        setDict(4, r, w, bit, e.gfp);
+        setDict(d[4], r, w, bit, e.gfp);
         putInt(TraceSchema.NODE, r, w, bit, (f & TraceEvent.F_NODE) != 0, e.node);
-        setDict(5, r, w, bit, e.cache);
+        setDict(d[5], r, w, bit, e.cache);
         if ((f & TraceEvent.F_ACCOUNTED) != 0) {
             valid[TraceSchema.ACCOUNTED][w] |= bit;
             if (e.accounted) accountedBits[w] |= bit;
@@ -305,7 +307,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         putLong(TraceSchema.PFN, r, w, bit, (f & TraceEvent.F_PFN) != 0, e.pfn);
         putInt(TraceSchema.ORDER, r, w, bit, (f & TraceEvent.F_ORDER) != 0, e.order);
         putInt(TraceSchema.MIGRATETYPE, r, w, bit, (f & TraceEvent.F_MIGRATETYPE) != 0, e.migratetype);
-        setDict(6, r, w, bit, e.context);
+        setDict(d[6], r, w, bit, e.context);
         putInt(TraceSchema.STACK_ID, r, w, bit, (f & TraceEvent.F_STACK_ID) != 0, e.stackId);
         String x = e.extra;
         if (x != null) {
@@ -361,51 +363,86 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
     }
 
+    /**
+     * One dictionary-encoded column: its batch dictionary, the slot of every distinct value seen (kept across
+     * batches), the caches in front of that map, and the column's own index and validity arrays. Everything
+     * {@link #setDict} touches for a value hangs off this one object: reached through four parallel arrays of
+     * arrays indexed by column, each value cost a chain of dependent loads and bounds checks.
+     */
+    private static final class DictColumn {
+        final VarCharVector vector;
+        final HashMap<String, int[]> map = new HashMap<>();
+        final String[] cacheKeys = new String[DICT_CACHE];
+        final int[][] cacheSlots = new int[DICT_CACHE][];
+        final int[] data;
+        final long[] valid;
+        final boolean events;
+        int size;
+        String last;
+        int[] lastSlot;
+        /** last's index in this batch's dictionary, or -1 until it is looked up in this batch. */
+        int lastIndex = -1;
+
+        DictColumn(VarCharVector vector, int[] data, long[] valid, boolean events) {
+            this.vector = vector;
+            this.data = data;
+            this.valid = valid;
+            this.events = events;
+        }
+    }
+
     /** Returns the value's slot: {batch stamp, index in this batch's dictionary, facts (event names only)}; null for null. */
-    private int[] setDict(int dict, int r, int w, long bit, String s) {
+    private int[] setDict(DictColumn d, int r, int w, long bit, String s) {
         if (s == null) {
-            intCols[TraceSchema.DICT_COLUMNS[dict]][r] = 0;
+            d.data[r] = 0;
             return null;
         }
         // Importers intern their strings, so consecutive events mostly carry the very same String object:
-        // an identity check against the last one skips the map.
+        // an identity check against the last one, whose index in this batch is kept, skips everything else.
+        if (s == d.last && d.lastIndex >= 0) {
+            d.data[r] = d.lastIndex;
+            d.valid[w] |= bit;
+            return d.lastSlot;
+        }
         int[] slot;
-        if (s == lastDictString[dict]) {
-            slot = lastDictSlot[dict];
+        if (s == d.last) {
+            slot = d.lastSlot;
         } else {
             // Then a direct-mapped cache by identity (String caches its hash), which the few hundred distinct
             // interned values of a column mostly hit; the map behind it keeps one slot per distinct value, so
             // two equal Strings from different importer threads still share one dictionary entry.
             int ci = s.hashCode() & (DICT_CACHE - 1);
-            String[] keys = dictCacheKey[dict];
+            String[] keys = d.cacheKeys;
             if (keys[ci] == s) {
-                slot = dictCache[dict][ci];
+                slot = d.cacheSlots[ci];
             } else {
                 // A string keeps its slot across batches; the stamp says whether it is in this batch's dictionary yet.
-                HashMap<String, int[]> m = dictMaps[dict];
+                HashMap<String, int[]> m = d.map;
                 slot = m.get(s);
                 if (slot == null) {
                     if (m.size() > 200_000) {
                         m.clear();
                         // The cache must not hand out slots the map forgot: an equal String would get a second one.
                         java.util.Arrays.fill(keys, null);
-                        java.util.Arrays.fill(dictCache[dict], null);
+                        java.util.Arrays.fill(d.cacheSlots, null);
                     }
-                    slot = new int[] {-1, 0, dict == 1 ? eventFacts(s) : 0};
+                    slot = new int[] {-1, 0, d.events ? eventFacts(s) : 0};
                     m.put(s, slot);
                 }
                 keys[ci] = s;
-                dictCache[dict][ci] = slot;
+                d.cacheSlots[ci] = slot;
             }
-            lastDictString[dict] = s;
-            lastDictSlot[dict] = slot;
+            d.last = s;
+            d.lastSlot = slot;
         }
         if (slot[0] != batchStamp) {
             slot[0] = batchStamp;
-            slot[1] = dictSizes[dict]++;
-            dictVectors[dict].setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
+            slot[1] = d.size++;
+            d.vector.setSafe(slot[1], s.getBytes(StandardCharsets.UTF_8));
         }
-        putInt(TraceSchema.DICT_COLUMNS[dict], r, w, bit, true, slot[1]);
+        d.lastIndex = slot[1];
+        d.data[r] = slot[1];
+        d.valid[w] |= bit;
         return slot;
     }
 
@@ -483,7 +520,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private void flushBatch() {
         if (rows == 0) return;
         try {
-            for (int i = 0; i < dictVectors.length; i++) dictVectors[i].setValueCount(dictSizes[i]);
+            for (DictColumn d : dicts) d.vector.setValueCount(d.size);
             int words = (rows + 63) >>> 6;
             for (int c = 0; c < vectors.length; c++) {
                 long[] vw = valid[c];
@@ -520,9 +557,10 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             rows = 0;
             extraLen = 0;
             batchStamp++;
-            for (int i = 0; i < dictVectors.length; i++) {
-                dictSizes[i] = 0;
-                dictVectors[i].reset();
+            for (DictColumn d : dicts) {
+                d.size = 0;
+                d.lastIndex = -1;
+                d.vector.reset();
             }
             for (FieldVector v : vectors) v.reset();
             for (long[] vw : valid) if (vw != null) java.util.Arrays.fill(vw, 0L);

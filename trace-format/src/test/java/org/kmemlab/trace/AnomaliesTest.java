@@ -63,6 +63,22 @@ class AnomaliesTest {
         assertEquals(1, a.counts(-1).get(Anomalies.CPU_BEYOND));
     }
 
+    /** The writer warms the trackers' caches before each chunk (with the chunk's events still to come): the same counts. */
+    @Test
+    void warmingBeforeObservingChangesNoCount() {
+        Anomalies a = new Anomalies();
+        TraceEvent[] all = stream().toArray(new TraceEvent[0]);
+        a.warm(all, 0, all.length);
+        for (TraceEvent e : all) {
+            a.warm(all, 0, all.length);
+            a.observe(e);
+        }
+        Anomalies cold = new Anomalies();
+        for (TraceEvent e : stream()) cold.observe(e);
+        assertEquals(cold.counts(4), a.counts(4));
+        assertEquals(2, a.counts(4).get(Anomalies.DOUBLE_FREE));
+    }
+
     @Test
     void theTrailerCarriesTheCountsAgainstTheLateNrCpus() throws Exception {
         Path p = tmp.resolve("a.arrow");
