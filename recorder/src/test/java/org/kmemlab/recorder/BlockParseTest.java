@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kmemlab.trace.InputError;
 import org.kmemlab.trace.TraceInfo;
-import org.kmemlab.trace.TraceWriter;
 
 /**
  * perf script text is parsed on two threads in blocks cut at line boundaries; the result must not depend on
@@ -62,11 +58,7 @@ class BlockParseTest {
     Result importWith(int block, String text, boolean strict) throws Exception {
         TextImporter.twoThreads = block > 0;
         if (block > 0) TextImporter.blockSize = block;
-        Path out = Files.createTempFile(dir, "b-", ".arrow");
-        try (Input in = Input.of("t.txt", new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
-             TraceWriter w = new TraceWriter(out, Map.of())) {
-            new PerfScriptImporter().importTo(in, w, ImportOptions.defaults().withStrict(strict));
-        }
+        Path out = ImportSupport.importPerfScriptText(text, dir, ImportOptions.defaults().withStrict(strict));
         List<String> rows = new ArrayList<>();
         TraceInfo info = ImportSupport.read(out, e -> rows.add(e + " stack=" + (e.has(org.kmemlab.trace.TraceEvent.F_STACK_ID) ? e.stackId : -1)));
         return new Result(rows, info.stacks, info.malformedSamples, info.meta.get("unparsed_lines"));

@@ -2,20 +2,15 @@ package org.kmemlab.recorder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kmemlab.trace.TraceEvent;
-import org.kmemlab.trace.TraceWriter;
 
 /**
  * The field parser first tries the name that followed the previous name last time. Here the names come in a
@@ -64,11 +59,7 @@ class FieldOrderTest {
         }
         for (boolean two : new boolean[] {false, true}) {
             TextImporter.twoThreads = two;
-            Path out = Files.createTempFile(dir, "f-", ".arrow");
-            try (Input in = Input.of("t.txt", new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)));
-                 TraceWriter w = new TraceWriter(out, Map.of())) {
-                new PerfScriptImporter().importTo(in, w, ImportOptions.defaults());
-            }
+            Path out = ImportSupport.importPerfScriptText(sb.toString(), dir, ImportOptions.defaults());
             List<String> got = new ArrayList<>();
             ImportSupport.read(out, e -> got.add((e.has(TraceEvent.F_BYTES_REQ) ? e.bytesReq : -1) + "|" + e.extra));
             assertEquals(expected.size(), got.size());

@@ -3,9 +3,6 @@ package org.kmemlab.recorder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kmemlab.trace.TraceEvent;
 import org.kmemlab.trace.TraceInfo;
-import org.kmemlab.trace.TraceWriter;
 
 /**
  * Numeric field values are parsed straight from the bytes, in the pass that finds where they end; whatever
@@ -102,11 +98,7 @@ class FieldValuesTest {
         assertTrue(good > 100 && good < lines.size() - 100, "both outcomes are exercised: " + good);
         for (boolean two : new boolean[] {false, true}) {
             TextImporter.twoThreads = two;
-            Path out = Files.createTempFile(dir, "f-", ".arrow");
-            try (Input in = Input.of("f.txt", new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)));
-                 TraceWriter w = new TraceWriter(out, Map.of())) {
-                new PerfScriptImporter().importTo(in, w, ImportOptions.defaults());
-            }
+            Path out = ImportSupport.importPerfScriptText(sb.toString(), dir, ImportOptions.defaults());
             Map<Long, TraceEvent> byTs = new HashMap<>();
             TraceInfo info = ImportSupport.read(out, e -> {
                 TraceEvent x = new TraceEvent();

@@ -2,19 +2,14 @@ package org.kmemlab.recorder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.kmemlab.trace.TraceWriter;
 
 /**
  * The perf script header (command, pid/tid, [cpu]) of a line that repeats the previous header's bytes is taken
@@ -62,11 +57,7 @@ class HeaderRepeatTest {
         }
         for (boolean two : new boolean[] {false, true}) {
             TextImporter.twoThreads = two;
-            Path out = Files.createTempFile(dir, "h-", ".arrow");
-            try (Input in = Input.of("t.txt", new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)));
-                 TraceWriter w = new TraceWriter(out, Map.of())) {
-                new PerfScriptImporter().importTo(in, w, ImportOptions.defaults());
-            }
+            Path out = ImportSupport.importPerfScriptText(sb.toString(), dir, ImportOptions.defaults());
             List<String> got = new ArrayList<>();
             ImportSupport.read(out, e -> got.add(e.comm + "|" + e.pid + "|" + e.tid + "|" + e.cpu + "|" + e.tsNs));
             assertEquals(lines.size(), got.size());

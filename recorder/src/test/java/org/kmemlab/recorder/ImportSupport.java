@@ -26,6 +26,16 @@ public final class ImportSupport {
         return out;
     }
 
+    /** Imports perf script text held in memory (named t.txt) into a new file under {@code dir}. */
+    public static Path importPerfScriptText(String text, Path dir, ImportOptions opts) throws IOException {
+        Path out = Files.createTempFile(dir, "imp-", ".arrow");
+        try (Input in = Input.of("t.txt", new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+             TraceWriter w = new TraceWriter(out, Map.of())) {
+            new PerfScriptImporter().importTo(in, w, opts);
+        }
+        return out;
+    }
+
     public static TraceInfo read(Path arrow, Consumer<TraceEvent> each) throws IOException {
         try (TraceReader r = new TraceReader(arrow)) {
             r.forEach(each);
