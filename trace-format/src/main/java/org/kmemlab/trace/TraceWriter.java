@@ -58,7 +58,6 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private final FileChannel channel;
     private final VectorSchemaRoot root;
     private final FieldVector[] vectors;
-    private final VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
     private final DictColumn[] dicts = new DictColumn[TraceSchema.DICT_COLUMNS.length];
     private int batchStamp;
     private final DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider();
@@ -128,6 +127,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         Schema schema = TraceSchema.schema(meta);
         root = VectorSchemaRoot.create(schema, allocator);
         vectors = root.getFieldVectors().toArray(new FieldVector[0]);
+        VarCharVector[] dictVectors = new VarCharVector[TraceSchema.DICT_COLUMNS.length];
         for (int i = 0; i < TraceSchema.DICT_COLUMNS.length; i++) {
             int c = TraceSchema.DICT_COLUMNS[i];
             Field df = TraceSchema.dictionaryField(c);
@@ -600,7 +600,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             }
             writer.close();
             root.close();
-            for (VarCharVector v : dictVectors) v.close();
+            for (DictColumn d : dicts) d.vector.close();
             channel.close();
             allocator.close();
         }
