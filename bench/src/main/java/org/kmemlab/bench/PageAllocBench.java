@@ -82,10 +82,15 @@ public class PageAllocBench {
         return pfn;
     }
 
-    /** A quick measurement without the JMH runner: {@code java -cp bench/target/benchmarks.jar org.kmemlab.bench.PageAllocBench [seconds]}. */
+    /**
+     * A quick measurement without the JMH runner: {@code java -cp bench/target/benchmarks.jar
+     * org.kmemlab.bench.PageAllocBench [seconds [ERA,...]]}. One era per JVM compares eras without the first
+     * one's profile shaping the second one's compiled code.
+     */
     public static void main(String[] args) {
         double secs = args.length > 0 ? Double.parseDouble(args[0]) : 2;
-        for (String e : new String[]{"ENOW", "E2020"}) {
+        String[] eras = args.length > 1 ? args[1].split(",") : new String[]{"ENOW", "E2020"};
+        for (String e : eras) {
             PageAllocBench b = new PageAllocBench();
             b.era = e;
             b.setup();
