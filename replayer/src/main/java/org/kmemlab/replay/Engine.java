@@ -332,6 +332,32 @@ final class Engine {
         }
     }
 
+    /** False once the trace's events are all replayed: periodic kernel work stops re-arming then. */
+    boolean tracing = true;
+
+    /**
+     * vmstat_update() on every CPU's kworker each {@code periodNs} of virtual time, the first one period after the
+     * start ({@code vm.stat_interval}; the phase of the kernel's deferrable timer against the recording is not
+     * known). The kernel re-arms it while there is something to update; the model does while the trace lasts.
+     */
+    void startVmstat(long periodNs) {
+        if (periodNs > 0) scheduleVmstat(periodNs, periodNs);
+    }
+
+    private void scheduleVmstat(long at, long periodNs) {
+        schedule(new Action(at, seq++, false) {
+            @Override void run() {
+                for (int cpu = 0; cpu < cpuCtx.length; cpu++) runWork(cpu, at, "vmstat_update", vmstatUpdate, 0);
+                if (tracing) scheduleVmstat(at + periodNs, periodNs);
+            }
+        });
+    }
+
+    /** One object for every run, so that the detectors see one work item. */
+    private final Consumer<ExecContext> vmstatUpdate = this::vmstatUpdate;
+
+    private void vmstatUpdate(ExecContext w) { pages.vmstatRefresh(w, w.cpu()); }
+
     long nextGracePeriodEnd(long now) { return (now / gracePeriodNs + 2) * gracePeriodNs; }
 
     void callRcu(int cpu, long now, Consumer<ExecContext> cb) {

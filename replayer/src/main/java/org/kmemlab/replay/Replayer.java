@@ -241,6 +241,7 @@ public final class Replayer {
             checkRoomAtStart();
             engine.detect.setUp(engine, pages, engine.context(0), engine.profile.root.child(INITIAL));
             pages.setEvents(new ModelEvents());
+            if (pages.vmstatDecaysPcpHigh()) engine.startVmstat(opts.vmstatIntervalNs());
             try (TraceReader r = new TraceReader(trace)) {
                 long row = 0;
                 outer:
@@ -263,6 +264,7 @@ public final class Replayer {
                     }
                 }
             }
+            engine.tracing = false;
             // Wake-ups from the last events are due now; only then is a still-parked task really stuck.
             long settled = lastT;
             for (long f : engine.cpuFree) settled = Math.max(settled, f);
@@ -431,6 +433,7 @@ public final class Replayer {
             np.frames = pk.frames;
             engine.pendingTimeout = pk.timeoutAt;
             sum.parkedRequests++;
+
             DeadlockReport d = engine.park(np);
             if (d != null) engine.deadlock = d;
             return false;

@@ -629,25 +629,38 @@ public final class PageAllocator implements PageProvider {
         ctx.charge(c.pcpOp);
         if (eraNow) {
             pcp.allocFactor >>= 1;
+            // free_frozen_page_commit(): a run of high-order frees (orders 1..PAGE_ALLOC_COSTLY_ORDER) with
+            // no allocation between them empties the list at once instead of holding the pages, which
+            // would fragment the zone; the rest is left to vmstat's decay_pcp_high()
+            boolean freeHigh = false;
+            if (order > 0) {
+                freeHigh = pcp.freeCount >= pcp.batch + pcp.highMin / 2 && pcp.prevFreeHighOrder
+                        && (!pcp.freeHighBatch || pcp.count >= pcp.batch);
+                pcp.prevFreeHighOrder = true;
+            } else if (pcp.prevFreeHighOrder) {
+                pcp.prevFreeHighOrder = false;
+            }
             if (pcp.freeCount < pcp.batch << PerCpuPages.PCP_BATCH_SCALE_MAX) pcp.freeCount += 1 << order;
-            // nr_pcp_high() is called on every free in the kernel; below quietHigh (and above the zone's
-            // high watermark) it would neither change pcp->high nor trigger a bulk free
-            if (z.belowHigh || pcp.count >= pcp.quietHigh) {
+            if (freeHigh) {
+                freeHighPcp(ctx, c, z, pcp, pcp.nrPcpFreeHigh(), li);
+            } else if (z.belowHigh || pcp.count >= pcp.quietHigh) {
+                // nr_pcp_high() is called on every free in the kernel; below quietHigh (and above the zone's
+                // high watermark) it would neither change pcp->high nor trigger a bulk free
                 int high = pcp.nrPcpHigh(z.belowHigh);
-                if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, high);
+                if (pcp.count >= high) freeHighPcp(ctx, c, z, pcp, pcp.nrPcpFree(true, high), li);
             }
         } else if (pcp.count >= pcp.high) {
-            freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp);
+            freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(false, pcp.high), pcp, li);
         }
         ctx.exit();
     }
 
     /**
-     * free_unref_page_commit() once the list reaches high (current kernels): free a batch, and clear
-     * ZONE_BELOW_HIGH when the zone is back above its high watermark.
+     * free_frozen_page_commit() once the list reaches high (current kernels): free {@code count} pages starting
+     * with the freed page's list, and clear ZONE_BELOW_HIGH when the zone is back above its high watermark.
      */
-    private void freeHighPcp(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int high) {
-        freePcppagesBulk(ctx, c, z, pcp.nrPcpFree(true, high), pcp);
+    private void freeHighPcp(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp, int count, int li) {
+        freePcppagesBulk(ctx, c, z, count, pcp, li);
         if (z.belowHigh && Watermarks.zoneWatermarkOk(z, 0, z.highWmark(), ZONE_MOVABLE, 0, true)) z.belowHigh = false;
     }
 
@@ -663,41 +676,111 @@ public final class PageAllocator implements PageProvider {
         ctx.exit();
     }
 
-    /** {@code free_pcppages_bulk()}: returns {@code count} pages from the pcp lists to the buddy, round robin. */
-    void freePcppagesBulk(ExecContext ctx, PageCosts c, Zone z, int count, PerCpuPages pcp) {
-        if (pcp.count == 0) return;
+    /**
+     * {@code free_pcppages_bulk()}: returns {@code count} pages from the pcp lists to the buddy, each from the
+     * tail (the coldest page) of its list. Current kernels start with list {@code li} (the list just freed to;
+     * 0 for drains and the vmstat decay) and empty each list before going round to the next non-empty one.
+     * 5.10 goes round the three migratetype lists starting after list 0, taking {@code batch_free} pages from
+     * each, where batch_free grows by one for every list visited, so that fuller lists give more; when only
+     * one list is left it gives the rest.
+     */
+    void freePcppagesBulk(ExecContext ctx, PageCosts c, Zone z, int count, PerCpuPages pcp, int li) {
+        count = Math.min(count, pcp.count);
+        if (count <= 0) return;
         ctx.enter("free_pcppages_bulk");
         lock(ctx, c, z);
         int blocks = 0;
-        int li = 0;
-        count = Math.min(count, pcp.count);
-        while (count > 0 && pcp.count > 0) {
-            // next non-empty list, round robin like the kernel's pindex walk
-            int tries = 0;
-            while (pcp.tail[li] < 0 && tries++ < pcp.nLists) li = (li + 1) % pcp.nLists;
-            int p = pcp.tail[li];
-            int order = mem.order(p);
-            mem.listDel(pcp.lists, pcp.hi(li), pcp.tail, li, p);
-            pcp.lists[pcp.hi(li) + 1] -= 1 << order;
-            pcp.count -= 1 << order;
-            count -= 1 << order;
-            // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
-            int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind(p);
-            if (mem.pageblockMigratetype(p) == MT_ISOLATE) mt = MT_ISOLATE;
-            events.pcpuDrain(z, p, order, mt);
-            buddy.freeOnePage(z, p, order, mt);
-            blocks++;
-            li = (li + 1) % pcp.nLists;
+        if (eraNow) {
+            li = li - 1;
+            while (count > 0) {
+                do {
+                    if (++li > pcp.nLists - 1) li = 0;
+                } while (pcp.tail[li] < 0);
+                do {
+                    count -= drainTail(z, pcp, li);
+                    blocks++;
+                } while (count > 0 && pcp.tail[li] >= 0);
+            }
+        } else {
+            int mt = 0, batchFree = 0;
+            while (count > 0) {
+                do {
+                    batchFree++;
+                    if (++mt == pcp.nLists) mt = 0;
+                } while (pcp.tail[mt] < 0);
+                if (batchFree == pcp.nLists) batchFree = count;
+                do {
+                    count -= drainTail(z, pcp, mt);
+                    blocks++;
+                } while (count > 0 && --batchFree > 0 && pcp.tail[mt] >= 0);
+            }
         }
         ctx.charge(c.buddyFree * blocks);
         unlock(ctx, z);
         ctx.exit();
     }
 
+    /** Moves the last block of pcp list {@code li} to the buddy ({@code mm_page_pcpu_drain}); returns its pages. */
+    private int drainTail(Zone z, PerCpuPages pcp, int li) {
+        int p = pcp.tail[li];
+        int order = mem.order(p);
+        mem.listDel(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+        pcp.lists[pcp.hi(li) + 1] -= 1 << order;
+        pcp.count -= 1 << order;
+        // 5.10 uses the migratetype cached when the page entered the pcp; current kernels look it up again
+        int mt = eraNow ? mem.pageblockMigratetype(p) : mem.kind(p);
+        if (mem.pageblockMigratetype(p) == MT_ISOLATE) mt = MT_ISOLATE;
+        events.pcpuDrain(z, p, order, mt);
+        buddy.freeOnePage(z, p, order, mt);
+        return 1 << order;
+    }
+
+    /** Whether {@link #vmstatRefresh} does anything in this era: the replayer schedules it only then. */
+    public boolean vmstatDecaysPcpHigh() { return eraNow; }
+
+    /**
+     * vmstat's periodic work on {@code cpu} ({@code mm/vmstat.c vmstat_update()} → {@code refresh_cpu_vm_stats()},
+     * every {@code vm.stat_interval}, a second by default): current kernels call {@code decay_pcp_high()} for each
+     * populated zone there. 5.10 only drained other nodes' pages from the pcp lists here (NUMA), which the model
+     * leaves out. Returns whether a zone has more to do ({@code pcp->high} still above high_min, or pages drained).
+     */
+    public boolean vmstatRefresh(ExecContext ctx, int cpu) {
+        if (!eraNow) return false;
+        PageCosts c = costs(ctx);
+        ctx.enter("refresh_cpu_vm_stats");
+        boolean todo = false;
+        for (Zone z : zones) if (z.populated() && decayPcpHigh(ctx, c, z, z.pcp[cpu])) todo = true;
+        ctx.exit();
+        return todo;
+    }
+
+    /**
+     * {@code decay_pcp_high()}: pcp->high falls by an eighth (never below high_min, nor more than a scaled batch
+     * under the pages held), and what the lists hold above it goes back to the buddy a batch at a time (6.18
+     * batches this drain so that the pcp lock is not held for thousands of pages).
+     */
+    boolean decayPcpHigh(ExecContext ctx, PageCosts c, Zone z, PerCpuPages pcp) {
+        boolean todo = false;
+        if (pcp.high > pcp.highMin) {
+            pcp.decayHigh();
+            if (pcp.high > pcp.highMin) todo = true;
+        }
+        int toDrain = pcp.count - pcp.high;
+        if (toDrain <= 0) return todo;
+        ctx.enter("decay_pcp_high");
+        while (toDrain > 0) {
+            int n = Math.min(toDrain, pcp.batch);
+            freePcppagesBulk(ctx, c, z, n, pcp, 0);
+            toDrain -= n;
+        }
+        ctx.exit();
+        return true;
+    }
+
     /** {@code drain_local_pages()} for one CPU and zone. */
     public void drainPages(ExecContext ctx, Zone z, int cpu) {
         PerCpuPages pcp = z.pcp[cpu];
-        if (pcp.count > 0) freePcppagesBulk(ctx, costs(ctx), z, pcp.count, pcp);
+        if (pcp.count > 0) freePcppagesBulk(ctx, costs(ctx), z, pcp.count, pcp, 0);
     }
 
     /**

@@ -34,6 +34,14 @@ public final class PerCpuPages {
     int count;
     int high, batch, highMin, highMax;
     int allocFactor, freeCount;
+    /** {@code PCPF_PREV_FREE_HIGH_ORDER}: the last page freed to this pcp was of order 1..PAGE_ALLOC_COSTLY_ORDER. */
+    boolean prevFreeHighOrder;
+    /**
+     * {@code PCPF_FREE_HIGH_BATCH}, which {@code setup_pcp_cacheinfo()} sets when this CPU's share of its last
+     * level cache holds more than three batches of pages: then a high-order free run drains only once a batch
+     * is on the lists. The model assumes the current x86 case (MiBs of LLC per CPU), so it is set.
+     */
+    boolean freeHighBatch = true;
     /**
      * While the zone is not below its high watermark, a free that leaves {@code count} below this finds
      * {@code nr_pcp_high()} changing nothing and returning {@code high}, so free_unref_page_commit() has no
@@ -161,11 +169,27 @@ public final class PerCpuPages {
         return high;
     }
 
+    /**
+     * {@code nr_pcp_high()} and {@code nr_pcp_free()} with {@code free_high}: high drops by a full scaled batch
+     * (not below high_min), and the lists give back everything, up to that batch.
+     */
+    int nrPcpFreeHigh() {
+        if (high < highMin || high > highMax) setHigh(Math.max(highMin, Math.min(high, highMax)));
+        if (high != 0) setHigh(Math.max(high - (batch << PCP_BATCH_SCALE_MAX), highMin));
+        return Math.min(count, batch << PCP_BATCH_SCALE_MAX);
+    }
+
+    /** {@code decay_pcp_high()}'s new high: max3(count - (batch << PCP_BATCH_SCALE_MAX), high - high / 8, high_min). */
+    void decayHigh() {
+        setHigh(Math.max(Math.max(count - (batch << PCP_BATCH_SCALE_MAX), high - (high >> 3)), highMin));
+    }
+
     /** Pages to return by {@code free_pcppages_bulk()} once count reaches {@code high} ({@code nr_pcp_free()}). */
     int nrPcpFree(boolean eraNow, int high) {
         if (!eraNow) return batch;
         if (high < batch) return 1;
         int min = batch, max = high - batch;
-        return Math.max(min, Math.min(freeCount, max));
+        // clamp_t() is __clamp(): val >= hi ? hi : (val <= lo ? lo : val), so hi wins when high < 2 * batch
+        return freeCount >= max ? max : Math.max(freeCount, min);
     }
 }

@@ -173,6 +173,12 @@ class WorkedExamplesTest {
         assertEquals(6063, p.nrPcpHigh(false));
         // nr_pcp_free: clamp(free_count, batch, high - batch) = clamp(6000, 63, 6000) = 6000
         assertEquals(6000, p.nrPcpFree(true, 6063));
+        // clamp_t() as the kernel's __clamp() computes it when high - batch < batch: val >= hi ? hi : (val <= lo ? lo : val)
+        p.setHighBatch(20, 15, 20, 20);
+        p.freeCount = 21;
+        assertEquals(5, p.nrPcpFree(true, 20));
+        p.freeCount = 3;
+        assertEquals(15, p.nrPcpFree(true, 20));
     }
 
     @Test
@@ -219,6 +225,156 @@ class WorkedExamplesTest {
         out = new AllocOutcome();
         assertEquals(-1, pa.alloc(ctx, 0, Gfp.GFP_NOWAIT | Gfp.RECLAIMABLE | Gfp.FAST_TRY, out));
         assertEquals(1, ctx.locksTaken().size());
+    }
+
+    @Test
+    void decayPcpHighArithmetic() {
+        PerCpuPages p = new PerCpuPages(0, true);
+        p.setHighBatch(45056, 63, 5082, 45056);
+        // max3(count - (63 << 5), high - high / 8, high_min) = max3(7866 - 2016, 45056 - 5632, 5082) = 39424
+        p.count = 7866;
+        p.decayHigh();
+        assertEquals(39424, p.high());
+        // a list far above: max3(40000 - 2016, 6000 - 750, 5082) = 37984 (the drain is capped at a scaled batch)
+        p.setHighBatch(6000, 63, 5082, 45056);
+        p.count = 40000;
+        p.decayHigh();
+        assertEquals(37984, p.high());
+        // never below high_min: max3(0 - 2016, 5200 - 650, 5082) = 5082
+        p.setHighBatch(5200, 63, 5082, 45056);
+        p.count = 0;
+        p.decayHigh();
+        assertEquals(5082, p.high());
+        // nr_pcp_high() with free_high: high = max(20000 - 2016, 5082) = 17984; nr_pcp_free(): min(count, 2016)
+        p.setHighBatch(20000, 63, 5082, 45056);
+        p.count = 3000;
+        assertEquals(2016, p.nrPcpFreeHigh());
+        assertEquals(17984, p.high());
+        p.count = 700;
+        assertEquals(700, p.nrPcpFreeHigh());
+        assertEquals(15968, p.high());
+    }
+
+    /** Drains by CPU 1 of the DMA32 zone, as (order, migratetype) in the order mm_page_pcpu_drain reported them. */
+    private static final class DrainLog implements PageEvents {
+        final java.util.List<String> drains = new java.util.ArrayList<>();
+        @Override public void pcpuDrain(Zone z, long pfn, int order, int mt) { drains.add(order + "/" + mt); }
+    }
+
+    @Test
+    void vmstatDecayDrainsWhatIsAboveTheDecayedHighInBatches() {
+        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.ENOW));
+        Zone z = pa.zone(0, ZONE_DMA32);
+        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+        // 200 movable pages allocated (refills included), then all freed back onto CPU 1's list
+        long[] pfns = new long[200];
+        for (int i = 0; i < pfns.length; i++) pfns[i] = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        z.pcp(1).setHighBatch(1000, 31, 40, 1000);
+        for (long pfn : pfns) pa.freePages(ctx, pfn, 0);
+        int count = z.pcp(1).count();
+        assertTrue(count >= 200, "count " + count);
+        DrainLog log = new DrainLog();
+        pa.setEvents(log);
+        // high = max3(count - (31 << 5), 1000 - 125, 40) = 875 when count <= 1867: nothing above it, nothing drained
+        assertTrue(pa.vmstatRefresh(ctx, 1));
+        assertEquals(875, z.pcp(1).high());
+        assertEquals(count, z.pcp(1).count());
+        assertEquals(0, log.drains.size());
+        // high forced down to 100: max3(count - 992, 100 - 12, 40) = 88; count - 88 pages go, in batches of 31
+        z.pcp(1).setHighBatch(100, 31, 40, 1000);
+        int locks = ctx.locksTaken().size();
+        assertTrue(pa.vmstatRefresh(ctx, 1));
+        assertEquals(88, z.pcp(1).high());
+        assertEquals(88, z.pcp(1).count());
+        assertEquals(count - 88, log.drains.size());
+        // one zone->lock round per batch of 31
+        assertEquals((count - 88 + 30) / 31, ctx.locksTaken().size() - locks);
+        assertTrue(ctx.profile().get("refresh_cpu_vm_stats;decay_pcp_high;free_pcppages_bulk") > 0);
+        // at high_min nothing is left to decay: vmstat_update stops asking
+        z.pcp(1).setHighBatch(40, 31, 40, 1000);
+        log.drains.clear();
+        assertTrue(pa.vmstatRefresh(ctx, 1)); // 88 - 40 pages still above high
+        assertFalse(pa.vmstatRefresh(ctx, 1));
+        // 5.10 has no decay
+        PageAllocator old = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.E2020));
+        assertFalse(old.vmstatRefresh(ctx, 1));
+    }
+
+    /** pfns in the order mm_page_pcpu_drain reported them. */
+    private static final class DrainOrder implements PageEvents {
+        final java.util.List<Long> pfns = new java.util.ArrayList<>();
+        @Override public void pcpuDrain(Zone z, long pfn, int order, int mt) { pfns.add(pfn); }
+    }
+
+    /**
+     * free_pcppages_bulk()'s walk over the lists, on CPU 1's lists holding 10 unmovable and 20 movable order-0
+     * pages, when the 30th free (movable) brings the list to high = 30.
+     */
+    private static String drainWalk(KernelEra era) {
+        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(era));
+        Zone z = pa.zone(0, ZONE_DMA32);
+        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+        long[] u = new long[10], m = new long[20];
+        for (int i = 0; i < u.length; i++) u[i] = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL);
+        for (int i = 0; i < m.length; i++) m[i] = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        pa.drainPages(ctx, z, 1);
+        // high 30 (high_min = high_max, so current kernels leave it alone), batch 5
+        z.pcp(1).setHighBatch(30, 5, 30, 30);
+        for (long pfn : u) pa.freePages(ctx, pfn, 0);
+        for (int i = 0; i < m.length - 1; i++) pa.freePages(ctx, m[i], 0);
+        DrainOrder log = new DrainOrder();
+        pa.setEvents(log);
+        pa.freePages(ctx, m[m.length - 1], 0);
+        java.util.Set<Long> movable = new java.util.HashSet<>();
+        for (long pfn : m) movable.add(pfn);
+        StringBuilder sb = new StringBuilder();
+        for (long pfn : log.pfns) sb.append(movable.contains(pfn) ? 'M' : 'U');
+        return sb.toString();
+    }
+
+    @Test
+    void freePcppagesBulkWalksTheListsAsEachEraDoes() {
+        // current kernels: nr_pcp_free = clamp(free_count 30, batch 5, high - batch 25) = 25, starting with the list
+        // just freed to (movable) and emptying it (20) before going round to the next non-empty one (unmovable, 5)
+        assertEquals("M".repeat(20) + "UUUUU", drainWalk(KernelEra.ENOW));
+        // 5.10: a batch of 5, round robin from the list after 0 (movable), batch_free growing by one for each list
+        // visited (reclaimable is empty): M, then U U, then M, then the last one from unmovable
+        assertEquals("MUUMU", drainWalk(KernelEra.E2020));
+    }
+
+    @Test
+    void aRunOfHighOrderFreesEmptiesTheLists() {
+        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.ENOW));
+        Zone z = pa.zone(0, ZONE_DMA32);
+        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+        long[] blocks = new long[40];
+        for (int i = 0; i < blocks.length; i++) blocks[i] = pa.allocPages(ctx, 1, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        pa.drainPages(ctx, z, 1);
+        PerCpuPages p = z.pcp(1);
+        // free_high needs free_count >= batch + high_min / 2 = 31 + 20 = 51 with the previous free also of order 1..3
+        p.setHighBatch(1000, 31, 40, 2000);
+        assertEquals(0, p.freeCount); // halved by each of the 40 allocations
+        DrainOrder log = new DrainOrder();
+        pa.setEvents(log);
+        // free n (1-based) finds free_count = 2 (n - 1): the 27th is the first with 52 >= 51
+        for (int i = 0; i < 26; i++) pa.freePages(ctx, blocks[i], 1);
+        assertEquals(52, p.count());
+        assertEquals(0, log.pfns.size());
+        pa.freePages(ctx, blocks[26], 1);
+        // nr_pcp_high(): high = max(1000 - (31 << 5), 40) = 40; nr_pcp_free(): min(count 54, 992): all 27 blocks
+        assertEquals(27, log.pfns.size());
+        assertEquals(0, p.count());
+        assertEquals(40, p.high());
+        // an order-0 free in between resets the run: the next order-1 free only sets PCPF_PREV_FREE_HIGH_ORDER
+        long page = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        p.setHighBatch(1000, 31, 40, 2000);
+        int before = log.pfns.size();
+        pa.freePages(ctx, page, 0);
+        p.freeCount = 100;
+        pa.freePages(ctx, blocks[27], 1);
+        assertEquals(before, log.pfns.size());
+        pa.freePages(ctx, blocks[28], 1);
+        assertTrue(log.pfns.size() > before);
     }
 
     // ------------------------------------------------------------------ fragmentation index and extfrag
