@@ -41,6 +41,32 @@ final class PrePass {
     long zoneLocked, pcpuDrain, pcpRefills;
     final java.util.Map<String, Long> pageAllocsByOrderMt = new java.util.TreeMap<>();
 
+    /**
+     * Blocks on each CPU's pcp lists when the trace began, as far as the trace shows: a page whose first event
+     * is an allocation was on the allocating CPU's list (migratetype, order), since one from the buddy would
+     * have shown mm_page_alloc_zone_locked first, and a page first seen drained was on the draining CPU's.
+     * Pages that sat on a list untouched are not seen; but every refill of a list shows it was empty then.
+     */
+    private final long[] pcpAtStart = new long[256 * PCP_TYPES * PCP_ORDERS];
+    private boolean pageAllocEvents;
+
+    /**
+     * Whether {@link #pcpBlocksAtStart} means something: the trace records page allocations and also the
+     * buddy's side (mm_page_alloc_zone_locked), without which a first allocation proves nothing.
+     */
+    boolean pcpEvidence() { return pageAllocEvents && zoneLocked > 0; }
+    static final int PCP_TYPES = 3, PCP_ORDERS = 4;
+
+    long pcpBlocksAtStart(int cpu, int mt, int order) {
+        if (cpu < 0 || cpu >= 256 || mt < 0 || mt >= PCP_TYPES || order < 0 || order >= PCP_ORDERS) return 0;
+        return pcpAtStart[(cpu * PCP_TYPES + mt) * PCP_ORDERS + order];
+    }
+
+    private void firstSight(LongHashSet seen, long pfn, int cpu, int mt, int order, boolean onPcp) {
+        if (!seen.add(pfn) || !onPcp) return;
+        if (mt >= 0 && mt < PCP_TYPES && order >= 0 && order < PCP_ORDERS) pcpAtStart[(cpu * PCP_TYPES + mt) * PCP_ORDERS + order]++;
+    }
+
     private static final long WINDOW_NS = 20_000;
     private static final String[] SLAB_FRAMES = {"allocate_slab", "new_slab", "___slab_alloc", "__kmalloc_large_node",
         "__kmalloc_large_node_noprof", "kmalloc_large", "___kmalloc_large_node", "alloc_slab_page"};
@@ -79,6 +105,7 @@ final class PrePass {
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
         LongHashSet rcuQueued = new LongHashSet();
+        LongHashSet seenPages = new LongHashSet();
         long[] pendRow = new long[256], pendPfn = new long[256], pendTs = new long[256];
         int[] pendPid = new int[256], pendOrder = new int[256];
         java.util.Arrays.fill(pendRow, -1);
@@ -135,15 +162,22 @@ final class PrePass {
                     }
                     case ZONE_LOCKED -> {
                         p.zoneLocked++;
+                        if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, b.getLong(TraceSchema.PFN, i), cpu, 0, 0, false);
                         String extra = b.getString(TraceSchema.EXTRA, i);
                         if (extra != null && extra.contains("percpu_refill=1")) p.pcpRefills++;
                     }
-                    case PCPU_DRAIN -> p.pcpuDrain++;
+                    case PCPU_DRAIN -> {
+                        p.pcpuDrain++;
+                        if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, b.getLong(TraceSchema.PFN, i), cpu,
+                                b.intOr(TraceSchema.MIGRATETYPE, i, -1), b.intOr(TraceSchema.ORDER, i, -1), true);
+                    }
                     case PAGE_ALLOC -> {
                         int order = b.intOr(TraceSchema.ORDER, i, 0);
                         int mt = b.intOr(TraceSchema.MIGRATETYPE, i, 0);
                         long pfn = b.longOr(TraceSchema.PFN, i, 0);
                         if (order >= 0 && order < 16 && mt >= 0 && mt < 16) orderMt[order][mt]++;
+                        p.pageAllocEvents = true;
+                        if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, pfn, cpu, mt, order, true);
                         else p.pageAllocsByOrderMt.merge(order + "/" + mt, 1L, Long::sum);
                         boolean slabChain = !b.isNull(TraceSchema.STACK_ID, i) && chainHasSlab(info, b.getInt(TraceSchema.STACK_ID, i));
                         if (slabChain) {
@@ -171,6 +205,7 @@ final class PrePass {
                     }
                     case PAGE_FREE -> {
                         long pfn = b.longOr(TraceSchema.PFN, i, 0);
+                        if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, pfn, cpu, 0, 0, false);
                         if (derivedPfns.remove(pfn)) {
                             derived.add(row);
                         } else if (!livePages.remove(pfn)) {

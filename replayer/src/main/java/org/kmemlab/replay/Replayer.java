@@ -818,6 +818,13 @@ public final class Replayer {
                 sum.preexistingPages++;
             }
         }
+        // What the pcp lists held when the recording began, as the trace shows it, after the allocations above
+        // (which took from CPU 0's lists). A snapshot's pcp counts are of its own moment: for the shared traces'
+        // snapshot, CPU 1 held 19,031 pages where tar shows about 3,800 in use before its first refill.
+        if (opts.pcpStart().equals("trace") && pre.pcpEvidence()) {
+            ctx.begin(0, 0, root);
+            pages.setPcpLists(ctx, pre::pcpBlocksAtStart);
+        }
         for (int c = 0; c < engine.nrCpus(); c++) engine.cpuFree[c] = 0;
         // Slabs made for the initial state are not the trace's: the fidelity report counts from here.
         for (SlubCache c : upper.slab.caches().values()) slabPagesAtStart.put(c.name, c.statAllocSlab * c.pagesPerSlab());

@@ -12,7 +12,7 @@ import org.kmemlab.trace.TraceSchema;
 import org.kmemlab.trace.TraceWriter;
 
 /** Small traces written event by event for the replayer's scenario tests. */
-final class Traces {
+final class Traces implements AutoCloseable {
     private final TraceWriter w;
     private final TraceEvent e = new TraceEvent();
     private final Map<Integer, String> comms = new java.util.HashMap<>();
@@ -72,6 +72,29 @@ final class Traces {
     Traces pageAlloc(long ts, int cpu, int pid, long pfn, int order, long gfp, String gfpName) {
         base(ts, cpu, pid, "task" + pid, EventNames.MM_PAGE_ALLOC).pfn(pfn).order(order).migratetype(0).gfpFlags(gfp);
         e.gfp = gfpName;
+        w.accept(e);
+        return this;
+    }
+
+    /** A page allocation of migratetype {@code mt} (order, pfn as the tracepoint reports them). */
+    Traces pageAllocMt(long ts, int cpu, int pid, long pfn, int order, int mt) {
+        base(ts, cpu, pid, "task" + pid, EventNames.MM_PAGE_ALLOC).pfn(pfn).order(order).migratetype(mt).gfpFlags(0xcc0);
+        e.gfp = "GFP_KERNEL";
+        w.accept(e);
+        return this;
+    }
+
+    /** mm_page_alloc_zone_locked: a block taken from the buddy under zone->lock (a pcp refill when percpu_refill=1). */
+    Traces zoneLocked(long ts, int cpu, long pfn, int order, int mt, boolean refill) {
+        base(ts, cpu, 0, "swapper", EventNames.MM_PAGE_ALLOC_ZONE_LOCKED).pfn(pfn).order(order).migratetype(mt);
+        e.extra = "percpu_refill=" + (refill ? 1 : 0);
+        w.accept(e);
+        return this;
+    }
+
+    /** mm_page_pcpu_drain: a block returned from a pcp list to the buddy. */
+    Traces pcpuDrain(long ts, int cpu, long pfn, int order, int mt) {
+        base(ts, cpu, 0, "swapper", EventNames.MM_PAGE_PCPU_DRAIN).pfn(pfn).order(order).migratetype(mt);
         w.accept(e);
         return this;
     }
@@ -148,7 +171,7 @@ final class Traces {
         return this;
     }
 
-    void close() throws IOException { w.close(); }
+    @Override public void close() throws IOException { w.close(); }
 
     /** A seeded random workload: several CPUs and tasks allocating and freeing objects and pages. */
     /** Returns how many events were written. */

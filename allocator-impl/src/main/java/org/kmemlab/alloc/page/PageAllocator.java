@@ -735,6 +735,43 @@ public final class PageAllocator implements PageProvider {
         return 1 << order;
     }
 
+    /** Blocks that pcp list (cpu, migratetype, order) holds at the start of a replay. */
+    public interface PcpStart {
+        long blocks(int cpu, int migratetype, int order);
+    }
+
+    /**
+     * Replaces what the pcp lists hold: every list goes back to the buddy, then each list of each CPU's preferred
+     * zone (the first of its GFP_KERNEL zonelist) gets {@code start}'s blocks from the buddy, as rmqueue_bulk()
+     * would have put them there. For a replay whose trace shows what the lists held when it began (a machine
+     * snapshot taken at another moment does not).
+     */
+    public void setPcpLists(ExecContext ctx, PcpStart start) {
+        PageCosts c = costs(ctx);
+        for (Zone z : zones) {
+            for (PerCpuPages pcp : z.pcp) if (pcp.count > 0) freePcppagesBulk(ctx, c, z, pcp.count, pcp, 0);
+        }
+        for (int cpu = 0; cpu * NR_ZONES < cpuZonelist.length; cpu++) {
+            Zone[] zl = cpuZonelist[cpu * NR_ZONES + ZONE_NORMAL];
+            if (zl.length == 0) continue;
+            Zone z = zl[0];
+            PerCpuPages pcp = z.pcp[cpu];
+            for (int mt = 0; mt < MT_PCPTYPES; mt++) {
+                for (int order = 0; order <= pcp.maxOrder; order++) {
+                    int li = PerCpuPages.pindex(mt, order);
+                    for (long n = start.blocks(cpu, mt, order); n > 0; n--) {
+                        int p = buddy.rmqueue(z, order, mt, 0);
+                        if (p < 0) break;
+                        mem.setHead(p, order, S_PCP, (byte) mt);
+                        mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
+                        pcp.lists[pcp.hi(li) + 1] += 1 << order;
+                        pcp.count += 1 << order;
+                    }
+                }
+            }
+        }
+    }
+
     /** Whether {@link #vmstatRefresh} does anything in this era: the replayer schedules it only then. */
     public boolean vmstatDecaysPcpHigh() { return eraNow; }
 

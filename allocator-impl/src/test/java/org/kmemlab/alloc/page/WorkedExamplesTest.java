@@ -377,6 +377,32 @@ class WorkedExamplesTest {
         assertTrue(log.pfns.size() > before);
     }
 
+    @Test
+    void setPcpListsReplacesWhatTheListsHold() {
+        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.ENOW));
+        Zone z = pa.zone(0, ZONE_DMA32);
+        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+        long free = z.freePages();
+        // a refill leaves batch - 1 pages on CPU 1's movable order-0 list
+        pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        assertEquals(z.pcp(1).batch() - 1, z.pcp(1).listPages(MT_MOVABLE, 0));
+        // CPU 1: 5 movable order-0 blocks, 2 unmovable order-2 blocks; CPU 0: 3 reclaimable order-1 blocks
+        pa.setPcpLists(ctx, (cpu, mt, order) -> cpu == 1 && mt == MT_MOVABLE && order == 0 ? 5
+                : cpu == 1 && mt == MT_UNMOVABLE && order == 2 ? 2 : cpu == 0 && mt == MT_RECLAIMABLE && order == 1 ? 3 : 0);
+        assertEquals(5, z.pcp(1).listPages(MT_MOVABLE, 0));
+        assertEquals(8, z.pcp(1).listPages(MT_UNMOVABLE, 2));
+        assertEquals(13, z.pcp(1).count());
+        assertEquals(6, z.pcp(0).listPages(MT_RECLAIMABLE, 1));
+        assertEquals(6, z.pcp(0).count());
+        // one page is allocated; the lists hold 19 pages; the rest is free in the buddy
+        assertEquals(free - 1 - 19, z.freePages());
+        // the next movable allocation on CPU 1 is a pcp hit
+        AllocOutcome out = new AllocOutcome();
+        assertTrue(pa.alloc(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE, out) >= 0);
+        assertFalse(out.took(AllocOutcome.PATH_PCP_REFILL));
+        assertEquals(4, z.pcp(1).listPages(MT_MOVABLE, 0));
+    }
+
     // ------------------------------------------------------------------ fragmentation index and extfrag
 
     @Test
