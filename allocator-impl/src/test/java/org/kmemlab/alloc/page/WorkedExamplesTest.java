@@ -227,24 +227,24 @@ class WorkedExamplesTest {
         assertEquals(1, ctx.locksTaken().size());
     }
 
+    /** pcp->high after one decay_pcp_high() of a list with batch 63 and high_min 5082. */
+    private static int decayed(int high, int count) {
+        PerCpuPages p = new PerCpuPages(0, true);
+        p.setHighBatch(high, 63, 5082, 45056);
+        p.count = count;
+        p.decayHigh();
+        return p.high();
+    }
+
     @Test
     void decayPcpHighArithmetic() {
-        PerCpuPages p = new PerCpuPages(0, true);
-        p.setHighBatch(45056, 63, 5082, 45056);
         // max3(count - (63 << 5), high - high / 8, high_min) = max3(7866 - 2016, 45056 - 5632, 5082) = 39424
-        p.count = 7866;
-        p.decayHigh();
-        assertEquals(39424, p.high());
+        assertEquals(39424, decayed(45056, 7866));
         // a list far above: max3(40000 - 2016, 6000 - 750, 5082) = 37984 (the drain is capped at a scaled batch)
-        p.setHighBatch(6000, 63, 5082, 45056);
-        p.count = 40000;
-        p.decayHigh();
-        assertEquals(37984, p.high());
+        assertEquals(37984, decayed(6000, 40000));
         // never below high_min: max3(0 - 2016, 5200 - 650, 5082) = 5082
-        p.setHighBatch(5200, 63, 5082, 45056);
-        p.count = 0;
-        p.decayHigh();
-        assertEquals(5082, p.high());
+        assertEquals(5082, decayed(5200, 0));
+        PerCpuPages p = new PerCpuPages(0, true);
         // nr_pcp_high() with free_high: high = max(20000 - 2016, 5082) = 17984; nr_pcp_free(): min(count, 2016)
         p.setHighBatch(20000, 63, 5082, 45056);
         p.count = 3000;
@@ -255,49 +255,55 @@ class WorkedExamplesTest {
         assertEquals(15968, p.high());
     }
 
-    /** Drains by CPU 1 of the DMA32 zone, as (order, migratetype) in the order mm_page_pcpu_drain reported them. */
-    private static final class DrainLog implements PageEvents {
-        final java.util.List<String> drains = new java.util.ArrayList<>();
-        @Override public void pcpuDrain(Zone z, long pfn, int order, int mt) { drains.add(order + "/" + mt); }
+    /** A 512 MiB machine of 2 CPUs (one DMA32 zone of 126342 managed pages, batch 31), as {@code era} builds it. */
+    private static PageAllocator small(KernelEra era) {
+        return MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(era));
+    }
+
+    /** A context on CPU 1. */
+    private static SimpleExecContext cpu1() { return new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable()); }
+
+    private static long[] alloc(PageAllocator pa, SimpleExecContext ctx, int n, int order, long gfp) {
+        long[] pfns = new long[n];
+        for (int i = 0; i < n; i++) pfns[i] = pa.allocPages(ctx, order, gfp);
+        return pfns;
     }
 
     @Test
     void vmstatDecayDrainsWhatIsAboveTheDecayedHighInBatches() {
-        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.ENOW));
+        PageAllocator pa = small(KernelEra.ENOW);
         Zone z = pa.zone(0, ZONE_DMA32);
-        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+        SimpleExecContext ctx = cpu1();
         // 200 movable pages allocated (refills included), then all freed back onto CPU 1's list
-        long[] pfns = new long[200];
-        for (int i = 0; i < pfns.length; i++) pfns[i] = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        long[] pfns = alloc(pa, ctx, 200, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
         z.pcp(1).setHighBatch(1000, 31, 40, 1000);
         for (long pfn : pfns) pa.freePages(ctx, pfn, 0);
         int count = z.pcp(1).count();
         assertTrue(count >= 200, "count " + count);
-        DrainLog log = new DrainLog();
+        DrainOrder log = new DrainOrder();
         pa.setEvents(log);
         // high = max3(count - (31 << 5), 1000 - 125, 40) = 875 when count <= 1867: nothing above it, nothing drained
         assertTrue(pa.vmstatRefresh(ctx, 1));
         assertEquals(875, z.pcp(1).high());
         assertEquals(count, z.pcp(1).count());
-        assertEquals(0, log.drains.size());
+        assertEquals(0, log.pfns.size());
         // high forced down to 100: max3(count - 992, 100 - 12, 40) = 88; count - 88 pages go, in batches of 31
         z.pcp(1).setHighBatch(100, 31, 40, 1000);
         int locks = ctx.locksTaken().size();
         assertTrue(pa.vmstatRefresh(ctx, 1));
         assertEquals(88, z.pcp(1).high());
         assertEquals(88, z.pcp(1).count());
-        assertEquals(count - 88, log.drains.size());
+        assertEquals(count - 88, log.pfns.size());
         // one zone->lock round per batch of 31
         assertEquals((count - 88 + 30) / 31, ctx.locksTaken().size() - locks);
         assertTrue(ctx.profile().get("refresh_cpu_vm_stats;decay_pcp_high;free_pcppages_bulk") > 0);
         // at high_min nothing is left to decay: vmstat_update stops asking
         z.pcp(1).setHighBatch(40, 31, 40, 1000);
-        log.drains.clear();
+        log.pfns.clear();
         assertTrue(pa.vmstatRefresh(ctx, 1)); // 88 - 40 pages still above high
         assertFalse(pa.vmstatRefresh(ctx, 1));
         // 5.10 has no decay
-        PageAllocator old = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.E2020));
-        assertFalse(old.vmstatRefresh(ctx, 1));
+        assertFalse(small(KernelEra.E2020).vmstatRefresh(ctx, 1));
     }
 
     /** pfns in the order mm_page_pcpu_drain reported them. */
@@ -311,12 +317,10 @@ class WorkedExamplesTest {
      * pages, when the 30th free (movable) brings the list to high = 30.
      */
     private static String drainWalk(KernelEra era) {
-        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(era));
+        PageAllocator pa = small(era);
         Zone z = pa.zone(0, ZONE_DMA32);
-        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
-        long[] u = new long[10], m = new long[20];
-        for (int i = 0; i < u.length; i++) u[i] = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL);
-        for (int i = 0; i < m.length; i++) m[i] = pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        SimpleExecContext ctx = cpu1();
+        long[] u = alloc(pa, ctx, 10, 0, Gfp.GFP_KERNEL), m = alloc(pa, ctx, 20, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
         pa.drainPages(ctx, z, 1);
         // high 30 (high_min = high_max, so current kernels leave it alone), batch 5
         z.pcp(1).setHighBatch(30, 5, 30, 30);
@@ -344,11 +348,10 @@ class WorkedExamplesTest {
 
     @Test
     void aRunOfHighOrderFreesEmptiesTheLists() {
-        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.ENOW));
+        PageAllocator pa = small(KernelEra.ENOW);
         Zone z = pa.zone(0, ZONE_DMA32);
-        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
-        long[] blocks = new long[40];
-        for (int i = 0; i < blocks.length; i++) blocks[i] = pa.allocPages(ctx, 1, Gfp.GFP_KERNEL | Gfp.MOVABLE);
+        SimpleExecContext ctx = cpu1();
+        long[] blocks = alloc(pa, ctx, 40, 1, Gfp.GFP_KERNEL | Gfp.MOVABLE);
         pa.drainPages(ctx, z, 1);
         PerCpuPages p = z.pcp(1);
         // free_high needs free_count >= batch + high_min / 2 = 31 + 20 = 51 with the previous free also of order 1..3
@@ -379,9 +382,9 @@ class WorkedExamplesTest {
 
     @Test
     void setPcpListsReplacesWhatTheListsHold() {
-        PageAllocator pa = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(512L << 20).cpus(2).era(KernelEra.ENOW));
+        PageAllocator pa = small(KernelEra.ENOW);
         Zone z = pa.zone(0, ZONE_DMA32);
-        SimpleExecContext ctx = new SimpleExecContext(1, 1, new org.kmemlab.alloc.core.CostTable());
+        SimpleExecContext ctx = cpu1();
         long free = z.freePages();
         // a refill leaves batch - 1 pages on CPU 1's movable order-0 list
         pa.allocPages(ctx, 0, Gfp.GFP_KERNEL | Gfp.MOVABLE);
