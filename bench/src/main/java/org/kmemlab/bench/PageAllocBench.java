@@ -23,8 +23,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Order-0 alloc+free pairs per second through {@link PageAllocator} (issue 3, acceptance 4; target 20M
  * pairs/s on the pcp fast path). {@code fastPath}: both halves hit this CPU's pcp list
- * ({@code rmqueue_pcplist()}, {@code free_unref_page()}). {@code bulkPath}: pcp high and batch are 1, so
- * every allocation refills through {@code rmqueue_bulk()} and every free returns the page through
+ * ({@code rmqueue_pcplist()}, {@code free_unref_page()}). {@code bulkPath}: pcp high 0 and batch 1, as
+ * {@code zone_pcp_disable()} leaves them, so every allocation refills through {@code rmqueue_bulk()} and every
+ * free returns the page through
  * {@code free_pcppages_bulk()}, each under zone->lock. {@code bench/run.sh pcp} runs it beside
  * {@link NettyPooledBench} ({@link PcpSuite}); {@link #main} is a quick look without the JMH runner.
  */
@@ -46,7 +47,8 @@ public class PageAllocBench {
         KernelEra e = KernelEra.valueOf(era);
         fast = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(1L << 30).cpus(2).era(e));
         bulk = MachineBuilder.fromParams(new MachineBuilder.Params().totalBytes(1L << 30).cpus(2).era(e));
-        for (Zone z : bulk.zones()) z.pcp(0).setHighBatch(1, 1, 1, 1);
+        // high 1 = batch 1 would give nr_pcp_free() clamp(free_count, 1, 0) = 0 pages to free, as __clamp() does
+        for (Zone z : bulk.zones()) z.pcp(0).setHighBatch(0, 1, 0, 0);
         // warm the fast pcp list
         fast.freePages(ctx, fast.allocPages(ctx, 0, Gfp.GFP_KERNEL), 0);
         checkPaths();
