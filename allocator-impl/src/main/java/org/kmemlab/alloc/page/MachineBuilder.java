@@ -295,10 +295,7 @@ public final class MachineBuilder {
                 int li = PerCpuPages.pindex(MT_MOVABLE, 0);
                 for (int p = z.endPfn - 1; p >= z.startPfn && want > 0; p--) {
                     if (mem.state(p) != S_ALLOC || mem.kind(p) != K_KERNEL || mem.pageblockMigratetype(p) != MT_MOVABLE) continue;
-                    mem.setHead(p, 0, S_PCP, (byte) MT_MOVABLE);
-                    mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
-                    pcp.lists[pcp.hi(li) + 1]++;
-                    pcp.count++;
+                    pcp.addTail(mem, li, p, 0, MT_MOVABLE);
                     want--;
                 }
             }

@@ -533,10 +533,7 @@ public final class PageAllocator implements PageProvider {
         for (; n < count; n++) {
             int p = buddy.rmqueue(z, order, mt, allocFlags);
             if (p < 0) break;
-            mem.setHead(p, order, S_PCP, (byte) mt);
-            mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
-            pcp.lists[pcp.hi(li) + 1] += 1 << order;
-            pcp.count += 1 << order;
+            pcp.addTail(mem, li, p, order, mt);
             events.allocZoneLocked(z, p, order, mt, true);
         }
         ctx.charge(c.buddyPage * n + c.fallback * (z.statExtfrag - extfragBefore));
@@ -762,10 +759,7 @@ public final class PageAllocator implements PageProvider {
                     for (long n = start.blocks(cpu, mt, order); n > 0; n--) {
                         int p = buddy.rmqueue(z, order, mt, 0);
                         if (p < 0) break;
-                        mem.setHead(p, order, S_PCP, (byte) mt);
-                        mem.listAddTail(pcp.lists, pcp.hi(li), pcp.tail, li, p);
-                        pcp.lists[pcp.hi(li) + 1] += 1 << order;
-                        pcp.count += 1 << order;
+                        pcp.addTail(mem, li, p, order, mt);
                     }
                 }
             }

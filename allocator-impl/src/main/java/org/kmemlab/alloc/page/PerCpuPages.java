@@ -79,6 +79,17 @@ public final class PerCpuPages {
     /** The first pfn on list {@code li}, -1 if it is empty. */
     int head(int li) { return lists[hi(li)]; }
 
+    /**
+     * Puts the block at {@code pfn} (of {@code order}, from a pageblock of migratetype {@code mt}) at the tail of list
+     * {@code li}, as rmqueue_bulk() does with what it takes from the buddy.
+     */
+    void addTail(PhysMem mem, int li, int pfn, int order, int mt) {
+        mem.setHead(pfn, order, PhysMem.S_PCP, (byte) mt);
+        mem.listAddTail(lists, hi(li), tail, li, pfn);
+        lists[hi(li) + 1] += 1 << order;
+        count += 1 << order;
+    }
+
     /** {@code order_to_pindex()} without THP. */
     static int pindex(int mt, int order) { return MT_PCPTYPES * order + mt; }
 
