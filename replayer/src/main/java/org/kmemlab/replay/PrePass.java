@@ -176,9 +176,9 @@ final class PrePass {
                         int mt = b.intOr(TraceSchema.MIGRATETYPE, i, 0);
                         long pfn = b.longOr(TraceSchema.PFN, i, 0);
                         if (order >= 0 && order < 16 && mt >= 0 && mt < 16) orderMt[order][mt]++;
+                        else p.pageAllocsByOrderMt.merge(order + "/" + mt, 1L, Long::sum);
                         p.pageAllocEvents = true;
                         if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, pfn, cpu, mt, order, true);
-                        else p.pageAllocsByOrderMt.merge(order + "/" + mt, 1L, Long::sum);
                         boolean slabChain = !b.isNull(TraceSchema.STACK_ID, i) && chainHasSlab(info, b.getInt(TraceSchema.STACK_ID, i));
                         if (slabChain) {
                             derived.add(row);

@@ -32,7 +32,8 @@ class PrePassTest {
              .pageFree(7_000, 0, 11, 400, 0)          // allocated before the trace, not on a list
              .pageAllocMt(8_000, 0, 11, 400, 0, 0)   // seen (freed) before: not counted
              .pageAllocMt(9_000, 1, 10, 500, 5, 1)   // order 5: no pcp list holds it
-             .pageAllocMt(10_000, 0, 11, 600, 2, 2); // CPU 0's reclaimable order-2 list
+             .pageAllocMt(10_000, 0, 11, 600, 2, 2)  // CPU 0's reclaimable order-2 list
+             .pageAllocMt(11_000, 0, 11, 700, 0, 20); // a migratetype no pcp list has (and beyond the count table)
         }
         PrePass p = PrePass.scan(t);
         assertTrue(p.pcpEvidence());
@@ -43,6 +44,8 @@ class PrePassTest {
                     if (p.pcpBlocksAtStart(cpu, mt, o) != 0) got.put(cpu + "/" + mt + "/" + o, p.pcpBlocksAtStart(cpu, mt, o));
         assertEquals(Map.of("1/1/0", 2L, "0/0/1", 1L, "0/2/2", 1L), got);
         assertEquals(0, p.pcpBlocksAtStart(300, 0, 0));
+        // every allocation is counted by order/migratetype for the fidelity report, the odd one included
+        assertEquals(Map.of("0/1", 4L, "0/0", 1L, "5/1", 1L, "2/2", 1L, "0/20", 1L), p.pageAllocsByOrderMt);
     }
 
     @Test
