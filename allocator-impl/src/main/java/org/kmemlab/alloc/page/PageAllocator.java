@@ -744,11 +744,8 @@ public final class PageAllocator implements PageProvider {
      * snapshot taken at another moment does not).
      */
     public void setPcpLists(ExecContext ctx, PcpStart start) {
-        PageCosts c = costs(ctx);
-        for (Zone z : zones) {
-            for (PerCpuPages pcp : z.pcp) if (pcp.count > 0) freePcppagesBulk(ctx, c, z, pcp.count, pcp, 0);
-        }
-        for (int cpu = 0; cpu * NR_ZONES < cpuZonelist.length; cpu++) {
+        for (Zone z : zones) for (int cpu = 0; cpu < nrCpus; cpu++) drainPages(ctx, z, cpu);
+        for (int cpu = 0; cpu < nrCpus; cpu++) {
             Zone[] zl = cpuZonelist[cpu * NR_ZONES + ZONE_NORMAL];
             if (zl.length == 0) continue;
             Zone z = zl[0];
