@@ -25,8 +25,9 @@ import static org.kmemlab.alloc.page.PhysMem.*;
  * <p>It implements {@link PageProvider} for the slab/vmalloc layer. It owns no threads and no clock:
  * every cost is charged to the caller's {@link ExecContext} under kernel frame names, and every
  * {@code zone->lock} acquisition goes through {@link ExecContext#lock} so the replayer orders them.
- * kswapd and kcompactd are the callable steps {@link #kswapd} and {@link #kcompactd}; the replayer runs
- * them when {@link #kswapdPending} / {@link #kcompactdPending} say they were woken.
+ * kswapd is a state machine per node ({@link Kswapd}) that a driver with a clock runs when
+ * {@link #kswapdPending} says it was woken; kcompactd is the callable step {@link #kcompactd}, run when
+ * {@link #kcompactdPending} says so.
  *
  * <p>Not thread-safe: one replayer thread drives it.
  */
@@ -66,9 +67,10 @@ public final class PageAllocator implements PageProvider {
     PageEvents events = PageEvents.NONE;
     OomHandler oomHandler = (ctx, order, gfp) -> false;
 
-    // kswapd / kcompactd wakeups per node (pgdat->kswapd_order, kswapd_highest_zoneidx, kcompactd_max_order)
-    final boolean[] kswapdWoken, kcompactdWoken;
-    final int[] kswapdOrder, kswapdHighestZone, kcompactdOrder;
+    /** Each node's kswapd thread; kcompactd's wake-ups per node (pgdat->kcompactd_max_order). */
+    final Kswapd[] kswapds;
+    final boolean[] kcompactdWoken;
+    final int[] kcompactdOrder;
 
     /** PF_MEMALLOC depth: >0 while the model runs reclaim or compaction on behalf of an allocation. */
     int memallocDepth;
@@ -98,12 +100,11 @@ public final class PageAllocator implements PageProvider {
         zonelists = new Zone[nrNodes][NR_ZONES][];
         lruLock = new KLock[nrNodes];
         for (int n = 0; n < nrNodes; n++) lruLock[n] = new KLock("lruvec->lru_lock[" + n + "]", KLock.Kind.SPIN);
-        kswapdWoken = new boolean[nrNodes];
+        kswapds = new Kswapd[nrNodes];
+        for (int n = 0; n < nrNodes; n++) kswapds[n] = new Kswapd(this, n);
         kswapdWaitLock = new KLock[nrNodes];
         for (int n = 0; n < nrNodes; n++) kswapdWaitLock[n] = new KLock("pgdat->kswapd_wait.lock[" + n + "]", KLock.Kind.SPIN);
         kcompactdWoken = new boolean[nrNodes];
-        kswapdOrder = new int[nrNodes];
-        kswapdHighestZone = new int[nrNodes];
         kcompactdOrder = new int[nrNodes];
         for (Zone z : zones) {
             z.pcp = new PerCpuPages[nrCpus];
@@ -161,7 +162,9 @@ public final class PageAllocator implements PageProvider {
     public void registerShrinker(Shrinker s) { shrinkers.add(s); }
     public void unregisterShrinker(Shrinker s) { shrinkers.remove(s); }
     public List<Shrinker> shrinkers() { return List.copyOf(shrinkers); }
-    public boolean kswapdPending(int node) { return kswapdWoken[node]; }
+    public boolean kswapdPending(int node) { return kswapds[node].woken(); }
+    /** Node {@code node}'s kswapd, for a driver with a clock to run ({@link Kswapd#run}). */
+    public Kswapd kswapdThread(int node) { return kswapds[node]; }
     public boolean kcompactdPending(int node) { return kcompactdWoken[node]; }
     /** The outcome of the last {@link #allocPages} call (PageProvider callers get only the pfn). */
     public AllocOutcome lastOutcome() { return last; }
@@ -999,33 +1002,44 @@ public final class PageAllocator implements PageProvider {
     }
 
     /**
-     * {@code wakeup_kswapd()}: a node that is balanced for the request (and not boosted) is left alone;
-     * non-blocking requests then poke kcompactd instead. Otherwise the request is recorded and kswapd is
-     * woken through its waitqueue (a spinlock_t); the replayer runs {@link #kswapd}.
+     * {@code wakeup_kswapd()}: records the order and zone for kswapd, then wakes it only when it sleeps
+     * ({@code waitqueue_active()}: a running kswapd picks the request up when its pass ends). A hopeless
+     * node, or one balanced for the request and not boosted, is left alone, and non-blocking requests
+     * poke kcompactd instead. The wake-up takes the waitqueue's spinlock_t.
      */
     void wakeupKswapd(ExecContext ctx, PageCosts c, Zone z, long gfp, int order, int highest) {
         ctx.enter("wakeup_kswapd");
         int n = z.node;
-        boolean boosted = false;
-        for (Zone zz : zones) if (zz.node == n && zz.type <= highest && zz.watermarkBoost > 0) boosted = true;
-        if (!boosted && vmscan.pgdatBalanced(n, order, highest)) {
-            if ((gfp & Gfp.DIRECT_RECLAIM) == 0 && order > 0) {
-                kcompactdWoken[n] = true;
-                kcompactdOrder[n] = Math.max(kcompactdOrder[n], order);
-            }
+        Kswapd k = kswapds[n];
+        k.request(order, highest);
+        if (!k.waitqueueActive()) {
             ctx.exit();
             return;
         }
-        kswapdOrder[n] = Math.max(kswapdOrder[n], order);
-        kswapdHighestZone[n] = Math.max(kswapdHighestZone[n], highest);
+        boolean boosted = false;
+        for (Zone zz : zones) if (zz.node == n && zz.type <= highest && zz.watermarkBoost > 0) boosted = true;
+        if (k.hopeless() || (!boosted && vmscan.pgdatBalanced(n, order, highest))) {
+            // "There may be plenty of free memory available, but it's too fragmented for high-order allocations."
+            if ((gfp & Gfp.DIRECT_RECLAIM) == 0) wakeupKcompactd(n, order);
+            ctx.exit();
+            return;
+        }
         ctx.enter("__wake_up_common_lock");
         ctx.lock(kswapdWaitLock[n]);
         ctx.charge(c.wakeKswapd);
         ctx.unlock(kswapdWaitLock[n]);
         ctx.exit();
-        if (!kswapdWoken[n]) { kswapdWoken[n] = true; kswapdWakeups++; }
+        if (!k.woken()) kswapdWakeups++;
+        k.wake(ctx.now(), ctx.cpu());
         events.wakeupKswapd(n, z.type, order, gfp);
         ctx.exit();
+    }
+
+    /** {@code wakeup_kcompactd()}: only for a high order; raises {@code kcompactd_max_order}. */
+    void wakeupKcompactd(int node, int order) {
+        if (order == 0) return;
+        kcompactdWoken[node] = true;
+        kcompactdOrder[node] = Math.max(kcompactdOrder[node], order);
     }
 
     /** {@code __alloc_pages_direct_compact()}. */
@@ -1198,37 +1212,11 @@ public final class PageAllocator implements PageProvider {
     // ================================================================ background agents
 
     /**
-     * One run of kswapd on {@code node} ({@code mm/vmscan.c kswapd()} → {@code balance_pgdat()}): reclaims
-     * until the zones are balanced at the high watermark (plus boost), then hands high orders to
-     * kcompactd. Returns pages reclaimed. {@code ctx} should be the kswapd task's context.
+     * One whole {@code balance_pgdat()} of {@code node}'s kswapd now, for callers without a clock (a driver
+     * with one runs {@link #kswapdThread} round by round). Returns pages reclaimed. {@code ctx} should be the
+     * kswapd task's context.
      */
-    public long kswapd(ExecContext ctx, int node) {
-        PageCosts c = costs(ctx);
-        ctx.enter("kswapd");
-        int order = kswapdOrder[node];
-        int highest = Math.max(kswapdHighestZone[node], ZONE_NORMAL);
-        kswapdWoken[node] = false;
-        kswapdOrder[node] = 0;
-        kswapdHighestZone[node] = 0;
-        // balance_pgdat() holds __fs_reclaim_map for the whole pass (kswapd reclaims as GFP_KERNEL)
-        boolean annotate = ctx.lockdep();
-        if (annotate) ctx.fsReclaimAcquire(Gfp.GFP_KERNEL, true);
-        memallocDepth++;
-        long r;
-        try {
-            r = vmscan.balancePgdat(ctx, c, node, order, highest);
-        } finally {
-            memallocDepth--;
-            if (annotate) ctx.fsReclaimRelease(Gfp.GFP_KERNEL);
-        }
-        if (order > 0) {
-            kcompactdWoken[node] = true;
-            kcompactdOrder[node] = Math.max(kcompactdOrder[node], order);
-        }
-        events.reclaimEnd(node, true, r);
-        ctx.exit();
-        return r;
-    }
+    public long kswapd(ExecContext ctx, int node) { return kswapds[node].balanceNow(ctx); }
 
     /** One run of kcompactd ({@code mm/compaction.c kcompactd_do_work()}). Returns pages migrated. */
     public long kcompactd(ExecContext ctx, int node) {

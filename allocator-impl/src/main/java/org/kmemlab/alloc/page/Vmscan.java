@@ -231,6 +231,8 @@ public final class Vmscan {
         }
         ctx.exit();
         reclaimed += shrinkSlab(ctx, c, node, gfp, prio);
+        // "On reclaim progress, reset the failure counter. A successful direct reclaim run will revive a dormant kswapd."
+        if (reclaimed > 0) pa.kswapds[node].failures = 0;
         ctx.exit();
         return reclaimed;
     }
@@ -341,27 +343,6 @@ public final class Vmscan {
         }
         ctx.exit();
         return pa.reclaimedSlab - before;
-    }
-
-    /**
-     * kswapd's {@code balance_pgdat()}: until a zone up to {@code highest} meets its high watermark (boost
-     * included) for {@code order}, shrink the node with nr_to_reclaim = max(high, SWAP_CLUSTER_MAX) per
-     * zone, lowering the priority when a pass reclaims nothing. Clears the boost afterwards.
-     */
-    long balancePgdat(ExecContext ctx, PageCosts c, int node, int order, int highest) {
-        ctx.enter("balance_pgdat");
-        long total = 0;
-        int prio = DEF_PRIORITY;
-        while (prio >= 1 && !pgdatBalanced(node, order, highest)) {
-            long want = 0;
-            for (Zone z : pa.zones) if (z.node == node && z.type <= highest && z.populated()) want += Math.max(z.highWmark(), SWAP_CLUSTER_MAX);
-            long r = shrinkNode(ctx, c, node, highest, prio, Gfp.GFP_KERNEL, true, want);
-            total += r;
-            if (r == 0) prio--;
-        }
-        for (Zone z : pa.zones) if (z.node == node) z.setWatermarkBoost(0);
-        ctx.exit();
-        return total;
     }
 
     /** {@code pgdat_balanced()}: any eligible zone meeting the high watermark is enough. */

@@ -1,0 +1,112 @@
+package org.kmemlab.alloc.page;
+
+import org.kmemlab.alloc.core.Gfp;
+import org.kmemlab.alloc.core.KernelEra;
+import org.kmemlab.alloc.core.SimpleExecContext;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.kmemlab.alloc.page.PageConst.*;
+import static org.kmemlab.alloc.page.SlowPathTest.*;
+
+/**
+ * kswapd as a thread run round by round ({@link Kswapd}, mm/vmscan.c kswapd(), balance_pgdat(),
+ * kswapd_try_to_sleep(), wakeup_kswapd()). The expected counts follow from the kernel's loop: DEF_PRIORITY
+ * (12) rounds per balance_pgdat() that reclaims nothing, MAX_RECLAIM_RETRIES (16) such runs to a hopeless node,
+ * and an HZ/10 nap before the full sleep.
+ */
+class KswapdTest {
+
+    @Test
+    void reclaimsRoundByRoundNapsThenSleeps() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        assertTrue(pa.vmscan().addPageCache(ctx, 1 << 20, 0, FILL_MOVABLE) > 10000);
+        Kswapd k = pa.kswapdThread(0);
+        assertEquals(Kswapd.State.SLEEPING, k.state());
+        assertFalse(k.woken());
+
+        assertTrue(pa.allocPages(ctx, 0, Gfp.GFP_KERNEL) >= 0);
+        assertTrue(k.woken(), "an allocation below the low watermark wakes kswapd");
+        assertEquals(1, pa.kswapdWakeups);
+        assertEquals(0, k.wokenBy());
+
+        SimpleExecContext kctx = new SimpleExecContext(1, 99, ctx.costs());
+        kctx.advance(1_000_000L);
+        long next = k.run(kctx);
+        assertEquals(Kswapd.State.RUNNING, k.state());
+        assertEquals(kctx.now(), next, "another round straight away");
+        assertFalse(k.woken());
+
+        // a request while it runs: waitqueue_active() is false, so no wake-up, only kswapd_order is raised
+        pa.wakeupKswapd(ctx, pa.costs(ctx), pa.zone(0, ZONE_DMA32), Gfp.GFP_KERNEL, 2, ZONE_NORMAL);
+        assertFalse(k.woken());
+        assertEquals(1, pa.kswapdWakeups);
+        assertEquals(2, k.requestedOrder);
+
+        int rounds = 1;
+        while ((next = k.run(kctx)) == kctx.now()) rounds++;
+        assertEquals(Kswapd.State.SHORT_SLEEP, k.state());
+        assertEquals(kctx.now() + Kswapd.SHORT_SLEEP_NS, next);
+        assertEquals(rounds + 1, k.statRounds, "the last iteration finds the node balanced and leaves");
+        assertEquals(1, k.statRuns, "the order-2 request was met by the pages this run freed: no second run");
+        assertTrue(pa.vmscan().pgdatBalanced(0, 2, ZONE_NORMAL));
+        assertTrue(k.statReclaimed > 0);
+        // kswapd_try_to_sleep() hands the order asked for meanwhile to kcompactd
+        assertTrue(pa.kcompactdPending(0));
+        assertEquals(2, k.requestedOrder, "kswapd_order is read at the top of the loop and reset only when the next run starts");
+
+        // the nap ends without a wake-up and the node is still balanced: a full sleep
+        kctx.advance(next - kctx.now());
+        assertEquals(Long.MAX_VALUE, k.run(kctx));
+        assertEquals(Kswapd.State.SLEEPING, k.state());
+        assertEquals(Long.MAX_VALUE, k.run(kctx), "asleep until woken");
+        pa.checkInvariants();
+    }
+
+    @Test
+    void aNodeWithNothingToReclaimBecomesHopelessUntilDirectReclaimProgresses() {
+        PageAllocator pa = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        java.util.List<Long> kernel = new java.util.ArrayList<>();
+        long p;
+        while ((p = pa.allocPages(ctx, 0, FILL_KERNEL)) >= 0) kernel.add(p);
+        Kswapd k = pa.kswapdThread(0);
+        Zone normal = pa.zone(0, ZONE_DMA32); // a 64 MiB machine has no Normal zone
+        pa.wakeupKswapd(ctx, pa.costs(ctx), normal, Gfp.GFP_KERNEL, 0, ZONE_NORMAL);
+        assertTrue(k.woken());
+
+        SimpleExecContext kctx = new SimpleExecContext(1, 99, ctx.costs());
+        long next;
+        while ((next = k.run(kctx)) == kctx.now()) { }
+        // each balance_pgdat() lowers the priority from 12 to 1 without reclaiming anything and counts a failure;
+        // prepare_kswapd_sleep() lets it sleep only once the node is hopeless
+        assertEquals(Kswapd.MAX_RECLAIM_RETRIES, k.statRuns);
+        assertEquals(Kswapd.MAX_RECLAIM_RETRIES * DEF_PRIORITY, k.statRounds);
+        assertEquals(Kswapd.MAX_RECLAIM_RETRIES, k.failures);
+        assertTrue(k.hopeless());
+        assertEquals(0, k.statReclaimed);
+        assertEquals(Kswapd.State.SHORT_SLEEP, k.state());
+        assertEquals(kctx.now() + Kswapd.SHORT_SLEEP_NS, next);
+
+        // "Hopeless node, leave it to direct reclaim if possible"
+        long wakeups = pa.kswapdWakeups;
+        pa.wakeupKswapd(ctx, pa.costs(ctx), normal, Gfp.GFP_KERNEL, 0, ZONE_NORMAL);
+        assertFalse(k.woken());
+        assertEquals(wakeups, pa.kswapdWakeups);
+
+        // "A successful direct reclaim run will revive a dormant kswapd"
+        // page cache in place of 2048 kernel pages, so that reclaim can lift the zone over its min watermark
+        for (int i = 0; i < 2048; i++) pa.freePages(ctx, kernel.get(i), 0);
+        pa.drainAllPages(ctx);
+        assertEquals(2048, pa.vmscan().addPageCache(ctx, 2048, 0, FILL_MOVABLE));
+        AllocOutcome out = new AllocOutcome();
+        assertTrue(pa.alloc(ctx, 0, Gfp.GFP_KERNEL, out) >= 0, out.toString());
+        assertTrue(out.took(AllocOutcome.PATH_RECLAIM), out.toString());
+        assertEquals(0, k.failures);
+        assertFalse(k.hopeless());
+        pa.wakeupKswapd(ctx, pa.costs(ctx), normal, Gfp.GFP_KERNEL, 0, ZONE_NORMAL);
+        assertTrue(k.woken(), "no longer hopeless, so woken again");
+        pa.checkInvariants();
+    }
+}
