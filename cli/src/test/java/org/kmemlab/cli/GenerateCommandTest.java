@@ -44,7 +44,7 @@ class GenerateCommandTest {
     @Test
     void btrfsTwoPoolsDeadlockUnderTheMempoolPolicyAndFailUnderBaseline() throws Exception {
         Path t = tmp.resolve("btrfs.arrow");
-        assertEquals(0, CliTest.run("generate", "btrfs-extent-state", "--set", "threads=6", "--set", "ops=40", "--set", "memory=32M",
+        assertEquals(0, CliTest.run("generate", "btrfs-extent-state", "--set", "threads=6", "--set", "ops=40", "--set", "memory=64M",
                 "-o", t.toString()).status());
         Path out = tmp.resolve("out");
         CliTest.Run r = CliTest.run("replay", t.toString(), "-p", "baseline", "-p", "btrfs-extent-mempool", "-o", out.toString());

@@ -45,6 +45,8 @@ final class Engine {
     final PageAllocator pages;
     final UpperModel upper;
     final CallTree profile = new CallTree();
+    /** Task ids of node n's kswapd and kcompactd: KSWAPD_TASK - n, KCOMPACTD_TASK - n (kworkers are -1000 - cpu). */
+    static final long KSWAPD_TASK = -3000, KCOMPACTD_TASK = -4000;
     private final ReplayContext[] cpuCtx;
     private final ReplayContext[] kwCtx;
     final long[] cpuFree;
@@ -100,6 +102,12 @@ final class Engine {
 
         abstract void run();
 
+        /**
+         * A kernel thread's own periodic or self-rescheduling work (vmstat, kswapd, kcompactd): nothing a sleeper
+         * waits for, so an untimed wait does not keep time running for it alone.
+         */
+        boolean daemon() { return false; }
+
         @Override
         public int compareTo(Action o) {
             int c = Long.compare(at, o.at);
@@ -116,6 +124,11 @@ final class Engine {
 
     Engine(PageAllocator pages, UpperModel upper, CostTable costs, int nrCpus, String[] lockFrames, long gracePeriodNs,
            long kworkerLatencyNs) {
+        this(pages, upper, costs, nrCpus, lockFrames, gracePeriodNs, kworkerLatencyNs, kworkerLatencyNs);
+    }
+
+    Engine(PageAllocator pages, UpperModel upper, CostTable costs, int nrCpus, String[] lockFrames, long gracePeriodNs,
+           long kworkerLatencyNs, long kthreadLatencyNs) {
         this.pages = pages;
         this.upper = upper;
         this.costs = costs;
@@ -129,6 +142,9 @@ final class Engine {
             cpuCtx[i] = new ReplayContext(this, i);
             kwCtx[i] = new ReplayContext(this, i);
         }
+        this.kthreadLatencyNs = kthreadLatencyNs;
+        kswapds = kthreads("kswapd", KSWAPD_TASK);
+        kcompactds = kthreads("kcompactd", KCOMPACTD_TASK);
     }
 
     ReplayContext context(int cpu) { return cpuCtx[Math.floorMod(cpu, cpuCtx.length)]; }
@@ -251,6 +267,7 @@ final class Engine {
     }
 
     void wakeUp(Object waitQueue, long now) {
+        for (Kthread t : kswapds) if (t.blockedOn == waitQueue) scheduleKswapd(t, now);
         if (parked.isEmpty()) return;
         List<Long> wake = new ArrayList<>();
         for (var c : parked) if (c.value.waitQueue == waitQueue) wake.add(c.key);
@@ -288,7 +305,19 @@ final class Engine {
 
     // ---- timed actions: work items, RCU, retries ----
 
-    private void schedule(Action a) { actions.add(a); }
+    private void schedule(Action a) {
+        actions.add(a);
+        if (!a.daemon()) workActions++;
+    }
+
+    private Action poll() {
+        Action a = actions.poll();
+        if (!a.daemon()) workActions--;
+        return a;
+    }
+
+    /** Queued actions that are not {@link Action#daemon()}. */
+    private int workActions;
 
     void queueWork(int cpu, long now, String name, Consumer<ExecContext> work) { queueWork(cpu, now, name, work, 0); }
 
@@ -346,6 +375,8 @@ final class Engine {
 
     private void scheduleVmstat(long at, long periodNs) {
         schedule(new Action(at, seq++, false) {
+            @Override boolean daemon() { return true; }
+
             @Override void run() {
                 for (int cpu = 0; cpu < cpuCtx.length; cpu++) runWork(cpu, at, "vmstat_update", vmstatUpdate, 0);
                 if (tracing) scheduleVmstat(at + periodNs, periodNs);
@@ -357,6 +388,174 @@ final class Engine {
     private final Consumer<ExecContext> vmstatUpdate = this::vmstatUpdate;
 
     private void vmstatUpdate(ExecContext w) { pages.vmstatRefresh(w, w.cpu()); }
+
+    // ---- kswapd and kcompactd ----
+
+    /**
+     * A per-node kernel thread as the engine runs it. Each run of kswapd is an action; a newer schedule makes
+     * an older pending one stale (its generation), so a wake-up in the middle of the HZ/10 nap supersedes the
+     * nap's end.
+     */
+    static final class Kthread {
+        final String comm;
+        final int node;
+        final long task;
+        long gen;
+        boolean running, wakeScheduled;
+        /** What its last run slept on (a shrinker's wait), or null. */
+        Object blockedOn;
+        String blockedFrames;
+        long blockedSince, blockedNs, runs, migrated;
+
+        Kthread(String name, int node, long taskBase) {
+            this.comm = name + node;
+            this.node = node;
+            this.task = taskBase - node;
+        }
+    }
+
+    final Kthread[] kswapds, kcompactds;
+    /** When a woken kernel thread gets the CPU: the scheduler's wake-up latency. */
+    final long kthreadLatencyNs;
+
+    private Kthread[] kthreads(String name, long taskBase) {
+        Kthread[] t = new Kthread[pages.nrNodes()];
+        for (int n = 0; n < t.length; n++) t[n] = new Kthread(name, n, taskBase);
+        return t;
+    }
+
+    /**
+     * Schedules the kernel threads that the allocator woke: kswapd one wake-up latency after wakeup_kswapd()
+     * (it runs on the waking CPU, as wake-affine scheduling puts it), kcompactd one latency after {@code now}.
+     * Called after every request and every timed action; a look at two flags per node when nothing was woken.
+     */
+    void pollKthreads(long now) {
+        for (int n = 0; n < kswapds.length; n++) {
+            Kthread t = kswapds[n];
+            org.kmemlab.alloc.page.Kswapd k = pages.kswapdThread(n);
+            if (k.woken() && !t.wakeScheduled && !t.running) {
+                t.wakeScheduled = true;
+                scheduleKswapd(t, k.wokenAt() + kthreadLatencyNs);
+            }
+            Kthread c = kcompactds[n];
+            if (pages.kcompactdPending(n) && !c.wakeScheduled && !c.running) {
+                c.wakeScheduled = true;
+                long at = now + kthreadLatencyNs;
+                schedule(new Action(at, seq++, false) {
+                    @Override boolean daemon() { return true; }
+                    @Override void run() { runKcompactd(c, at); }
+                });
+            }
+        }
+    }
+
+    /** Where a kernel thread's frames hang in the profile; made at its first run, so a thread that never ran adds nothing. */
+    private CallTree.Node kthreadRoot(Kthread t) {
+        taskNames.putIfAbsent(t.task, t.comm);
+        return profile.root.child(t.comm).child("ret_from_fork").child("kthread");
+    }
+
+    private void scheduleKswapd(Kthread t, long at) {
+        long gen = ++t.gen;
+        schedule(new Action(at, seq++, false) {
+            @Override boolean daemon() { return true; }
+            @Override void run() { if (t.gen == gen) runKswapd(t, at); }
+        });
+    }
+
+    /**
+     * One run of node {@code node}'s kswapd ({@link org.kmemlab.alloc.page.Kswapd#run}): a balance_pgdat() round
+     * or the decision to sleep, then the next run at the time it asks for. A run that sleeps in a shrinker is
+     * repeated when that wait queue is woken (or its timeout passes), from the top of the round.
+     */
+    private void runKswapd(Kthread t, long at) {
+        // its own next round, met while it sleeps inline in a shrinker's wait, waits for this run to end
+        if (t.running) return;
+        org.kmemlab.alloc.page.Kswapd k = pages.kswapdThread(t.node);
+        t.wakeScheduled = false;
+        int cpu = Math.floorMod(k.wokenBy(), cpuCtx.length);
+        ReplayContext w = new ReplayContext(this, cpu);
+        // it takes its turn on the CPU like any task: after the request running there, and before the next one
+        w.begin(t.task, Math.max(at, cpuFree[cpu]), kthreadRoot(t));
+        w.parksAtOnce = true;
+        w.inAction = true;
+        t.running = true;
+        try {
+            long next = k.run(w);
+            t.runs++;
+            if (t.blockedOn != null) {
+                t.blockedNs += at - t.blockedSince;
+                t.blockedOn = null;
+            }
+            cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+            if (next != Long.MAX_VALUE) scheduleKswapd(t, Math.max(next, w.now));
+        } catch (Park p) {
+            cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+            if (t.blockedOn == null) t.blockedSince = w.now;
+            t.blockedOn = p.waitQueue;
+            t.blockedFrames = p.frames;
+            if (p.timeoutAt != Long.MAX_VALUE) scheduleKswapd(t, p.timeoutAt);
+        } finally {
+            w.inAction = false;
+            t.running = false;
+        }
+    }
+
+    /** One kcompactd_do_work() of its node, on the node's first CPU. */
+    private void runKcompactd(Kthread t, long at) {
+        t.wakeScheduled = false;
+        int cpu = (int) ((long) t.node * cpuCtx.length / kcompactds.length);
+        ReplayContext w = new ReplayContext(this, cpu);
+        w.begin(t.task, Math.max(at, cpuFree[cpu]), kthreadRoot(t));
+        w.inAction = true;
+        t.running = true;
+        try {
+            t.migrated += pages.kcompactd(w, t.node);
+            t.runs++;
+            cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+        } finally {
+            w.inAction = false;
+            t.running = false;
+        }
+    }
+
+    /**
+     * The hung-task watchdog for the kernel threads at the end of the replay: one still asleep in a wait that
+     * nothing is left to wake, for longer than {@code limitNs} of virtual time by {@code at}.
+     */
+    void hungKthreads(long at, long limitNs) {
+        for (Kthread t : kswapds) {
+            if (t.blockedOn != null && at - t.blockedSince > limitNs) {
+                watchdog.report("hung task", "%s blocked for more than %.0f s on %s", t.comm, limitNs / 1e9, t.blockedOn);
+            }
+        }
+    }
+
+    /** summary.json's {@code kthreads}: what each node's kswapd and kcompactd did, for the nodes where they ran. */
+    Map<String, Object> kthreadSummary() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Kthread t : kswapds) {
+            org.kmemlab.alloc.page.Kswapd k = pages.kswapdThread(t.node);
+            if (t.runs == 0 && t.blockedOn == null) continue;
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("wakeups", k.statWakeups);
+            e.put("premature_wakeups", k.statPrematureWakeups);
+            e.put("balance_runs", k.statRuns);
+            e.put("priority_rounds", k.statRounds);
+            e.put("reclaimed_pages", k.statReclaimed);
+            e.put("failed_runs", k.statFailures);
+            e.put("hopeless_end", k.hopeless());
+            e.put("state_end", t.blockedOn != null ? "D (" + t.blockedOn + ")" : k.state().name());
+            e.put("blocked_ns", t.blockedNs);
+            if (t.blockedOn != null) e.put("blocked_frames", t.blockedFrames);
+            m.put(t.comm, e);
+        }
+        for (Kthread t : kcompactds) {
+            if (t.runs == 0) continue;
+            m.put(t.comm, Replayer.ordered("runs", t.runs, "migrated_pages", t.migrated));
+        }
+        return m;
+    }
 
     long nextGracePeriodEnd(long now) { return (now / gracePeriodNs + 2) * gracePeriodNs; }
 
@@ -401,18 +600,21 @@ final class Engine {
         List<Action> held = null;
         try {
             while (!actions.isEmpty() && actions.peek().at <= limit) {
-                Action a = actions.poll();
+                // an untimed wait with only the kernel threads' own work left would run their timers for ever
+                if (limit == Long.MAX_VALUE && workActions == 0) break;
+                Action a = poll();
                 if (nested && a.retry) {
                     if (held == null) held = new ArrayList<>();
                     held.add(a);
                     continue;
                 }
                 a.run();
+                pollKthreads(a.at);
                 if (cond.getAsBoolean()) return a.at;
             }
             return -1;
         } finally {
-            if (held != null) actions.addAll(held);
+            if (held != null) for (Action a : held) schedule(a);
             nested = wasNested;
         }
     }

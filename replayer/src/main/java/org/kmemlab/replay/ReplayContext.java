@@ -30,6 +30,11 @@ final class ReplayContext implements ExecContext, Blocker {
     long sleepNs;
     /** A kworker context running a work item or RCU callback (the engine must not reuse it meanwhile). */
     boolean inAction;
+    /**
+     * A per-node kernel thread (kswapd): its untimed waits park it at once instead of running the queued actions
+     * that might wake it. Those can lie far ahead of the trace's next request, which must not see their effects.
+     */
+    boolean parksAtOnce;
     /** Which frames the request went through, as one number, so requests can be grouped by path. */
     long pathHash;
     /** The locks this context holds, for the lock validator; reset with every request. */
@@ -66,6 +71,7 @@ final class ReplayContext implements ExecContext, Blocker {
     void requestGfp(long gfp) { held.requestGfp = gfp; }
 
     private String commOf(long t) {
+        if (t <= -3000) return engine.taskNames.getOrDefault(t, "?");
         if (t <= -2000) return "ksoftirqd/" + (-2000 - t);
         if (t <= -1000) return "kworker/" + (-1000 - t);
         return engine.taskNames.getOrDefault(t, "?");
@@ -196,6 +202,9 @@ final class ReplayContext implements ExecContext, Blocker {
         if (resumeTimedOut == waitQueue) {
             resumeTimedOut = null;
             return condition.getAsBoolean() ? WaitResult.WOKEN : WaitResult.TIMED_OUT;
+        }
+        if (parksAtOnce && (timeoutNs < 0 || engine.isResource(waitQueue))) {
+            throw new Park(waitQueue, timeoutNs < 0 ? Long.MAX_VALUE : now + timeoutNs, stack());
         }
         // Work and callbacks that are due before the deadline may satisfy the condition.
         long deadline = timeoutNs < 0 ? Long.MAX_VALUE : now + timeoutNs;

@@ -210,7 +210,8 @@ public final class Replayer {
         derivedRows = pre.derivedRows.fresh();
         int nrCpus = Math.max(1, Math.max(pre.maxCpu + 1, intMeta(info, "nr_cpus", 1)));
         buildModel(info, nrCpus);
-        engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs());
+        engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs(),
+                opts.kthreadLatencyNs());
         engine.retrier = this::retry;
         engine.detect = new Detectors(detectOpts, cfg.kfreeRcuPreemptRt());
         seed = new SeedRequests(upper, pages, costs);
@@ -277,6 +278,7 @@ public final class Replayer {
                     engine.watchdog.report("forward progress", "%d task(s) still blocked %.0f s after the last event",
                             engine.parked.size(), opts.hungTaskNs() / 1e9);
                 }
+                engine.hungKthreads(lastT + opts.hungTaskNs(), opts.hungTaskNs());
             }
             sample(Long.MAX_VALUE);
         }
@@ -436,6 +438,7 @@ public final class Replayer {
 
             DeadlockReport d = engine.park(np);
             if (d != null) engine.deadlock = d;
+            engine.pollKthreads(ctx.now);
             return false;
         }
         long end = ctx.now;
@@ -472,6 +475,7 @@ public final class Replayer {
         // Only cgroup operations take cgroup_mutex; the other rows leave both cells NULL.
         if (seed.lastMutexWait < 0) requests.addNull().addNull(); else requests.add(seed.lastMutexWait).add(seed.lastMutexHold);
         requests.endRow();
+        engine.pollKthreads(end);
         return true;
     }
 
@@ -1031,7 +1035,9 @@ public final class Replayer {
         page.put("compactstall", pages.compactstall);
         page.put("alloc_failures", pages.allocFailures);
         page.put("free_pages_end", pages.freePageCount());
+        page.put("kswapd_wakeups", pages.kswapdWakeups);
         m.put("page_allocator", page);
+        m.put("kthreads", engine.kthreadSummary());
         Map<String, Object> slab = new LinkedHashMap<>();
         slab.put("slab_pages_end", upper.slab.slabPages());
         Map<String, Long> bySlab = new TreeMap<>();

@@ -1,0 +1,75 @@
+package org.kmemlab.replay;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kswapd as a kernel thread of the replay (issue 5's engine): woken by an allocation below the low watermark,
+ * it runs one scheduler latency later on the waking CPU, round by round on the virtual clock, and restores the
+ * watermarks in the background, so the allocations after it stay on the fast path.
+ */
+class KswapdReplayTest {
+    @TempDir Path tmp;
+
+    static final long GFP_KERNEL = 0xcc0;
+
+    /** Page allocations of one task on cpu 1: one at t=0, then one each millisecond from 10 ms. */
+    private Path trace() throws IOException {
+        Path p = tmp.resolve("allocs.arrow");
+        Traces t = new Traces(p);
+        t.pageAlloc(1_000_000, 1, 7, 0x1000, 0, GFP_KERNEL, "GFP_KERNEL");
+        for (int i = 0; i < 10; i++) t.pageAlloc(11_000_000 + 1_000_000L * i, 1, 7, 0x1001 + i, 0, GFP_KERNEL, "GFP_KERNEL");
+        t.close();
+        return p;
+    }
+
+    /** A 128 MiB box whose free memory clean page cache has soaked up, down to the min watermark. */
+    private Map<String, Object> replay(String name) throws IOException {
+        Path out = tmp.resolve(name);
+        new Replayer(trace(), "baseline", Map.of("replay.memoryBytes", "128M", "replay.fsCleanPages", "-1")).run(out);
+        return ReplayerTest.summary(out);
+    }
+
+    @Test
+    void kswapdRestoresTheWatermarksInTheBackground() throws IOException {
+        Map<String, Object> s = replay("run");
+        List<Map<String, Object>> rows = ReplayerTest.rows(tmp.resolve("run/requests.arrow"));
+        assertEquals(11, rows.size());
+        // the first allocation finds the zone at its min watermark: the slow path, which wakes kswapd and reclaims
+        assertEquals("slowpath", rows.get(0).get("fallback"), rows.get(0).toString());
+        // by 10 ms kswapd has taken the zone back over its high watermark: the fast path from then on
+        for (Map<String, Object> r : rows.subList(1, rows.size())) assertNull(r.get("fallback"), r.toString());
+        assertEquals(1L, ((Number) ((Map<?, ?>) s.get("page_allocator")).get("allocstall")).longValue());
+
+        Map<?, ?> k = (Map<?, ?>) ((Map<?, ?>) s.get("kthreads")).get("kswapd0");
+        assertNotNull(k, s.toString());
+        assertEquals(1L, ((Number) k.get("wakeups")).longValue(), k.toString());
+        assertEquals(1L, ((Number) k.get("balance_runs")).longValue(), k.toString());
+        assertTrue(((Number) k.get("reclaimed_pages")).longValue() > 0, k.toString());
+        assertEquals(0L, ((Number) k.get("failed_runs")).longValue(), k.toString());
+        // balanced, it naps HZ/10 (until 110 ms at the latest) and then sleeps, long before the trace's 20 ms end
+        // plus the end-of-replay tail
+        assertEquals("SLEEPING", k.get("state_end"), k.toString());
+
+        // its frames, under its own comm and the kernel's thread entry
+        String folded = java.nio.file.Files.readString(tmp.resolve("run/profile.folded"));
+        assertTrue(folded.contains("kswapd0;ret_from_fork;kthread;kswapd;balance_pgdat;kswapd_shrink_node;shrink_node;"), folded);
+    }
+
+    @Test
+    void replaysWithKswapdAreByteIdentical() throws IOException {
+        replay("a");
+        replay("b");
+        for (String f : List.of("requests.arrow", "profile.arrow", "profile.folded", "timeline.arrow", "events.arrow", "summary.json")) {
+            assertArrayEquals(java.nio.file.Files.readAllBytes(tmp.resolve("a").resolve(f)),
+                    java.nio.file.Files.readAllBytes(tmp.resolve("b").resolve(f)), f);
+        }
+    }
+}
