@@ -45,6 +45,11 @@ final class Engine {
     final PageAllocator pages;
     final UpperModel upper;
     final CallTree profile = new CallTree();
+    /**
+     * The context running now: the request's, or the kworker's, softirq's or kernel thread's while an action runs
+     * (nested in a request's wait, and restored after it), so the events the model derives carry its time and CPU.
+     */
+    ReplayContext running;
     /** Task ids of node n's kswapd and kcompactd: KSWAPD_TASK - n, KCOMPACTD_TASK - n (kworkers are -1000 - cpu). */
     static final long KSWAPD_TASK = -3000, KCOMPACTD_TASK = -4000;
     private final ReplayContext[] cpuCtx;
@@ -344,6 +349,8 @@ final class Engine {
                 .child("process_one_work");
         w.begin(-1000 - cpu, at, root);
         w.inAction = true;
+        ReplayContext prev = running;
+        running = w;
         try {
             w.enter(name);
             work.accept(w);
@@ -358,6 +365,7 @@ final class Engine {
             });
         } finally {
             w.inAction = false;
+            running = prev;
         }
     }
 
@@ -480,6 +488,8 @@ final class Engine {
         w.parksAtOnce = true;
         w.inAction = true;
         t.running = true;
+        ReplayContext prev = running;
+        running = w;
         try {
             long next = k.run(w);
             t.runs++;
@@ -498,6 +508,7 @@ final class Engine {
         } finally {
             w.inAction = false;
             t.running = false;
+            running = prev;
         }
     }
 
@@ -509,6 +520,8 @@ final class Engine {
         w.begin(t.task, Math.max(at, cpuFree[cpu]), kthreadRoot(t));
         w.inAction = true;
         t.running = true;
+        ReplayContext prev = running;
+        running = w;
         try {
             t.migrated += pages.kcompactd(w, t.node);
             t.runs++;
@@ -516,6 +529,7 @@ final class Engine {
         } finally {
             w.inAction = false;
             t.running = false;
+            running = prev;
         }
     }
 
@@ -566,10 +580,13 @@ final class Engine {
                 ReplayContext w = kworker(cpu);
                 w.begin(-2000 - cpu, at, profile.root.child("ksoftirqd").child("rcu_core").child("rcu_do_batch"));
                 w.inAction = true;
+                ReplayContext prev = running;
+                running = w;
                 try {
                     cb.accept(w);
                 } finally {
                     w.inAction = false;
+                    running = prev;
                 }
                 rcuCallbacksRun++;
                 lastRcuCallback = Math.max(lastRcuCallback, at);

@@ -70,6 +70,9 @@ final class ReplayContext implements ExecContext, Blocker {
     /** The gfp of the trace request being served: reclaim that it forbids is reported by the validator. */
     void requestGfp(long gfp) { held.requestGfp = gfp; }
 
+    /** The task's comm: the trace's, or the kernel thread's name. */
+    String comm() { return commOf(task); }
+
     private String commOf(long t) {
         if (t <= -3000) return engine.taskNames.getOrDefault(t, "?");
         if (t <= -2000) return "ksoftirqd/" + (-2000 - t);

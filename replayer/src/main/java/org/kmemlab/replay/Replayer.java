@@ -88,7 +88,6 @@ public final class Replayer {
     private List<SlabInfo.Line> slabLines;
     private TableWriter requests;
     private TraceWriter events;
-    private ReplayContext current;
     private final Summary sum = new Summary();
     private long nextSample;
     private long lastT;
@@ -414,7 +413,7 @@ public final class Replayer {
         seed.lastMutexWait = -1;
         seed.lastMutexHold = -1;
         ctx.atomic = e.context != null && !e.context.equals("task");
-        current = ctx;
+        engine.running = ctx;
         long kvFallbackBefore = upper.kvmalloc.statVmallocFallback;
         long reserveBefore = totalReserveTaken();
         String outcome;
@@ -877,8 +876,15 @@ public final class Replayer {
 
         private void base(String name) {
             out.clear();
-            ReplayContext c = current;
-            out.ts(t0 + (c == null ? 0 : c.now)).cpu(c == null ? 0 : c.cpu).pid(c == null ? 0 : (int) c.task);
+            ReplayContext c = engine.running;
+            out.ts(t0 + (c == null ? 0 : c.now)).cpu(c == null ? 0 : c.cpu);
+            // kernel threads have no pid of the trace's: pid 0 with their comm (kworker/1, kswapd0)
+            if (c != null && c.task < 0) {
+                out.pid(0);
+                out.comm = c.comm();
+            } else {
+                out.pid(c == null ? 0 : (int) c.task);
+            }
             out.event = name;
         }
 
@@ -920,6 +926,26 @@ public final class Replayer {
         @Override public void reclaimBegin(int node, int order, long g) {
             base(EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN);
             out.order(order).gfpFlags(g).node(node);
+            events.accept(out);
+        }
+
+        @Override public void wakeupKswapd(int node, int zoneType, int order, long g) {
+            base(EventNames.VMSCAN_WAKEUP_KSWAPD);
+            out.node(node).order(order).gfpFlags(g);
+            out.extra = "zid=" + zoneType;
+            events.accept(out);
+        }
+
+        @Override public void kswapdWake(int node, int zoneType, int order) {
+            base(EventNames.VMSCAN_KSWAPD_WAKE);
+            out.node(node).order(order);
+            out.extra = "zid=" + zoneType;
+            events.accept(out);
+        }
+
+        @Override public void kswapdSleep(int node) {
+            base(EventNames.VMSCAN_KSWAPD_SLEEP);
+            out.node(node);
             events.accept(out);
         }
 

@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.kmemlab.trace.EventNames;
+import org.kmemlab.trace.TraceEvent;
+import org.kmemlab.trace.TraceReader;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -58,10 +61,46 @@ class KswapdReplayTest {
         // plus the end-of-replay tail
         assertEquals("SLEEPING", k.get("state_end"), k.toString());
 
+        // events.arrow has kswapd's tracepoints, and the pages it reclaimed are freed by kswapd0 after it woke
+        List<TraceEvent> ev = events(tmp.resolve("run/events.arrow"));
+        List<TraceEvent> wakeup = named(ev, EventNames.VMSCAN_WAKEUP_KSWAPD);
+        // the slow path wakes the kswapds on entry and again at its retry label, before kswapd has run
+        assertEquals(2, wakeup.size());
+        assertTrue(wakeup.stream().allMatch(e -> e.pid == 7), "woken by the allocating task");
+        long wokenAt = wakeup.get(0).tsNs;
+        List<TraceEvent> wake = named(ev, EventNames.VMSCAN_KSWAPD_WAKE);
+        assertEquals(1, wake.size());
+        assertEquals("kswapd0", wake.get(0).comm);
+        assertEquals(1, wake.get(0).cpu, "on the waking CPU");
+        long ranAt = wake.get(0).tsNs;
+        assertTrue(ranAt >= wokenAt + 50_000, "one replay.kthreadLatencyNs after the wake-up: " + wokenAt + " -> " + ranAt);
+        List<TraceEvent> sleep = named(ev, EventNames.VMSCAN_KSWAPD_SLEEP);
+        assertEquals(1, sleep.size());
+        assertTrue(sleep.get(0).tsNs >= ranAt + 100_000_000L, "after the HZ/10 nap");
+        List<TraceEvent> byKswapd = ev.stream().filter(e -> "kswapd0".equals(e.comm)).toList();
+        assertTrue(byKswapd.stream().anyMatch(e -> EventNames.MM_PAGE_FREE.equals(e.event)), "reclaimed pages are freed by kswapd0");
+        assertTrue(byKswapd.stream().allMatch(e -> e.tsNs >= ranAt), "nothing of kswapd's before it ran");
+
         // its frames, under its own comm and the kernel's thread entry
         String folded = java.nio.file.Files.readString(tmp.resolve("run/profile.folded"));
         assertTrue(folded.contains("kswapd0;ret_from_fork;kthread;kswapd;balance_pgdat;kswapd_shrink_node;shrink_node;"), folded);
     }
+
+    static List<TraceEvent> events(Path arrow) throws IOException {
+        List<TraceEvent> l = new java.util.ArrayList<>();
+        try (TraceReader r = new TraceReader(arrow)) {
+            while (r.next()) {
+                for (int i = 0; i < r.batch().size(); i++) {
+                    TraceEvent e = new TraceEvent();
+                    r.batch().read(i, e);
+                    l.add(e);
+                }
+            }
+        }
+        return l;
+    }
+
+    static List<TraceEvent> named(List<TraceEvent> ev, String name) { return ev.stream().filter(e -> name.equals(e.event)).toList(); }
 
     @Test
     void replaysWithKswapdAreByteIdentical() throws IOException {

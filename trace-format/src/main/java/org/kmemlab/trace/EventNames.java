@@ -33,6 +33,12 @@ public final class EventNames {
     /** {@code include/trace/events/vmscan.h}, around {@code do_try_to_free_pages()} in {@code try_to_free_pages()}. */
     public static final String VMSCAN_DIRECT_RECLAIM_BEGIN = "vmscan:mm_vmscan_direct_reclaim_begin",
             VMSCAN_DIRECT_RECLAIM_END = "vmscan:mm_vmscan_direct_reclaim_end";
+    /**
+     * {@code include/trace/events/vmscan.h}: {@code wakeup_kswapd()} waking a sleeping kswapd (nid, zid, order,
+     * gfp_flags); kswapd starting a pass (nid, zid, order) and going to sleep until woken (nid).
+     */
+    public static final String VMSCAN_WAKEUP_KSWAPD = "vmscan:mm_vmscan_wakeup_kswapd",
+            VMSCAN_KSWAPD_WAKE = "vmscan:mm_vmscan_kswapd_wake", VMSCAN_KSWAPD_SLEEP = "vmscan:mm_vmscan_kswapd_sleep";
     /** Generators only: CPU work an allocation is made for (SCHEMA.md, "Events beyond kmem.h"). */
     public static final String KMEMLAB_CPU_WORK = "kmemlab:cpu_work";
 

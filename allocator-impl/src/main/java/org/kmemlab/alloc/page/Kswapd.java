@@ -102,8 +102,8 @@ public final class Kswapd {
                     // woken before the nap ended: straight back to work with the new request
                     startBalance();
                 } else if (prepareSleep(ctx, reclaimOrder, highest)) {
-                    // mm_vmscan_kswapd_sleep: a full sleep until wakeup_kswapd()
                     state = State.SLEEPING;
+                    pa.events.kswapdSleep(node);
                     return Long.MAX_VALUE;
                 } else {
                     startBalance();
@@ -159,6 +159,7 @@ public final class Kswapd {
         }
         boosted = nrBoostReclaim > 0;
         statRuns++;
+        pa.events.kswapdWake(node, highest, allocOrder);
     }
 
     /**

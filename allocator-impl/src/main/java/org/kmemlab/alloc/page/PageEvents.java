@@ -53,8 +53,14 @@ public interface PageEvents {
     /** {@code mm_vmscan_direct_reclaim_end} / {@code mm_vmscan_kswapd_sleep}-like summary. */
     default void reclaimEnd(int node, boolean kswapd, long reclaimed) {}
 
-    /** {@code mm_vmscan_wakeup_kswapd}. */
+    /** {@code mm_vmscan_wakeup_kswapd}: only when a sleeping kswapd is woken. */
     default void wakeupKswapd(int node, int zoneType, int order, long gfp) {}
+
+    /** {@code mm_vmscan_kswapd_wake}: the top of kswapd's loop, before balance_pgdat(). */
+    default void kswapdWake(int node, int zoneType, int order) {}
+
+    /** {@code mm_vmscan_kswapd_sleep}: kswapd goes to sleep until wakeup_kswapd(). */
+    default void kswapdSleep(int node) {}
 
     /** The OOM killer would run (the model cannot kill; see {@link PageAllocator#setOomHandler}). */
     default void oom(int order, long gfp) {}
