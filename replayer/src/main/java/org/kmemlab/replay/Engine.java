@@ -561,7 +561,11 @@ final class Engine {
             e.put("hopeless_end", k.hopeless());
             e.put("state_end", t.blockedOn != null ? "D (" + t.blockedOn + ")" : k.state().name());
             e.put("blocked_ns", t.blockedNs);
-            if (t.blockedOn != null) e.put("blocked_frames", t.blockedFrames);
+            if (t.blockedOn != null) {
+                // still asleep: blocked_ns counts the waits that ended, this one started here (virtual ns)
+                e.put("blocked_since_ns", t.blockedSince);
+                e.put("blocked_frames", t.blockedFrames);
+            }
             m.put(t.comm, e);
         }
         for (Kthread t : kcompactds) {
