@@ -25,6 +25,14 @@ public final class Gfp {
     public static final long RECLAIM = DIRECT_RECLAIM | KSWAPD_RECLAIM;
     public static final long ZONEMASK = DMA | HIGHMEM | DMA32 | MOVABLE;
     public static final long MOVABLE_MASK = RECLAIMABLE | MOVABLE;
+    /**
+     * {@code GFP_RECLAIM_MASK} (mm/internal.h; ATOMIC is 5.10's, gone with the bit in 6.3) with the model-only
+     * FAST_TRY and NOLOCK: what of a caller's gfp reaches the page allocator when a slab cache needs a page.
+     */
+    public static final long RECLAIM_MASK = RECLAIM | HIGH | IO | FS | NOWARN | RETRY_MAYFAIL | NOFAIL | NORETRY | MEMALLOC
+            | NOMEMALLOC | ATOMIC | FAST_TRY | NOLOCK;
+    /** {@code GFP_CONSTRAINT_MASK}: cpuset and node placement. */
+    public static final long CONSTRAINT_MASK = HARDWALL | THISNODE;
 
     public static final long GFP_ATOMIC = HIGH | KSWAPD_RECLAIM;
     public static final long GFP_NOWAIT = KSWAPD_RECLAIM | NOWARN;

@@ -11,15 +11,38 @@ import java.util.Map;
  * {@code .slab_flags = SLAB_TYPESAFE_BY_RCU} of {@code tcp_prot} / {@code tcpv6_prot}
  * ({@code net/ipv4/tcp_ipv4.c}, {@code net/ipv6/tcp_ipv6.c}), whose caches are named after the proto.
  * ({@code filp} became TYPESAFE_BY_RCU only in 6.7, after per-memcg caches were gone, so it is not listed.)
+ *
+ * <p>And which take their pages from MIGRATE_RECLAIMABLE ({@code SLAB_RECLAIM_ACCOUNT}, or
+ * {@code SLAB_TEMPORARY}, its alias): {@code radix_tree_node} ({@code lib/radix-tree.c radix_tree_init()},
+ * PANIC|RECLAIM_ACCOUNT with a ctor), {@code buffer_head} ({@code fs/buffer.c buffer_init()}), {@code dentry}
+ * ({@code fs/dcache.c dcache_init()}, RECLAIM_ACCOUNT|PANIC|ACCOUNT), {@code inode_cache}
+ * ({@code fs/inode.c inode_init()}, RECLAIM_ACCOUNT|PANIC|ACCOUNT with a ctor), {@code ext4_inode_cache}
+ * ({@code fs/ext4/super.c init_inodecache()}, RECLAIM_ACCOUNT|ACCOUNT with a ctor), {@code extent_status}
+ * ({@code fs/ext4/extents_status.c ext4_init_es()}), {@code jbd2_journal_head} ({@code fs/jbd2/journal.c},
+ * TEMPORARY|TYPESAFE_BY_RCU), {@code proc_inode_cache} ({@code fs/proc/inode.c}, RECLAIM_ACCOUNT|ACCOUNT|PANIC
+ * with a ctor) and {@code sock_inode_cache} ({@code net/socket.c}, HWCACHE_ALIGN|RECLAIM_ACCOUNT|ACCOUNT with a
+ * ctor). {@code lsm_inode_cache} ({@code security/security.c}) is SLAB_PANIC only. A cache the replay only
+ * knows from slabinfo would otherwise put its slabs among the unmovable pages.
  */
 public final class KernelCacheFlags {
     private KernelCacheFlags() {}
 
-    private static final Map<String, Integer> FLAGS = Map.of(
-            "sighand_cache", SlabFlags.HWCACHE_ALIGN | SlabFlags.TYPESAFE_BY_RCU | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR,
-            "anon_vma", SlabFlags.TYPESAFE_BY_RCU | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR,
-            "TCP", SlabFlags.HWCACHE_ALIGN | SlabFlags.TYPESAFE_BY_RCU,
-            "TCPv6", SlabFlags.HWCACHE_ALIGN | SlabFlags.TYPESAFE_BY_RCU);
+    private static final int RCL = SlabFlags.RECLAIM_ACCOUNT;
+
+    private static final Map<String, Integer> FLAGS = Map.ofEntries(
+            Map.entry("sighand_cache", SlabFlags.HWCACHE_ALIGN | SlabFlags.TYPESAFE_BY_RCU | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR),
+            Map.entry("anon_vma", SlabFlags.TYPESAFE_BY_RCU | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR),
+            Map.entry("TCP", SlabFlags.HWCACHE_ALIGN | SlabFlags.TYPESAFE_BY_RCU),
+            Map.entry("TCPv6", SlabFlags.HWCACHE_ALIGN | SlabFlags.TYPESAFE_BY_RCU),
+            Map.entry("radix_tree_node", RCL | SlabFlags.HAS_CTOR),
+            Map.entry("buffer_head", RCL),
+            Map.entry("dentry", RCL | SlabFlags.ACCOUNT),
+            Map.entry("inode_cache", RCL | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR),
+            Map.entry("ext4_inode_cache", RCL | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR),
+            Map.entry("extent_status", RCL),
+            Map.entry("jbd2_journal_head", RCL | SlabFlags.TYPESAFE_BY_RCU),
+            Map.entry("proc_inode_cache", RCL | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR),
+            Map.entry("sock_inode_cache", SlabFlags.HWCACHE_ALIGN | RCL | SlabFlags.ACCOUNT | SlabFlags.HAS_CTOR));
 
     /** The {@link SlabFlags} of a root cache the kernel creates with known flags, else 0. */
     public static int of(String rootCache) { return FLAGS.getOrDefault(rootCache, 0); }

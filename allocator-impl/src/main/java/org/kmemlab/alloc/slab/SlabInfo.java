@@ -56,14 +56,16 @@ public final class SlabInfo {
 
     /**
      * Creates every named cache of the snapshot that the allocator does not have yet (the kmalloc
-     * families exist from construction) with the snapshot's {@code s->size}. The cache flags are
-     * guessed from the name only where it matters for the model: nothing is TYPESAFE_BY_RCU unless the
-     * caller says so.
+     * families exist from construction) with the snapshot's {@code s->size}. slabinfo has no flags: a cache
+     * gets those {@link KernelCacheFlags} knows from the kernel source (SLAB_RECLAIM_ACCOUNT, which puts its
+     * slabs among the reclaimable pages, and SLAB_TYPESAFE_BY_RCU), others none.
      */
     public static void createCaches(SlubAllocator a, List<Line> lines) {
         for (Line l : lines) {
             if (a.cache(l.name()) != null) continue;
-            a.createCacheWithSize(l.name(), l.objSize(), 0);
+            // the creation flags slabinfo does not show, where the kernel source says them (per-memcg copies: the root's)
+            String root = KernelCacheFlags.memcgRoot(l.name());
+            a.createCacheWithSize(l.name(), l.objSize(), KernelCacheFlags.of(root != null ? root : l.name()));
         }
     }
 }

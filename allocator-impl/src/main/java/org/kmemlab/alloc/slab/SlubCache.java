@@ -169,11 +169,16 @@ public final class SlubCache {
         return first;
     }
 
-    /** {@code new_slab()} → {@code allocate_slab()}: preferred order without reclaim, then s->min. */
+    /**
+     * {@code new_slab()} → {@code allocate_slab()}: preferred order without reclaim, then s->min. new_slab()
+     * passes only the caller's reclaim and placement bits ({@code GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK}):
+     * the zone and mobility of a slab page are the cache's ({@code s->allocflags}), so a GFP_HIGHUSER_MOVABLE
+     * mapping allocating a radix_tree_node gets a reclaimable page, not a movable one.
+     */
     private Slab newSlab(ExecContext ctx, long gfp) {
         ctx.enter("new_slab");
         ctx.enter("allocate_slab");
-        long flags = gfp | allocFlags;
+        long flags = (gfp & (Gfp.RECLAIM_MASK | Gfp.CONSTRAINT_MASK)) | allocFlags;
         long allocGfp = (flags | Gfp.NOWARN | Gfp.NORETRY) & ~Gfp.NOFAIL;
         if ((allocGfp & Gfp.DIRECT_RECLAIM) != 0 && order > minOrder) {
             allocGfp = (allocGfp | Gfp.NOMEMALLOC) & ~Gfp.RECLAIM;
