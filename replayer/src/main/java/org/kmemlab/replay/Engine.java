@@ -423,6 +423,13 @@ final class Engine {
     }
 
     final Kthread[] kswapds, kcompactds;
+    /**
+     * How long a kernel thread keeps the CPU before it yields (cond_resched() once the scheduler wants the CPU
+     * back); kcompactd's runs are cut into slices of this length. After a slice or a kswapd round of length d,
+     * the thread runs again d later: two runnable entities of equal weight share the CPU half and half, as CFS
+     * shares it between the thread and the trace's task on that CPU.
+     */
+    static final long KTHREAD_SLICE_NS = 1_000_000L;
     /** When a woken kernel thread gets the CPU: the scheduler's wake-up latency. */
     final long kthreadLatencyNs;
 
@@ -447,12 +454,9 @@ final class Engine {
             }
             Kthread c = kcompactds[n];
             if (pages.kcompactdPending(n) && !c.wakeScheduled && !c.running) {
+                // wakeScheduled stays set through the run's slices: a wake-up meanwhile waits for the run to end
                 c.wakeScheduled = true;
-                long at = now + kthreadLatencyNs;
-                schedule(new Action(at, seq++, false) {
-                    @Override boolean daemon() { return true; }
-                    @Override void run() { runKcompactd(c, at); }
-                });
+                scheduleKcompactd(c, now + kthreadLatencyNs);
             }
         }
     }
@@ -490,8 +494,11 @@ final class Engine {
         t.running = true;
         ReplayContext prev = running;
         running = w;
+        long start = w.now;
         try {
             long next = k.run(w);
+            // another round at once means: after the CPU's fair share went to the task there
+            if (next == w.now) next = w.now + (w.now - start);
             t.runs++;
             if (t.blockedOn != null) {
                 t.blockedNs += at - t.blockedSince;
@@ -512,20 +519,34 @@ final class Engine {
         }
     }
 
-    /** One kcompactd_do_work() of its node, on the node's first CPU. */
+    private void scheduleKcompactd(Kthread t, long at) {
+        schedule(new Action(at, seq++, false) {
+            @Override boolean daemon() { return true; }
+            @Override void run() { runKcompactd(t, at); }
+        });
+    }
+
+    /** One slice of kcompactd_do_work() of its node, on the node's first CPU; the next one half the CPU later. */
     private void runKcompactd(Kthread t, long at) {
-        t.wakeScheduled = false;
         int cpu = (int) ((long) t.node * cpuCtx.length / kcompactds.length);
         ReplayContext w = new ReplayContext(this, cpu);
-        w.begin(t.task, Math.max(at, cpuFree[cpu]), kthreadRoot(t));
+        long start = Math.max(at, cpuFree[cpu]);
+        w.begin(t.task, start, kthreadRoot(t));
         w.inAction = true;
         t.running = true;
         ReplayContext prev = running;
         running = w;
         try {
-            t.migrated += pages.kcompactd(w, t.node);
-            t.runs++;
+            long before = pages.kcompactdMigrated;
+            boolean done = pages.kcompactdSlice(w, t.node, start + KTHREAD_SLICE_NS);
+            t.migrated += pages.kcompactdMigrated - before;
             cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+            if (done) {
+                t.runs++;
+                t.wakeScheduled = false;
+            } else {
+                scheduleKcompactd(t, w.now + (w.now - start));
+            }
         } finally {
             w.inAction = false;
             t.running = false;

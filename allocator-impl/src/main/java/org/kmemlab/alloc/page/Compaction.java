@@ -34,6 +34,11 @@ public final class Compaction {
     final PageAllocator pa;
     final PhysMem mem;
     public long totalMigrated, totalScanned;
+    /**
+     * When a run must give up the CPU ({@link PageAllocator#kcompactdSlice}): it stops at the first pageblock
+     * boundary at or after this virtual time and returns CONTINUE, its scanner positions cached.
+     */
+    long yieldAt = Long.MAX_VALUE;
 
     // per-run scratch: isolated migrate sources and free targets (no per-run allocation)
     private final int[] src = new int[COMPACT_CLUSTER_MAX];
@@ -242,6 +247,7 @@ public final class Compaction {
             migrateBlock += PAGEBLOCK_PAGES;
             updateCachedMigrate(z, migrateBlock, async);
             ret = migrateBlock >= freeBlock ? scannersMet(z, wholeZone) : compactFinished(z, order, mt, async);
+            if (ret == CompactResult.CONTINUE && ctx.now() >= yieldAt) break;
         }
         releaseFreepages(ctx, c, z);
         totalMigrated += migrated;

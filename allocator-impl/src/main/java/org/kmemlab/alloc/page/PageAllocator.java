@@ -71,6 +71,10 @@ public final class PageAllocator implements PageProvider {
     final Kswapd[] kswapds;
     final boolean[] kcompactdWoken;
     final int[] kcompactdOrder;
+    /** kcompactd's run in progress per node: the zone index it goes on with (-1 between runs), and the run's order. */
+    private final int[] kcompactdNextZone, kcompactdRunOrder;
+    /** Pages kcompactd migrated, all nodes. */
+    public long kcompactdMigrated;
 
     /** PF_MEMALLOC depth: >0 while the model runs reclaim or compaction on behalf of an allocation. */
     int memallocDepth;
@@ -106,6 +110,9 @@ public final class PageAllocator implements PageProvider {
         for (int n = 0; n < nrNodes; n++) kswapdWaitLock[n] = new KLock("pgdat->kswapd_wait.lock[" + n + "]", KLock.Kind.SPIN);
         kcompactdWoken = new boolean[nrNodes];
         kcompactdOrder = new int[nrNodes];
+        kcompactdNextZone = new int[nrNodes];
+        java.util.Arrays.fill(kcompactdNextZone, -1);
+        kcompactdRunOrder = new int[nrNodes];
         for (Zone z : zones) {
             z.pcp = new PerCpuPages[nrCpus];
             z.pcpStride = PerCpuPages.stride(eraNow);
@@ -1218,28 +1225,57 @@ public final class PageAllocator implements PageProvider {
      */
     public long kswapd(ExecContext ctx, int node) { return kswapds[node].balanceNow(ctx); }
 
-    /** One run of kcompactd ({@code mm/compaction.c kcompactd_do_work()}). Returns pages migrated. */
+    /** One whole run of kcompactd ({@code mm/compaction.c kcompactd_do_work()}). Returns pages migrated. */
     public long kcompactd(ExecContext ctx, int node) {
+        long before = kcompactdMigrated;
+        while (!kcompactdSlice(ctx, node, Long.MAX_VALUE)) { }
+        return kcompactdMigrated - before;
+    }
+
+    /**
+     * {@code kcompactd_do_work()} until the run ends or {@code ctx.now()} passes {@code yieldAt}, when it stops at
+     * the next pageblock boundary with the zone's scanner positions cached, as compaction leaves them for the
+     * next run, and the next slice goes on from there. Returns true when the run is over. A driver with a clock
+     * gives kcompactd the CPU in slices, as the scheduler does with a thread that calls cond_resched().
+     */
+    public boolean kcompactdSlice(ExecContext ctx, int node, long yieldAt) {
         PageCosts c = costs(ctx);
         ctx.enter("kcompactd");
         ctx.enter("kcompactd_do_work");
-        int order = Math.max(1, kcompactdOrder[node]);
-        kcompactdWoken[node] = false;
-        kcompactdOrder[node] = 0;
-        long migrated = 0;
-        for (Zone z : zones) {
+        if (kcompactdNextZone[node] < 0) {
+            kcompactdRunOrder[node] = Math.max(1, kcompactdOrder[node]);
+            kcompactdWoken[node] = false;
+            kcompactdOrder[node] = 0;
+            kcompactdNextZone[node] = 0;
+        }
+        int order = kcompactdRunOrder[node];
+        boolean done = true;
+        for (int i = kcompactdNextZone[node]; i < zones.length; i++) {
+            Zone z = zones[i];
             if (z.node != node || !z.populated()) continue;
             if (Compaction.compactionDeferred(z, order)) continue;
             if (compaction.compactionSuitable(z, order, 0, z.type) != CompactResult.CONTINUE) continue;
             long before = compaction.totalMigrated;
-            CompactResult r = compaction.compactZone(ctx, c, z, order, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
-            migrated += compaction.totalMigrated - before;
+            compaction.yieldAt = yieldAt;
+            CompactResult r;
+            try {
+                r = compaction.compactZone(ctx, c, z, order, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
+            } finally {
+                compaction.yieldAt = Long.MAX_VALUE;
+            }
+            kcompactdMigrated += compaction.totalMigrated - before;
+            if (r == CompactResult.CONTINUE) {
+                kcompactdNextZone[node] = i;
+                done = false;
+                break;
+            }
             if (r == CompactResult.SUCCESS) Compaction.deferReset(z, order, false);
             else if (r == CompactResult.COMPLETE) Compaction.deferCompaction(z, order);
         }
+        if (done) kcompactdNextZone[node] = -1;
         ctx.exit();
         ctx.exit();
-        return migrated;
+        return done;
     }
 
     /** Runs a full compaction of every zone ({@code compact_node()}, as /proc/sys/vm/compact_memory does). */

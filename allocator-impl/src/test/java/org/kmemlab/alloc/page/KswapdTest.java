@@ -109,4 +109,55 @@ class KswapdTest {
         assertTrue(k.woken(), "no longer hopeless, so woken again");
         pa.checkInvariants();
     }
+
+    /**
+     * kcompactd given the CPU in slices (PageAllocator.kcompactdSlice): each slice stops at the first pageblock
+     * boundary past its end with the sync migrate scanner's position cached, the next goes on from there, and
+     * the run does what one whole kcompactd_do_work() does on a twin machine.
+     */
+    @Test
+    void kcompactdInSlicesDoesWhatOneWholeRunDoes() {
+        PageAllocator whole = machine(KernelEra.ENOW, 64L << 20), sliced = machine(KernelEra.ENOW, 64L << 20);
+        SimpleExecContext ctx = new SimpleExecContext();
+        // half of DMA32 free in order-0 holes, and in each pageblock one page under writeback, which compaction
+        // cannot move: no pageblock can be emptied, so the run goes on until its scanners meet
+        for (PageAllocator pa : java.util.List.of(whole, sliced)) {
+            checkerboard(pa, new SimpleExecContext());
+            Zone dz = pa.zone(0, ZONE_DMA32);
+            for (int b = dz.startPfn & ~(PAGEBLOCK_PAGES - 1); b < dz.endPfn; b += PAGEBLOCK_PAGES) {
+                for (int p = Math.max(b, dz.startPfn); p < b + PAGEBLOCK_PAGES && p < dz.endPfn; p++) {
+                    if (pa.mem().state(p) == PhysMem.S_ALLOC && pa.mem().kind(p) == PhysMem.K_PAGECACHE) {
+                        pa.mem().orFlags(p, PhysMem.F_WRITEBACK);
+                        dz.nrWriteback++;
+                        break;
+                    }
+                }
+            }
+            pa.wakeupKcompactd(0, PAGEBLOCK_ORDER);
+        }
+
+        long all = whole.kcompactd(new SimpleExecContext(1, 99, ctx.costs()), 0);
+        assertTrue(all > 100, "migrated " + all);
+
+        SimpleExecContext kctx = new SimpleExecContext(1, 99, ctx.costs());
+        Zone z = sliced.zone(0, ZONE_DMA32);
+        int slices = 0, lastPos = z.cachedMigratePfn(true);
+        boolean done;
+        do {
+            long end = kctx.now() + 20_000;
+            done = sliced.kcompactdSlice(kctx, 0, end);
+            slices++;
+            if (!done) {
+                assertTrue(kctx.now() >= end, "a slice gives the CPU back only once it is over");
+                assertEquals(0, z.cachedMigratePfn(true) % PAGEBLOCK_PAGES, "at a pageblock boundary");
+                assertTrue(z.cachedMigratePfn(true) > lastPos, "each slice goes on from where the last stopped");
+                lastPos = z.cachedMigratePfn(true);
+            }
+        } while (!done);
+        assertTrue(slices > 2, slices + " slices");
+        assertEquals(all, sliced.kcompactdMigrated);
+        assertFalse(sliced.kcompactdPending(0));
+        sliced.checkInvariants();
+        whole.checkInvariants();
+    }
 }
