@@ -54,6 +54,7 @@ public final class Fidelity {
         f.lines.add(new Line("bytes_alloc exact matches (of " + total + " slab allocations)", total, match));
         // The model's derived events.
         long zl = 0, refill = 0, drain = 0;
+        Map<String, long[]> vmscan = Map.of();
         Map<String, Long> orderMt = new TreeMap<>();
         try (TraceReader r = new TraceReader(baselineOut.resolve("events.arrow"))) {
             Map<String, long[]> c = new LinkedHashMap<>();
@@ -65,15 +66,27 @@ public final class Fidelity {
                     c.computeIfAbsent("drain", k -> new long[1])[0]++;
                 } else if (EventNames.MM_PAGE_ALLOC.equals(e.event)) {
                     orderMt.merge(e.order + "/" + e.migratetype, 1L, Long::sum);
+                } else if (e.event != null && e.event.startsWith("vmscan:")) {
+                    c.computeIfAbsent(e.event, k -> new long[1])[0]++;
                 }
             });
             zl = c.getOrDefault("zl", new long[1])[0];
             refill = c.getOrDefault("refill", new long[1])[0];
             drain = c.getOrDefault("drain", new long[1])[0];
+            vmscan = c;
         }
         f.lines.add(new Line("mm_page_alloc_zone_locked", pre.zoneLocked, zl));
         f.lines.add(new Line("  of which pcp refills (percpu_refill=1)", pre.pcpRefills, refill));
         f.lines.add(new Line("mm_page_pcpu_drain", pre.pcpuDrain, drain));
+        // Reclaim, where the trace recorded it: without vmscan tracepoints there is nothing to set beside the model's.
+        if (pre.vmscanEvents) {
+            f.lines.add(new Line("mm_vmscan_wakeup_kswapd (a sleeping kswapd woken)", pre.wakeupKswapd,
+                    vmscan.getOrDefault(EventNames.VMSCAN_WAKEUP_KSWAPD, new long[1])[0]));
+            f.lines.add(new Line("mm_vmscan_kswapd_wake (kswapd passes)", pre.kswapdWake,
+                    vmscan.getOrDefault(EventNames.VMSCAN_KSWAPD_WAKE, new long[1])[0]));
+            f.lines.add(new Line("mm_vmscan_direct_reclaim_begin (direct reclaims)", pre.directReclaims,
+                    vmscan.getOrDefault(EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN, new long[1])[0]));
+        }
         Map<String, Long> keys = new TreeMap<>(pre.pageAllocsByOrderMt);
         orderMt.keySet().forEach(k -> keys.putIfAbsent(k, 0L));
         for (String k : keys.keySet()) {

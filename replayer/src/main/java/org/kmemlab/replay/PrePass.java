@@ -39,6 +39,12 @@ final class PrePass {
     /** Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report). */
     final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
     long zoneLocked, pcpuDrain, pcpRefills;
+    /**
+     * Reclaim as the trace's vmscan tracepoints show it (kmemlab record enables them): sleeping kswapds woken,
+     * kswapd passes, direct reclaims; {@code vmscanEvents} says whether the trace has any vmscan event at all.
+     */
+    long wakeupKswapd, kswapdWake, directReclaims;
+    boolean vmscanEvents;
     final java.util.Map<String, Long> pageAllocsByOrderMt = new java.util.TreeMap<>();
 
     /**
@@ -73,7 +79,8 @@ final class PrePass {
 
     /** What the pre-pass does with an event, decided once per dictionary entry of each batch. */
     private static final int OTHER = 0, SLAB_ALLOC = 1, SLAB_FREE = 2, CACHE_FREE = 3, RCU_KVFREE = 4, ZONE_LOCKED = 5,
-            PCPU_DRAIN = 6, PAGE_ALLOC = 7, PAGE_FREE = 8;
+            PCPU_DRAIN = 6, PAGE_ALLOC = 7, PAGE_FREE = 8, WAKEUP_KSWAPD = 9, KSWAPD_WAKE = 10, DIRECT_RECLAIM = 11,
+            VMSCAN_OTHER = 12;
 
     private static int codeOf(String ev) {
         if (ev == null) return OTHER;
@@ -84,6 +91,10 @@ final class PrePass {
         if (EventNames.MM_PAGE_PCPU_DRAIN.equals(ev)) return PCPU_DRAIN;
         if (EventNames.MM_PAGE_ALLOC.equals(ev)) return PAGE_ALLOC;
         if (EventNames.MM_PAGE_FREE.equals(ev)) return PAGE_FREE;
+        if (EventNames.VMSCAN_WAKEUP_KSWAPD.equals(ev)) return WAKEUP_KSWAPD;
+        if (EventNames.VMSCAN_KSWAPD_WAKE.equals(ev)) return KSWAPD_WAKE;
+        if (EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN.equals(ev)) return DIRECT_RECLAIM;
+        if (ev.startsWith("vmscan:")) return VMSCAN_OTHER;
         return OTHER;
     }
 
@@ -166,6 +177,10 @@ final class PrePass {
                         String extra = b.getString(TraceSchema.EXTRA, i);
                         if (extra != null && extra.contains("percpu_refill=1")) p.pcpRefills++;
                     }
+                    case WAKEUP_KSWAPD -> { p.wakeupKswapd++; p.vmscanEvents = true; }
+                    case KSWAPD_WAKE -> { p.kswapdWake++; p.vmscanEvents = true; }
+                    case DIRECT_RECLAIM -> { p.directReclaims++; p.vmscanEvents = true; }
+                    case VMSCAN_OTHER -> p.vmscanEvents = true;
                     case PCPU_DRAIN -> {
                         p.pcpuDrain++;
                         if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, b.getLong(TraceSchema.PFN, i), cpu,

@@ -86,6 +86,35 @@ class KswapdReplayTest {
         assertTrue(folded.contains("kswapd0;ret_from_fork;kthread;kswapd;balance_pgdat;kswapd_shrink_node;shrink_node;"), folded);
     }
 
+    /**
+     * With the reclaim the kernel recorded for the same allocations (vmscan tracepoints, as kmemlab record
+     * enables them), the fidelity report sets the model's beside it: two wake-ups of the sleeping kswapd (the slow
+     * path wakes the kswapds on entry and again at its retry label), one kswapd pass, one direct reclaim.
+     */
+    @Test
+    void fidelityComparesTheTracesReclaimWithTheModels() throws IOException {
+        Path p = tmp.resolve("recorded.arrow");
+        Traces t = new Traces(p);
+        t.pageAlloc(1_000_000, 1, 7, 0x1000, 0, GFP_KERNEL, "GFP_KERNEL");
+        t.vmscan(1_000_100, 1, 7, "task7", EventNames.VMSCAN_WAKEUP_KSWAPD);
+        t.vmscan(1_000_200, 1, 7, "task7", EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN);
+        t.vmscan(1_000_300, 1, 7, "task7", EventNames.VMSCAN_WAKEUP_KSWAPD);
+        t.vmscan(1_060_000, 1, 0, "kswapd0", EventNames.VMSCAN_KSWAPD_WAKE);
+        for (int i = 0; i < 10; i++) t.pageAlloc(11_000_000 + 1_000_000L * i, 1, 7, 0x1001 + i, 0, GFP_KERNEL, "GFP_KERNEL");
+        t.close();
+        Path out = tmp.resolve("fid");
+        new Replayer(p, "baseline", Map.of("replay.memoryBytes", "128M", "replay.fsCleanPages", "-1")).run(out);
+        Map<String, double[]> lines = new java.util.HashMap<>();
+        for (Fidelity.Line l : Fidelity.of(p, out).lines) lines.put(l.metric(), new double[] {l.trace(), l.model()});
+        assertArrayEquals(new double[] {2, 2}, lines.get("mm_vmscan_wakeup_kswapd (a sleeping kswapd woken)"));
+        assertArrayEquals(new double[] {1, 1}, lines.get("mm_vmscan_kswapd_wake (kswapd passes)"));
+        assertArrayEquals(new double[] {1, 1}, lines.get("mm_vmscan_direct_reclaim_begin (direct reclaims)"));
+
+        // a trace without vmscan tracepoints says nothing about reclaim: no such lines
+        replay("plain");
+        assertTrue(Fidelity.of(trace(), tmp.resolve("plain")).lines.stream().noneMatch(l -> l.metric().startsWith("mm_vmscan")));
+    }
+
     static List<TraceEvent> events(Path arrow) throws IOException {
         List<TraceEvent> l = new java.util.ArrayList<>();
         try (TraceReader r = new TraceReader(arrow)) {

@@ -105,6 +105,13 @@ final class Traces implements AutoCloseable {
         return this;
     }
 
+    /** A vmscan tracepoint as kmemlab record stores it (node 0), e.g. {@link EventNames#VMSCAN_KSWAPD_WAKE}. */
+    Traces vmscan(long ts, int cpu, int pid, String comm, String event) {
+        base(ts, cpu, pid, comm, event).node(0);
+        w.accept(e);
+        return this;
+    }
+
     /** A machine snapshot file in the trailer, e.g. {@code slabinfo}, as {@code kmemlab record} stores it. */
     Traces snapshot(String name, String content) {
         w.snapshot(name, content);
