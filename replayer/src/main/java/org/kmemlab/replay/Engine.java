@@ -348,21 +348,34 @@ final class Engine {
         CallTree.Node root = profile.root.child("kworker").child("ret_from_fork").child("kthread").child("worker_thread")
                 .child("process_one_work");
         w.begin(-1000 - cpu, at, root);
+        runAs(w, () -> {
+            try {
+                w.enter(name);
+                work.accept(w);
+                workItemsRun++;
+                if (detect != null) detect.workDone(work, w.now);
+            } catch (Park p) {
+                if (detect != null) detect.workBlocked(work, name, queuedBy, p.waitQueue, w.now, p.frames);
+                // A worker that must wait for a resource tries again when its timeout passes.
+                long again = p.timeoutAt == Long.MAX_VALUE ? at + gracePeriodNs : p.timeoutAt;
+                schedule(new Action(again, seq++, false) {
+                    @Override void run() { runWork(cpu, again, name, work, queuedBy); }
+                });
+            }
+        });
+    }
+
+    /**
+     * Runs an action's body in {@code w} (a kworker's, softirq's or kernel thread's context): the engine must not
+     * reuse {@code w} meanwhile, and the events the model derives carry its time and CPU until the body returns
+     * to the context it interrupted.
+     */
+    private void runAs(ReplayContext w, Runnable body) {
         w.inAction = true;
         ReplayContext prev = running;
         running = w;
         try {
-            w.enter(name);
-            work.accept(w);
-            workItemsRun++;
-            if (detect != null) detect.workDone(work, w.now);
-        } catch (Park p) {
-            if (detect != null) detect.workBlocked(work, name, queuedBy, p.waitQueue, w.now, p.frames);
-            // A worker that must wait for a resource tries again when its timeout passes.
-            long again = p.timeoutAt == Long.MAX_VALUE ? at + gracePeriodNs : p.timeoutAt;
-            schedule(new Action(again, seq++, false) {
-                @Override void run() { runWork(cpu, again, name, work, queuedBy); }
-            });
+            body.run();
         } finally {
             w.inAction = false;
             running = prev;
@@ -490,32 +503,31 @@ final class Engine {
         // it takes its turn on the CPU like any task: after the request running there, and before the next one
         w.begin(t.task, Math.max(at, cpuFree[cpu]), kthreadRoot(t));
         w.parksAtOnce = true;
-        w.inAction = true;
-        t.running = true;
-        ReplayContext prev = running;
-        running = w;
         long start = w.now;
+        t.running = true;
         try {
-            long next = k.run(w);
-            // another round at once means: after the CPU's fair share went to the task there
-            if (next == w.now) next = w.now + (w.now - start);
-            t.runs++;
-            if (t.blockedOn != null) {
-                t.blockedNs += at - t.blockedSince;
-                t.blockedOn = null;
-            }
-            cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
-            if (next != Long.MAX_VALUE) scheduleKswapd(t, Math.max(next, w.now));
-        } catch (Park p) {
-            cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
-            if (t.blockedOn == null) t.blockedSince = w.now;
-            t.blockedOn = p.waitQueue;
-            t.blockedFrames = p.frames;
-            if (p.timeoutAt != Long.MAX_VALUE) scheduleKswapd(t, p.timeoutAt);
+            runAs(w, () -> {
+                try {
+                    long next = k.run(w);
+                    // another round at once means: after the CPU's fair share went to the task there
+                    if (next == w.now) next = w.now + (w.now - start);
+                    t.runs++;
+                    if (t.blockedOn != null) {
+                        t.blockedNs += at - t.blockedSince;
+                        t.blockedOn = null;
+                    }
+                    cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+                    if (next != Long.MAX_VALUE) scheduleKswapd(t, Math.max(next, w.now));
+                } catch (Park p) {
+                    cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+                    if (t.blockedOn == null) t.blockedSince = w.now;
+                    t.blockedOn = p.waitQueue;
+                    t.blockedFrames = p.frames;
+                    if (p.timeoutAt != Long.MAX_VALUE) scheduleKswapd(t, p.timeoutAt);
+                }
+            });
         } finally {
-            w.inAction = false;
             t.running = false;
-            running = prev;
         }
     }
 
@@ -532,25 +544,22 @@ final class Engine {
         ReplayContext w = new ReplayContext(this, cpu);
         long start = Math.max(at, cpuFree[cpu]);
         w.begin(t.task, start, kthreadRoot(t));
-        w.inAction = true;
         t.running = true;
-        ReplayContext prev = running;
-        running = w;
         try {
-            long before = pages.kcompactdMigrated;
-            boolean done = pages.kcompactdSlice(w, t.node, start + KTHREAD_SLICE_NS);
-            t.migrated += pages.kcompactdMigrated - before;
-            cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
-            if (done) {
-                t.runs++;
-                t.wakeScheduled = false;
-            } else {
-                scheduleKcompactd(t, w.now + (w.now - start));
-            }
+            runAs(w, () -> {
+                long before = pages.kcompactdMigrated;
+                boolean done = pages.kcompactdSlice(w, t.node, start + KTHREAD_SLICE_NS);
+                t.migrated += pages.kcompactdMigrated - before;
+                cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
+                if (done) {
+                    t.runs++;
+                    t.wakeScheduled = false;
+                } else {
+                    scheduleKcompactd(t, w.now + (w.now - start));
+                }
+            });
         } finally {
-            w.inAction = false;
             t.running = false;
-            running = prev;
         }
     }
 
@@ -604,15 +613,7 @@ final class Engine {
             @Override void run() {
                 ReplayContext w = kworker(cpu);
                 w.begin(-2000 - cpu, at, profile.root.child("ksoftirqd").child("rcu_core").child("rcu_do_batch"));
-                w.inAction = true;
-                ReplayContext prev = running;
-                running = w;
-                try {
-                    cb.accept(w);
-                } finally {
-                    w.inAction = false;
-                    running = prev;
-                }
+                runAs(w, () -> cb.accept(w));
                 rcuCallbacksRun++;
                 lastRcuCallback = Math.max(lastRcuCallback, at);
             }

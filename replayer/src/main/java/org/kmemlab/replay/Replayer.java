@@ -1061,7 +1061,7 @@ public final class Replayer {
         page.put("compactstall", pages.compactstall);
         page.put("alloc_failures", pages.allocFailures);
         page.put("free_pages_end", pages.freePageCount());
-        page.put("kswapd_wakeups", pages.kswapdWakeups);
+        page.put("kswapd_wakeups", pages.kswapdWakeups());
         m.put("page_allocator", page);
         m.put("kthreads", engine.kthreadSummary());
         Map<String, Object> slab = new LinkedHashMap<>();

@@ -101,7 +101,7 @@ public final class Kswapd {
                 if (woken) {
                     // woken before the nap ended: straight back to work with the new request
                     startBalance();
-                } else if (prepareSleep(ctx, reclaimOrder, highest)) {
+                } else if (prepareSleep(reclaimOrder, highest)) {
                     state = State.SLEEPING;
                     pa.events.kswapdSleep(node);
                     return Long.MAX_VALUE;
@@ -123,7 +123,7 @@ public final class Kswapd {
 
     /** {@code kswapd_try_to_sleep()}: nap HZ/10 when balanced (waking kcompactd), else reclaim again at once. */
     private long tryToSleep(ExecContext ctx) {
-        if (prepareSleep(ctx, reclaimOrder, highest)) {
+        if (prepareSleep(reclaimOrder, highest)) {
             // "We have freed the memory, now we should compact it to make allocation of the requested order possible."
             pa.wakeupKcompactd(node, allocOrder);
             state = State.SHORT_SLEEP;
@@ -135,9 +135,12 @@ public final class Kswapd {
     }
 
     /** {@code prepare_kswapd_sleep()}: a hopeless node, or one balanced for the order, lets kswapd sleep. */
-    private boolean prepareSleep(ExecContext ctx, int order, int highestZone) {
+    private boolean prepareSleep(int order, int highestZone) {
         return hopeless() || pa.vmscan.pgdatBalanced(node, order, highestZone);
     }
+
+    /** A populated zone of this node up to the pass's highest_zoneidx: what balance_pgdat() works on. */
+    private boolean eligible(Zone z) { return z.node == node && z.type <= highest && z.populated(); }
 
     /** The top of the kswapd() loop: read and reset the request, then balance_pgdat()'s set-up. */
     private void startBalance() {
@@ -153,7 +156,7 @@ public final class Kswapd {
         nrReclaimed = 0;
         nrBoostReclaim = 0;
         for (Zone z : pa.zones) {
-            if (z.node != node || z.type > highest || !z.populated()) continue;
+            if (!eligible(z)) continue;
             zoneBoosts[z.type] = z.watermarkBoost;
             nrBoostReclaim += z.watermarkBoost;
         }
@@ -200,9 +203,7 @@ public final class Kswapd {
         // kswapd_shrink_node(): "Reclaim a number of pages proportional to the number of zones"
         ctx.enter("kswapd_shrink_node");
         long toReclaim = 0;
-        for (Zone z : pa.zones) {
-            if (z.node == node && z.type <= highest && z.populated()) toReclaim += Math.max(z.highWmark(), SWAP_CLUSTER_MAX);
-        }
+        for (Zone z : pa.zones) if (eligible(z)) toReclaim += Math.max(z.highWmark(), SWAP_CLUSTER_MAX);
         long r = pa.vmscan.shrinkNode(ctx, c, node, highest, priority, Gfp.GFP_KERNEL, true, toReclaim);
         ctx.exit();
         nrReclaimed += r;
@@ -230,7 +231,7 @@ public final class Kswapd {
     private void finishBalance(ExecContext ctx) {
         if (boosted) {
             for (Zone z : pa.zones) {
-                if (z.node != node || z.type > highest || !z.populated()) continue;
+                if (!eligible(z)) continue;
                 z.setWatermarkBoost(z.watermarkBoost - Math.min(z.watermarkBoost, zoneBoosts[z.type]));
             }
             pa.wakeupKcompactd(node, PAGEBLOCK_ORDER);
@@ -247,8 +248,7 @@ public final class Kswapd {
     long balanceNow(ExecContext ctx) {
         startBalance();
         while (balanceRound(ctx)) { }
-        if (reclaimOrder >= allocOrder) allocOrder = reclaimOrder;
-        if (prepareSleep(ctx, reclaimOrder, highest)) pa.wakeupKcompactd(node, allocOrder);
+        if (prepareSleep(reclaimOrder, highest)) pa.wakeupKcompactd(node, allocOrder);
         state = State.SLEEPING;
         return nrReclaimed;
     }

@@ -88,7 +88,7 @@ public final class PageAllocator implements PageProvider {
 
     // vmstat event counters (/proc/vmstat names)
     public long allocstall, compactstall, compactsuccess, compactfail, oomKills, pgscan, pgsteal, allocFailures,
-            drainAllPages, kswapdWakeups;
+            drainAllPages;
 
     PageAllocator(KernelEra era, PhysMem mem, int nrNodes, int nrCpus) {
         this.era = era;
@@ -172,6 +172,12 @@ public final class PageAllocator implements PageProvider {
     public boolean kswapdPending(int node) { return kswapds[node].woken(); }
     /** Node {@code node}'s kswapd, for a driver with a clock to run ({@link Kswapd#run}). */
     public Kswapd kswapdThread(int node) { return kswapds[node]; }
+    /** vmstat's kswapd wake-ups: a sleeping kswapd woken, on any node. */
+    public long kswapdWakeups() {
+        long n = 0;
+        for (Kswapd k : kswapds) n += k.statWakeups;
+        return n;
+    }
     public boolean kcompactdPending(int node) { return kcompactdWoken[node]; }
     /** The outcome of the last {@link #allocPages} call (PageProvider callers get only the pfn). */
     public AllocOutcome lastOutcome() { return last; }
@@ -1036,7 +1042,6 @@ public final class PageAllocator implements PageProvider {
         ctx.charge(c.wakeKswapd);
         ctx.unlock(kswapdWaitLock[n]);
         ctx.exit();
-        if (!k.woken()) kswapdWakeups++;
         k.wake(ctx.now(), ctx.cpu());
         events.wakeupKswapd(n, z.type, order, gfp);
         ctx.exit();

@@ -28,7 +28,7 @@ class KswapdTest {
 
         assertTrue(pa.allocPages(ctx, 0, Gfp.GFP_KERNEL) >= 0);
         assertTrue(k.woken(), "an allocation below the low watermark wakes kswapd");
-        assertEquals(1, pa.kswapdWakeups);
+        assertEquals(1, pa.kswapdWakeups());
         assertEquals(0, k.wokenBy());
 
         SimpleExecContext kctx = new SimpleExecContext(1, 99, ctx.costs());
@@ -41,7 +41,7 @@ class KswapdTest {
         // a request while it runs: waitqueue_active() is false, so no wake-up, only kswapd_order is raised
         pa.wakeupKswapd(ctx, pa.costs(ctx), pa.zone(0, ZONE_DMA32), Gfp.GFP_KERNEL, 2, ZONE_NORMAL);
         assertFalse(k.woken());
-        assertEquals(1, pa.kswapdWakeups);
+        assertEquals(1, pa.kswapdWakeups());
         assertEquals(2, k.requestedOrder);
 
         int rounds = 1;
@@ -90,10 +90,10 @@ class KswapdTest {
         assertEquals(kctx.now() + Kswapd.SHORT_SLEEP_NS, next);
 
         // "Hopeless node, leave it to direct reclaim if possible"
-        long wakeups = pa.kswapdWakeups;
+        long wakeups = pa.kswapdWakeups();
         pa.wakeupKswapd(ctx, pa.costs(ctx), normal, Gfp.GFP_KERNEL, 0, ZONE_NORMAL);
         assertFalse(k.woken());
-        assertEquals(wakeups, pa.kswapdWakeups);
+        assertEquals(wakeups, pa.kswapdWakeups());
 
         // "A successful direct reclaim run will revive a dormant kswapd"
         // page cache in place of 2048 kernel pages, so that reclaim can lift the zone over its min watermark
