@@ -150,6 +150,8 @@ final class Engine {
         this.kthreadLatencyNs = kthreadLatencyNs;
         kswapds = kthreads("kswapd", KSWAPD_TASK);
         kcompactds = kthreads("kcompactd", KCOMPACTD_TASK);
+        fragScoreMetric = new String[pages.nrNodes()];
+        for (int n = 0; n < fragScoreMetric.length; n++) fragScoreMetric[n] = "fragmentation_score:node" + n;
     }
 
     ReplayContext context(int cpu) { return cpuCtx[Math.floorMod(cpu, cpuCtx.length)]; }
@@ -427,6 +429,13 @@ final class Engine {
         Object blockedOn;
         String blockedFrames;
         long blockedSince, blockedNs, runs, migrated;
+        /**
+         * kcompactd's timed sleep ({@code wait_event_freezable_timeout()}): the generation of the armed timeout
+         * (a wake-up for work makes it stale), whether one is armed, and whether a proactive run is under way.
+         */
+        long timerGen;
+        boolean timerArmed, proactiveRun;
+        long proactiveRuns, proactiveDeferrals;
 
         Kthread(String name, int node, long taskBase) {
             this.comm = name + node;
@@ -466,12 +475,69 @@ final class Engine {
                 scheduleKswapd(t, k.wokenAt() + kthreadLatencyNs);
             }
             Kthread c = kcompactds[n];
-            if (pages.kcompactdPending(n) && !c.wakeScheduled && !c.running) {
+            if (pages.kcompactdPending(n) && !c.wakeScheduled && !c.running && !c.proactiveRun) {
                 // wakeScheduled stays set through the run's slices: a wake-up meanwhile waits for the run to end
                 c.wakeScheduled = true;
+                c.timerArmed = false;
+                c.timerGen++;
                 scheduleKcompactd(c, now + kthreadLatencyNs);
+            } else if (!c.timerArmed && !c.wakeScheduled && !c.proactiveRun) {
+                // asleep since the trace began: its first look at the fragmentation score is one interval on
+                armKcompactdTimer(c, now + FRAG_CHECK_NS);
             }
         }
+    }
+
+    /** {@code HPAGE_FRAG_CHECK_INTERVAL_MSEC}: kcompactd's sleep timeout. */
+    private static final long FRAG_CHECK_NS = org.kmemlab.alloc.page.PageAllocator.HPAGE_FRAG_CHECK_INTERVAL_NS;
+
+    /**
+     * kcompactd goes to sleep until {@code at} ({@code HPAGE_FRAG_CHECK_INTERVAL_MSEC}, or 64 times that after a
+     * proactive run that did not lower the score); with proactiveness 0 it sleeps until woken
+     * (MAX_SCHEDULE_TIMEOUT) and no timer is armed.
+     */
+    private void armKcompactdTimer(Kthread t, long at) {
+        t.timerArmed = true;
+        // after the trace, as for vmstat: the tail only lets what the trace started finish
+        if (pages.compactionProactiveness() == 0 || !tracing) return;
+        long gen = ++t.timerGen;
+        schedule(new Action(at, seq++, false) {
+            @Override boolean daemon() { return true; }
+            @Override void run() { if (t.timerGen == gen) kcompactdTimeout(t, at); }
+        });
+    }
+
+    /**
+     * The timeout of kcompactd's sleep, no work requested: {@code should_proactive_compact_node()}, and if so a
+     * proactive run in slices; then asleep again for the next interval.
+     */
+    private void kcompactdTimeout(Kthread t, long at) {
+        t.timerArmed = false;
+        if (t.running || t.wakeScheduled || t.proactiveRun || !tracing) return;
+        if (!pages.shouldProactiveCompactNode(t.node)) {
+            armKcompactdTimer(t, at + FRAG_CHECK_NS);
+            return;
+        }
+        t.proactiveRun = true;
+        t.proactiveRuns++;
+        int prevScore = pages.fragmentationScoreNode(t.node);
+        runProactiveSlice(t, at, prevScore);
+    }
+
+    private void runProactiveSlice(Kthread t, long at, int prevScore) {
+        kcompactdSlice(t, at, (w, yieldAt) -> pages.proactiveCompactSlice(w, t.node, yieldAt), w -> {
+            t.proactiveRun = false;
+            long timeout = FRAG_CHECK_NS;
+            // no progress: defer the next look by 1 << COMPACT_MAX_DEFER_SHIFT intervals
+            if (pages.fragmentationScoreNode(t.node) >= prevScore) {
+                timeout <<= org.kmemlab.alloc.page.PageConst.COMPACT_MAX_DEFER_SHIFT;
+                t.proactiveDeferrals++;
+            }
+            armKcompactdTimer(t, w.now + timeout);
+        }, next -> schedule(new Action(next, seq++, false) {
+            @Override boolean daemon() { return true; }
+            @Override void run() { runProactiveSlice(t, next, prevScore); }
+        }));
     }
 
     /** Where a kernel thread's frames hang in the profile; made at its first run, so a thread that never ran adds nothing. */
@@ -538,8 +604,24 @@ final class Engine {
         });
     }
 
-    /** One slice of kcompactd_do_work() of its node, on the node's first CPU; the next one half the CPU later. */
+    /** One slice of kcompactd_do_work() of its node; asleep again after the run, with the proactive timeout. */
     private void runKcompactd(Kthread t, long at) {
+        kcompactdSlice(t, at, (w, yieldAt) -> pages.kcompactdSlice(w, t.node, yieldAt), w -> {
+            t.runs++;
+            t.wakeScheduled = false;
+            armKcompactdTimer(t, w.now + FRAG_CHECK_NS);
+        }, next -> scheduleKcompactd(t, next));
+    }
+
+    /** A slice of one of kcompactd's runs: true when the run is over. */
+    private interface KcompactdWork { boolean slice(ReplayContext w, long yieldAt); }
+
+    /**
+     * One slice of a kcompactd run on the node's first CPU, charged to its turn there: {@code done} when the run
+     * is over, else {@code again} for the next slice, half the CPU later.
+     */
+    private void kcompactdSlice(Kthread t, long at, KcompactdWork work, Consumer<ReplayContext> done,
+                                java.util.function.LongConsumer again) {
         int cpu = (int) ((long) t.node * cpuCtx.length / kcompactds.length);
         ReplayContext w = new ReplayContext(this, cpu);
         long start = Math.max(at, cpuFree[cpu]);
@@ -547,16 +629,12 @@ final class Engine {
         t.running = true;
         try {
             runAs(w, () -> {
-                long before = pages.kcompactdMigrated;
-                boolean done = pages.kcompactdSlice(w, t.node, start + KTHREAD_SLICE_NS);
-                t.migrated += pages.kcompactdMigrated - before;
+                long before = pages.kcompactdMigrated + pages.proactiveMigrated;
+                boolean over = work.slice(w, start + KTHREAD_SLICE_NS);
+                t.migrated += pages.kcompactdMigrated + pages.proactiveMigrated - before;
                 cpuFree[cpu] = Math.max(cpuFree[cpu], w.now);
-                if (done) {
-                    t.runs++;
-                    t.wakeScheduled = false;
-                } else {
-                    scheduleKcompactd(t, w.now + (w.now - start));
-                }
+                if (over) done.accept(w);
+                else again.accept(w.now + (w.now - start));
             });
         } finally {
             t.running = false;
@@ -599,8 +677,9 @@ final class Engine {
             m.put(t.comm, e);
         }
         for (Kthread t : kcompactds) {
-            if (t.runs == 0) continue;
-            m.put(t.comm, Replayer.ordered("runs", t.runs, "migrated_pages", t.migrated));
+            if (t.runs == 0 && t.proactiveRuns == 0) continue;
+            m.put(t.comm, Replayer.ordered("runs", t.runs, "proactive_runs", t.proactiveRuns,
+                    "proactive_deferrals", t.proactiveDeferrals, "migrated_pages", t.migrated));
         }
         return m;
     }
@@ -668,6 +747,8 @@ final class Engine {
 
     // ---- state for the timeline ----
 
+    /** Timeline metric names of the nodes' fragmentation scores, made once. */
+    private final String[] fragScoreMetric;
     private static final String[] FREE_BLOCKS = new String[11];
     static {
         for (int o = 0; o < FREE_BLOCKS.length; o++) FREE_BLOCKS[o] = "free_blocks_order_" + o;
@@ -691,6 +772,8 @@ final class Engine {
         m.put("allocstall", (double) pages.allocstall);
         m.put("compactstall", (double) pages.compactstall);
         m.put("parked_tasks", (double) parked.size());
+        // fragmentation_score_node(): what kcompactd compares with the proactive marks every 500 ms
+        for (int n = 0; n < fragScoreMetric.length; n++) m.put(fragScoreMetric[n], (double) pages.fragmentationScoreNode(n));
         for (Map.Entry<String, Mempool> e : pools.entrySet()) m.put("mempool_reserve:" + e.getKey(), (double) e.getValue().currNr());
         return m;
     }

@@ -11,12 +11,13 @@ import java.util.Map;
 public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long timelineIntervalNs, String lockFrameStyle,
                             long hungTaskNs, long allocStallNs, String mempoolCaches, String splCaches, String kvmallocSites,
                             long memoryBytes, double fragmentation, double used, boolean populateSlabs, long seed,
-                            String tracedPages, long vmstatIntervalNs, String pcpStart, long kthreadLatencyNs) {
+                            String tracedPages, long vmstatIntervalNs, String pcpStart, long kthreadLatencyNs,
+                            long compactionProactiveness) {
 
     public static ReplayOptions defaults() {
         return new ReplayOptions(20_000_000L, 50_000L, 10_000_000L, "NATIVE", 120_000_000_000L, 10_000_000_000L,
                 "", "", "kvmalloc_node,kvmalloc_node_noprof,__kvmalloc_node,__kvmalloc_node_noprof,xlog_cil_kvmalloc,xlog_kvmalloc",
-                0, 0.0, -1, true, 1, "lru", 1_000_000_000L, "trace", 50_000L);
+                0, 0.0, -1, true, 1, "lru", 1_000_000_000L, "trace", 50_000L, 20);
     }
 
     /** Takes {@code replay.*} keys out of {@code set} (leaving the rest for the policy). */
@@ -48,17 +49,20 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
                     m.containsKey("tracedPages") ? m.remove("tracedPages") : d.tracedPages,
                     nanos("vmstatIntervalNs", m.remove("vmstatIntervalNs"), d.vmstatIntervalNs),
                     m.containsKey("pcpStart") ? m.remove("pcpStart") : d.pcpStart,
-                    nanos("kthreadLatencyNs", m.remove("kthreadLatencyNs"), d.kthreadLatencyNs));
+                    nanos("kthreadLatencyNs", m.remove("kthreadLatencyNs"), d.kthreadLatencyNs),
+                    num("compactionProactiveness", m.remove("compactionProactiveness"), d.compactionProactiveness));
             if (!m.isEmpty()) {
                 throw new IllegalArgumentException("unknown replay knob(s) " + m.keySet() + "; known: gracePeriodNs, kworkerLatencyNs, "
                         + "timelineIntervalNs, lockFrameStyle (NATIVE|PV|PV_DEBUG), hungTaskNs, allocStallNs, mempoolCaches, splCaches, "
-                        + "kvmallocSites, memoryBytes (bytes, or with K, M, G, T), fragmentation, used (memory in use at the start as clean page cache: a fraction of memory, or bytes when > 1), populateSlabs (true|false), seed, tracedPages (lru|pinned), vmstatIntervalNs (vm.stat_interval; 0: never), pcpStart (trace|snapshot), kthreadLatencyNs (when a woken kswapd or kcompactd runs)");
+                        + "kvmallocSites, memoryBytes (bytes, or with K, M, G, T), fragmentation, used (memory in use at the start as clean page cache: a fraction of memory, or bytes when > 1), populateSlabs (true|false), seed, tracedPages (lru|pinned), vmstatIntervalNs (vm.stat_interval; 0: never), pcpStart (trace|snapshot), kthreadLatencyNs (when a woken kswapd or kcompactd runs), compactionProactiveness (vm.compaction_proactiveness, 0..100; 0: no proactive compaction)");
             }
             if (m0.containsKey("used") && !(r.used >= 0)) {
                 throw new IllegalArgumentException("replay.used is the memory in use at the start: a fraction of memory (0..1) or bytes (> 1, or with K, M, G, T), not "
                         + m0.get("used"));
             }
             r.lockFrames();
+            if (r.compactionProactiveness < 0 || r.compactionProactiveness > 100)
+                throw new IllegalArgumentException("replay.compactionProactiveness is vm.compaction_proactiveness, 0..100, not " + r.compactionProactiveness);
             if (!r.pcpStart.equals("trace") && !r.pcpStart.equals("snapshot"))
                 throw new IllegalArgumentException("replay.pcpStart must be trace or snapshot, not " + r.pcpStart);
             if (!r.tracedPages.equals("lru") && !r.tracedPages.equals("pinned"))

@@ -242,6 +242,7 @@ public final class Replayer {
             engine.detect.setUp(engine, pages, engine.context(0), engine.profile.root.child(INITIAL));
             pages.setEvents(new ModelEvents());
             if (pages.vmstatDecaysPcpHigh()) engine.startVmstat(opts.vmstatIntervalNs());
+            pages.setCompactionProactiveness((int) opts.compactionProactiveness());
             try (TraceReader r = new TraceReader(trace)) {
                 long row = 0;
                 outer:

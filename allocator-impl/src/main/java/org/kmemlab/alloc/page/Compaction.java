@@ -39,6 +39,16 @@ public final class Compaction {
      * boundary at or after this virtual time and returns CONTINUE, its scanner positions cached.
      */
     long yieldAt = Long.MAX_VALUE;
+    /**
+     * {@code cc->proactive_compaction} of the run in progress: kcompactd's proactive runs end when the zone's
+     * fragmentation score is down to the low mark, or when kswapd runs ({@code __compact_finished()}).
+     */
+    boolean proactive;
+    /**
+     * Where a whole-zone run that gave up the CPU goes on ({@link #yieldAt}): its pageblocks, or -1. A whole-zone
+     * run starts at the zone's ends, not at the cached positions, so a sliced one keeps its own.
+     */
+    int resumeMigrateBlock = -1, resumeFreeBlock = -1;
 
     // per-run scratch: isolated migrate sources and free targets (no per-run allocation)
     private final int[] src = new int[COMPACT_CLUSTER_MAX];
@@ -99,6 +109,22 @@ public final class Compaction {
             if (o >= order) freeBlocksSuitable += blocks << (o - order);
         }
         return fragmentationIndex(order, freeBlocksTotal, freePages, freeBlocksSuitable);
+    }
+
+    /**
+     * {@code extfrag_for_order()} ({@code mm/vmstat.c}): the percentage of free pages not in free blocks of
+     * {@code order} or larger, 0 when nothing is free. Pages on the pcp lists are not in the free area and do
+     * not count.
+     */
+    static int extfragForOrder(Zone z, int order) {
+        long freePages = 0, freeBlocksSuitable = 0;
+        for (int o = 0; o < NR_ORDERS; o++) {
+            long blocks = z.nrFree[o];
+            freePages += blocks << o;
+            if (o >= order) freeBlocksSuitable += blocks << (o - order);
+        }
+        if (freePages == 0) return 0;
+        return (int) ((freePages - (freeBlocksSuitable << order)) * 100 / freePages);
     }
 
     static int fragmentationIndex(int order, long freeBlocksTotal, long freePages, long freeBlocksSuitable) {
@@ -180,6 +206,11 @@ public final class Compaction {
         // where the previous run of the same mode left the scanners (compact_cached_*_pfn)
         boolean wholeZone = order < 0 || prio == MIN_COMPACT_PRIORITY;
         int migrateBlock = firstBlock, freeBlock = lastBlock;
+        if (wholeZone && resumeMigrateBlock >= firstBlock && resumeFreeBlock <= lastBlock) {
+            migrateBlock = resumeMigrateBlock;
+            freeBlock = resumeFreeBlock;
+        }
+        resumeMigrateBlock = resumeFreeBlock = -1;
         if (!wholeZone) {
             if (z.cachedFreePfn < z.startPfn || z.cachedFreePfn >= z.endPfn) z.cachedFreePfn = lastBlock;
             if (z.cachedMigratePfn[sync] < z.startPfn || z.cachedMigratePfn[sync] >= z.endPfn) {
@@ -247,7 +278,13 @@ public final class Compaction {
             migrateBlock += PAGEBLOCK_PAGES;
             updateCachedMigrate(z, migrateBlock, async);
             ret = migrateBlock >= freeBlock ? scannersMet(z, wholeZone) : compactFinished(z, order, mt, async);
-            if (ret == CompactResult.CONTINUE && ctx.now() >= yieldAt) break;
+            if (ret == CompactResult.CONTINUE && ctx.now() >= yieldAt) {
+                if (wholeZone) {
+                    resumeMigrateBlock = migrateBlock;
+                    resumeFreeBlock = freeBlock;
+                }
+                break;
+            }
         }
         releaseFreepages(ctx, c, z);
         totalMigrated += migrated;
@@ -376,6 +413,11 @@ public final class Compaction {
 
     /** {@code __compact_finished()} checked at pageblock boundaries, scanners not met. */
     private CompactResult compactFinished(Zone z, int order, int mt, boolean async) {
+        if (proactive) {
+            if (pa.kswapdIsRunning(z.node)) return CompactResult.PARTIAL_SKIPPED;
+            return pa.fragmentationScoreZone(z) > PageAllocator.fragmentationScoreWmark(pa.compactionProactiveness, true)
+                    ? CompactResult.CONTINUE : CompactResult.SUCCESS;
+        }
         if (order < 0) return CompactResult.CONTINUE;
         for (int o = order; o < NR_ORDERS; o++) {
             if (z.nrFreeList[o * NR_MT + mt] > 0) return CompactResult.SUCCESS;

@@ -113,6 +113,8 @@ public final class PageAllocator implements PageProvider {
         kcompactdNextZone = new int[nrNodes];
         java.util.Arrays.fill(kcompactdNextZone, -1);
         kcompactdRunOrder = new int[nrNodes];
+        proactiveNextZone = new int[nrNodes];
+        java.util.Arrays.fill(proactiveNextZone, -1);
         for (Zone z : zones) {
             z.pcp = new PerCpuPages[nrCpus];
             z.pcpStride = PerCpuPages.stride(eraNow);
@@ -1278,6 +1280,115 @@ public final class PageAllocator implements PageProvider {
             else if (r == CompactResult.COMPLETE) Compaction.deferCompaction(z, order);
         }
         if (done) kcompactdNextZone[node] = -1;
+        ctx.exit();
+        ctx.exit();
+        return done;
+    }
+
+    // ---------------------------------------------------------------- proactive compaction (5.9+)
+
+    /**
+     * {@code HPAGE_FRAG_CHECK_INTERVAL_MSEC}: how often kcompactd wakes on its own to look at its node's
+     * fragmentation score.
+     */
+    public static final long HPAGE_FRAG_CHECK_INTERVAL_NS = 500_000_000L;
+    /** {@code COMPACTION_HPAGE_ORDER}: the order the fragmentation score is taken at (HPAGE_PMD_ORDER on x86). */
+    static final int COMPACTION_HPAGE_ORDER = 9;
+    /** {@code vm.compaction_proactiveness}, 0..100; 0 turns proactive compaction off. */
+    int compactionProactiveness = 20;
+    /** Per node: the zone a proactive run goes on with (-1 between runs). */
+    private final int[] proactiveNextZone;
+    /** Proactive runs started and pages they migrated, all nodes. */
+    public long proactiveRuns, proactiveMigrated;
+
+    public int compactionProactiveness() { return compactionProactiveness; }
+
+    /** Sets {@code vm.compaction_proactiveness} (0..100, as its sysctl handler bounds it). */
+    public void setCompactionProactiveness(int v) {
+        if (v < 0 || v > 100) throw new IllegalArgumentException("compaction_proactiveness is 0..100, not " + v);
+        compactionProactiveness = v;
+    }
+
+    /** {@code fragmentation_score_zone()}: {@code extfrag_for_order()} at COMPACTION_HPAGE_ORDER, 0..100. */
+    int fragmentationScoreZone(Zone z) { return Compaction.extfragForOrder(z, COMPACTION_HPAGE_ORDER); }
+
+    /**
+     * {@code fragmentation_score_node()}: the zones' scores weighted by their present pages over the node's
+     * ({@code fragmentation_score_zone_weighted()}, with its + 1), so a small DMA32 zone barely counts.
+     */
+    public int fragmentationScoreNode(int node) {
+        long nodePresent = 0;
+        for (Zone z : zones) if (z.node == node) nodePresent += z.present;
+        long score = 0;
+        for (Zone z : zones) {
+            if (z.node != node || !z.populated()) continue;
+            score += z.present * fragmentationScoreZone(z) / (nodePresent + 1);
+        }
+        return (int) score;
+    }
+
+    /**
+     * {@code fragmentation_score_wmark()}: low = max(100 - proactiveness, 5), high = min(low + 10, 100). A 2025
+     * patch proposes a leeway of min(10, low / 2) for the high mark; at the default proactiveness of 20 both
+     * give 80 and 90.
+     */
+    static int fragmentationScoreWmark(int proactiveness, boolean low) {
+        int wmarkLow = Math.max(100 - proactiveness, 5);
+        return low ? wmarkLow : Math.min(wmarkLow + 10, 100);
+    }
+
+    /**
+     * {@code kswapd_is_running()}: {@code task_is_running(pgdat->kswapd)}. A woken kswapd is TASK_RUNNING before
+     * it gets the CPU; one asleep, napping or blocked in a shrinker's wait is not.
+     */
+    boolean kswapdIsRunning(int node) {
+        Kswapd k = kswapds[node];
+        return k.woken() || k.state() == Kswapd.State.RUNNING;
+    }
+
+    /** {@code should_proactive_compact_node()}: proactiveness on, kswapd not running, score above the high mark. */
+    public boolean shouldProactiveCompactNode(int node) {
+        if (compactionProactiveness == 0 || kswapdIsRunning(node)) return false;
+        return fragmentationScoreNode(node) > fragmentationScoreWmark(compactionProactiveness, false);
+    }
+
+    /**
+     * kcompactd's proactive run of {@code node}: {@code compact_node(pgdat, true)} (5.10's
+     * {@code proactive_compact_node()}): each populated zone compacted whole, MIGRATE_SYNC_LIGHT, until its score
+     * is down to the low mark or kswapd runs. Like {@link #kcompactdSlice} it stops once {@code ctx.now()} passes
+     * {@code yieldAt}, at a pageblock boundary, and the next call goes on from there. Returns true when the run
+     * is over.
+     */
+    public boolean proactiveCompactSlice(ExecContext ctx, int node, long yieldAt) {
+        PageCosts c = costs(ctx);
+        ctx.enter("kcompactd");
+        ctx.enter(eraNow ? "compact_node" : "proactive_compact_node");
+        if (proactiveNextZone[node] < 0) {
+            proactiveNextZone[node] = 0;
+            proactiveRuns++;
+        }
+        boolean done = true;
+        for (int i = proactiveNextZone[node]; i < zones.length; i++) {
+            Zone z = zones[i];
+            if (z.node != node || !z.populated()) continue;
+            long before = compaction.totalMigrated;
+            compaction.yieldAt = yieldAt;
+            compaction.proactive = true;
+            CompactResult r;
+            try {
+                r = compaction.compactZone(ctx, c, z, -1, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
+            } finally {
+                compaction.yieldAt = Long.MAX_VALUE;
+                compaction.proactive = false;
+            }
+            proactiveMigrated += compaction.totalMigrated - before;
+            if (r == CompactResult.CONTINUE) {
+                proactiveNextZone[node] = i;
+                done = false;
+                break;
+            }
+        }
+        if (done) proactiveNextZone[node] = -1;
         ctx.exit();
         ctx.exit();
         return done;
