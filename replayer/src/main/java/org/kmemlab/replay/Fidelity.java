@@ -54,7 +54,7 @@ public final class Fidelity {
         f.lines.add(new Line("bytes_alloc exact matches (of " + total + " slab allocations)", total, match));
         // The model's derived events.
         long zl = 0, refill = 0, drain = 0;
-        Map<String, long[]> vmscan = Map.of();
+        Map<String, long[]> daemons = Map.of();
         Map<String, Long> orderMt = new TreeMap<>();
         try (TraceReader r = new TraceReader(baselineOut.resolve("events.arrow"))) {
             Map<String, long[]> c = new LinkedHashMap<>();
@@ -66,14 +66,14 @@ public final class Fidelity {
                     c.computeIfAbsent("drain", k -> new long[1])[0]++;
                 } else if (EventNames.MM_PAGE_ALLOC.equals(e.event)) {
                     orderMt.merge(e.order + "/" + e.migratetype, 1L, Long::sum);
-                } else if (e.event != null && e.event.startsWith("vmscan:")) {
+                } else if (e.event != null && (e.event.startsWith("vmscan:") || e.event.startsWith("compaction:"))) {
                     c.computeIfAbsent(e.event, k -> new long[1])[0]++;
                 }
             });
             zl = c.getOrDefault("zl", new long[1])[0];
             refill = c.getOrDefault("refill", new long[1])[0];
             drain = c.getOrDefault("drain", new long[1])[0];
-            vmscan = c;
+            daemons = c;
         }
         f.lines.add(new Line("mm_page_alloc_zone_locked", pre.zoneLocked, zl));
         f.lines.add(new Line("  of which pcp refills (percpu_refill=1)", pre.pcpRefills, refill));
@@ -81,11 +81,18 @@ public final class Fidelity {
         // Reclaim, where the trace recorded it: without vmscan tracepoints there is nothing to set beside the model's.
         if (pre.vmscanEvents) {
             f.lines.add(new Line("mm_vmscan_wakeup_kswapd (a sleeping kswapd woken)", pre.wakeupKswapd,
-                    vmscan.getOrDefault(EventNames.VMSCAN_WAKEUP_KSWAPD, new long[1])[0]));
+                    daemons.getOrDefault(EventNames.VMSCAN_WAKEUP_KSWAPD, new long[1])[0]));
             f.lines.add(new Line("mm_vmscan_kswapd_wake (kswapd passes)", pre.kswapdWake,
-                    vmscan.getOrDefault(EventNames.VMSCAN_KSWAPD_WAKE, new long[1])[0]));
+                    daemons.getOrDefault(EventNames.VMSCAN_KSWAPD_WAKE, new long[1])[0]));
             f.lines.add(new Line("mm_vmscan_direct_reclaim_begin (direct reclaims)", pre.directReclaims,
-                    vmscan.getOrDefault(EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN, new long[1])[0]));
+                    daemons.getOrDefault(EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN, new long[1])[0]));
+        }
+        // Compaction likewise, where the trace has compaction tracepoints.
+        if (pre.compactionEvents) {
+            f.lines.add(new Line("mm_compaction_try_to_compact_pages (direct compactions)", pre.directCompactions,
+                    daemons.getOrDefault(EventNames.COMPACTION_TRY_TO_COMPACT_PAGES, new long[1])[0]));
+            f.lines.add(new Line("mm_compaction_kcompactd_wake (kcompactd_do_work runs)", pre.kcompactdWakes,
+                    daemons.getOrDefault(EventNames.COMPACTION_KCOMPACTD_WAKE, new long[1])[0]));
         }
         Map<String, Long> keys = new TreeMap<>(pre.pageAllocsByOrderMt);
         orderMt.keySet().forEach(k -> keys.putIfAbsent(k, 0L));

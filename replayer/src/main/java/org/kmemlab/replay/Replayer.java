@@ -944,6 +944,20 @@ public final class Replayer {
             events.accept(out);
         }
 
+        @Override public void tryToCompactPages(int order, long g, int prio) {
+            base(EventNames.COMPACTION_TRY_TO_COMPACT_PAGES);
+            out.order(order).gfpFlags(g);
+            out.extra = "prio=" + prio;
+            events.accept(out);
+        }
+
+        @Override public void kcompactdWake(int node, int order, int highestZone) {
+            base(EventNames.COMPACTION_KCOMPACTD_WAKE);
+            out.node(node).order(order);
+            out.extra = "highest_zoneidx=" + highestZone;
+            events.accept(out);
+        }
+
         @Override public void kswapdSleep(int node) {
             base(EventNames.VMSCAN_KSWAPD_SLEEP);
             out.node(node);

@@ -91,6 +91,46 @@ class ProactiveCompactionReplayTest {
         }
     }
 
+    /**
+     * A trace with compaction tracepoints (kmemlab record enables them) gets the model's direct compactions and
+     * kcompactd_do_work() runs beside its own in the fidelity report. 600 order-4 GFP_KERNEL allocations on the
+     * fragmented box (notebook 001's machine) run out of free order-4 blocks and compact; the model's lines must
+     * equal its own counters (compactstall, and kcompactd's runs in summary.json), the trace's what it recorded.
+     */
+    @Test
+    void fidelityComparesTheTracesCompactionWithTheModels() throws IOException {
+        Path p = tmp.resolve("recorded.arrow");
+        Traces t = new Traces(p);
+        t.pageAlloc(1_000_000, 1, 7, 0x1000, 0, GFP_KERNEL, "GFP_KERNEL");
+        for (int i = 0; i < 5; i++) t.vmscan(1_500_000 + i, 1, 7, "task7", org.kmemlab.trace.EventNames.COMPACTION_TRY_TO_COMPACT_PAGES);
+        t.vmscan(1_600_000, 0, 0, "kcompactd0", org.kmemlab.trace.EventNames.COMPACTION_KCOMPACTD_WAKE);
+        t.vmscan(1_700_000, 0, 0, "kcompactd0", "compaction:mm_compaction_kcompactd_sleep");
+        for (int i = 0; i < 600; i++) t.pageAlloc(2_000_100 + 10_000L * i, 1, 7, 0x2000 + 16L * i, 4, GFP_KERNEL, "GFP_KERNEL");
+        t.close();
+        Path out = tmp.resolve("fid");
+        new Replayer(p, "baseline", new java.util.HashMap<>(Map.of("replay.memoryBytes", "256M", "replay.fragmentation", "0.95",
+                "replay.used", "0.6"))).run(out);
+        Map<String, double[]> lines = new java.util.HashMap<>();
+        for (Fidelity.Line l : Fidelity.of(p, out).lines) lines.put(l.metric(), new double[] {l.trace(), l.model()});
+        Map<String, Object> s = ReplayerTest.summary(out);
+        long compactstall = ((Number) ((Map<?, ?>) s.get("page_allocator")).get("compactstall")).longValue();
+        long kcompactdRuns = ((Number) ((Map<?, ?>) ((Map<?, ?>) s.get("kthreads")).get("kcompactd0")).get("runs")).longValue();
+        assertTrue(compactstall > 10 && kcompactdRuns > 0, s.toString());
+        assertArrayEquals(new double[] {5, compactstall}, lines.get("mm_compaction_try_to_compact_pages (direct compactions)"));
+        assertArrayEquals(new double[] {1, kcompactdRuns}, lines.get("mm_compaction_kcompactd_wake (kcompactd_do_work runs)"));
+
+        // the model's tracepoints are in events.arrow, each by the context that fired it
+        List<org.kmemlab.trace.TraceEvent> ev = KswapdReplayTest.events(out.resolve("events.arrow"));
+        assertTrue(KswapdReplayTest.named(ev, org.kmemlab.trace.EventNames.COMPACTION_KCOMPACTD_WAKE).stream()
+                .allMatch(e -> "kcompactd0".equals(e.comm) && (e.order == 4 || e.order == 9)),
+                "by kcompactd0, for the allocations' order or (woken by kswapd's boosted pass) pageblock order");
+        assertTrue(KswapdReplayTest.named(ev, org.kmemlab.trace.EventNames.COMPACTION_TRY_TO_COMPACT_PAGES).stream()
+                .allMatch(e -> e.pid == 7 && e.order == 4), "by the allocating task");
+
+        // a trace without compaction tracepoints says nothing about compaction: no such lines
+        assertTrue(Fidelity.of(trace(), tmp.resolve("fid")).lines.stream().noneMatch(l -> l.metric().startsWith("mm_compaction")));
+    }
+
     @Test
     void proactivenessOutOfRangeIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

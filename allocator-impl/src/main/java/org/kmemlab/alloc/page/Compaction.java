@@ -161,6 +161,7 @@ public final class Compaction {
         ctx.enter("try_to_compact_pages");
         // GFP_NOIO: migration may need I/O (5.10 may_perform_io, current gfp_compaction_allowed)
         if ((gfp & Gfp.IO) == 0) { ctx.exit(); return CompactResult.SKIPPED; }
+        pa.events.tryToCompactPages(order, gfp, prio);
         CompactResult rc = CompactResult.SKIPPED;
         for (Zone z : zl) {
             if (prio > MIN_COMPACT_PRIORITY && compactionDeferred(z, order)) {

@@ -1254,6 +1254,9 @@ public final class PageAllocator implements PageProvider {
             kcompactdWoken[node] = false;
             kcompactdOrder[node] = 0;
             kcompactdNextZone[node] = 0;
+            int highest = 0;
+            for (Zone z : zones) if (z.node == node && z.populated()) highest = Math.max(highest, z.type);
+            events.kcompactdWake(node, kcompactdRunOrder[node], highest);
         }
         int order = kcompactdRunOrder[node];
         boolean done = true;

@@ -62,6 +62,12 @@ public interface PageEvents {
     /** {@code mm_vmscan_kswapd_sleep}: kswapd goes to sleep until wakeup_kswapd(). */
     default void kswapdSleep(int node) {}
 
+    /** {@code mm_compaction_try_to_compact_pages}: a direct compaction, past the check that the gfp allows I/O. */
+    default void tryToCompactPages(int order, long gfp, int prio) {}
+
+    /** {@code mm_compaction_kcompactd_wake}: {@code kcompactd_do_work()} starts (not fired by proactive runs). */
+    default void kcompactdWake(int node, int order, int highestZone) {}
+
     /** The OOM killer would run (the model cannot kill; see {@link PageAllocator#setOomHandler}). */
     default void oom(int order, long gfp) {}
 
