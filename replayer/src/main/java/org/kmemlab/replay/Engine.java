@@ -514,6 +514,12 @@ final class Engine {
     private void kcompactdTimeout(Kthread t, long at) {
         t.timerArmed = false;
         if (t.running || t.wakeScheduled || t.proactiveRun || !tracing) return;
+        if (pages.kcompactdWorkRequested(t.node)) {
+            // an order recorded while the node was not suitable: the timeout finds the condition true and works
+            t.wakeScheduled = true;
+            runKcompactd(t, at);
+            return;
+        }
         if (!pages.shouldProactiveCompactNode(t.node)) {
             armKcompactdTimer(t, at + FRAG_CHECK_NS);
             return;

@@ -91,6 +91,8 @@ public final class Fidelity {
         if (pre.compactionEvents) {
             f.lines.add(new Line("mm_compaction_try_to_compact_pages (direct compactions)", pre.directCompactions,
                     daemons.getOrDefault(EventNames.COMPACTION_TRY_TO_COMPACT_PAGES, new long[1])[0]));
+            f.lines.add(new Line("mm_compaction_wakeup_kcompactd (a sleeping kcompactd woken)", pre.wakeupKcompactd,
+                    daemons.getOrDefault(EventNames.COMPACTION_WAKEUP_KCOMPACTD, new long[1])[0]));
             f.lines.add(new Line("mm_compaction_kcompactd_wake (kcompactd_do_work runs)", pre.kcompactdWakes,
                     daemons.getOrDefault(EventNames.COMPACTION_KCOMPACTD_WAKE, new long[1])[0]));
         }

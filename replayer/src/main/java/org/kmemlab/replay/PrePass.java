@@ -49,7 +49,7 @@ final class PrePass {
      * Compaction as the trace's compaction tracepoints show it: direct compactions and kcompactd_do_work() runs;
      * {@code compactionEvents} says whether the trace has any compaction event at all.
      */
-    long directCompactions, kcompactdWakes;
+    long directCompactions, kcompactdWakes, wakeupKcompactd;
     boolean compactionEvents;
     final java.util.Map<String, Long> pageAllocsByOrderMt = new java.util.TreeMap<>();
 
@@ -86,7 +86,8 @@ final class PrePass {
     /** What the pre-pass does with an event, decided once per dictionary entry of each batch. */
     private static final int OTHER = 0, SLAB_ALLOC = 1, SLAB_FREE = 2, CACHE_FREE = 3, RCU_KVFREE = 4, ZONE_LOCKED = 5,
             PCPU_DRAIN = 6, PAGE_ALLOC = 7, PAGE_FREE = 8, WAKEUP_KSWAPD = 9, KSWAPD_WAKE = 10, DIRECT_RECLAIM = 11,
-            VMSCAN_OTHER = 12, TRY_COMPACT = 13, KCOMPACTD_WAKE = 14, COMPACTION_OTHER = 15;
+            VMSCAN_OTHER = 12, TRY_COMPACT = 13, KCOMPACTD_WAKE = 14, COMPACTION_OTHER = 15,
+            WAKEUP_KCOMPACTD = 16;
 
     private static int codeOf(String ev) {
         if (ev == null) return OTHER;
@@ -103,6 +104,7 @@ final class PrePass {
         if (ev.startsWith("vmscan:")) return VMSCAN_OTHER;
         if (EventNames.COMPACTION_TRY_TO_COMPACT_PAGES.equals(ev)) return TRY_COMPACT;
         if (EventNames.COMPACTION_KCOMPACTD_WAKE.equals(ev)) return KCOMPACTD_WAKE;
+        if (EventNames.COMPACTION_WAKEUP_KCOMPACTD.equals(ev)) return WAKEUP_KCOMPACTD;
         if (ev.startsWith("compaction:")) return COMPACTION_OTHER;
         return OTHER;
     }
@@ -192,6 +194,7 @@ final class PrePass {
                     case VMSCAN_OTHER -> p.vmscanEvents = true;
                     case TRY_COMPACT -> { p.directCompactions++; p.compactionEvents = true; }
                     case KCOMPACTD_WAKE -> { p.kcompactdWakes++; p.compactionEvents = true; }
+                    case WAKEUP_KCOMPACTD -> { p.wakeupKcompactd++; p.compactionEvents = true; }
                     case COMPACTION_OTHER -> p.compactionEvents = true;
                     case PCPU_DRAIN -> {
                         p.pcpuDrain++;

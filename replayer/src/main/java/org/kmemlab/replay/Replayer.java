@@ -951,6 +951,13 @@ public final class Replayer {
             events.accept(out);
         }
 
+        @Override public void wakeupKcompactd(int node, int order, int highestZone) {
+            base(EventNames.COMPACTION_WAKEUP_KCOMPACTD);
+            out.node(node).order(order);
+            out.extra = "highest_zoneidx=" + highestZone;
+            events.accept(out);
+        }
+
         @Override public void kcompactdWake(int node, int order, int highestZone) {
             base(EventNames.COMPACTION_KCOMPACTD_WAKE);
             out.node(node).order(order);

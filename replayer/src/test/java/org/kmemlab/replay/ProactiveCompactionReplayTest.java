@@ -118,6 +118,8 @@ class ProactiveCompactionReplayTest {
         assertTrue(compactstall > 10 && kcompactdRuns > 0, s.toString());
         assertArrayEquals(new double[] {5, compactstall}, lines.get("mm_compaction_try_to_compact_pages (direct compactions)"));
         assertArrayEquals(new double[] {1, kcompactdRuns}, lines.get("mm_compaction_kcompactd_wake (kcompactd_do_work runs)"));
+        assertEquals(0, lines.get("mm_compaction_wakeup_kcompactd (a sleeping kcompactd woken)")[0]);
+        assertTrue(lines.get("mm_compaction_wakeup_kcompactd (a sleeping kcompactd woken)")[1] >= 1, "the model woke it at least once");
 
         // the model's tracepoints are in events.arrow, each by the context that fired it
         List<org.kmemlab.trace.TraceEvent> ev = KswapdReplayTest.events(out.resolve("events.arrow"));

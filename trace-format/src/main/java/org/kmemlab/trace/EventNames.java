@@ -41,10 +41,12 @@ public final class EventNames {
             VMSCAN_KSWAPD_WAKE = "vmscan:mm_vmscan_kswapd_wake", VMSCAN_KSWAPD_SLEEP = "vmscan:mm_vmscan_kswapd_sleep";
     /**
      * Compaction's tracepoints that kmemlab record enables and the model emits: {@code try_to_compact_pages()}'s
-     * entry (a direct compaction) and the start of {@code kcompactd_do_work()}.
+     * entry (a direct compaction), the start of {@code kcompactd_do_work()}, and {@code wakeup_kcompactd()} waking
+     * a sleeping kcompactd.
      */
     public static final String COMPACTION_TRY_TO_COMPACT_PAGES = "compaction:mm_compaction_try_to_compact_pages",
-            COMPACTION_KCOMPACTD_WAKE = "compaction:mm_compaction_kcompactd_wake";
+            COMPACTION_KCOMPACTD_WAKE = "compaction:mm_compaction_kcompactd_wake",
+            COMPACTION_WAKEUP_KCOMPACTD = "compaction:mm_compaction_wakeup_kcompactd";
     /** Generators only: CPU work an allocation is made for (SCHEMA.md, "Events beyond kmem.h"). */
     public static final String KMEMLAB_CPU_WORK = "kmemlab:cpu_work";
 

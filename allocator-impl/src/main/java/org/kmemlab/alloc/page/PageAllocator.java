@@ -1049,12 +1049,37 @@ public final class PageAllocator implements PageProvider {
         ctx.exit();
     }
 
-    /** {@code wakeup_kcompactd()}: only for a high order; raises {@code kcompactd_max_order}. */
+    /**
+     * {@code wakeup_kcompactd()}: only for a high order. It raises {@code kcompactd_max_order} first, then wakes
+     * kcompactd only if it sleeps ({@code wq_has_sleeper()}: not running, not already woken) and the node is
+     * suitable ({@code kcompactd_node_suitable()}). An order recorded without a wake-up is work requested all the
+     * same: a running kcompactd goes round again for it, a sleeping one takes it up at its next timeout.
+     */
     void wakeupKcompactd(int node, int order) {
         if (order == 0) return;
-        kcompactdWoken[node] = true;
         kcompactdOrder[node] = Math.max(kcompactdOrder[node], order);
+        if (kcompactdWoken[node] || kcompactdNextZone[node] >= 0 || proactiveNextZone[node] >= 0) return;
+        if (!kcompactdNodeSuitable(node, kcompactdOrder[node])) return;
+        kcompactdWoken[node] = true;
+        int highest = 0;
+        for (Zone z : zones) if (z.node == node && z.populated()) highest = Math.max(highest, z.type);
+        events.wakeupKcompactd(node, order, highest);
     }
+
+    /**
+     * {@code kcompactd_node_suitable()}: some zone of the node misses the min watermark for the order and
+     * compaction could help there ({@code compaction_suitable()}).
+     */
+    boolean kcompactdNodeSuitable(int node, int order) {
+        for (Zone z : zones) {
+            if (z.node != node || !z.populated()) continue;
+            if (compaction.compactionSuitable(z, order, 0, z.type) == CompactResult.CONTINUE) return true;
+        }
+        return false;
+    }
+
+    /** {@code kcompactd_work_requested()}: an order recorded for kcompactd ({@code kcompactd_max_order > 0}). */
+    public boolean kcompactdWorkRequested(int node) { return kcompactdOrder[node] > 0; }
 
     /** {@code __alloc_pages_direct_compact()}. */
     long directCompact(ExecContext ctx, PageCosts c, long gfp, int order, int allocFlags, Zone[] zl, int highest,
@@ -1252,7 +1277,6 @@ public final class PageAllocator implements PageProvider {
         if (kcompactdNextZone[node] < 0) {
             kcompactdRunOrder[node] = Math.max(1, kcompactdOrder[node]);
             kcompactdWoken[node] = false;
-            kcompactdOrder[node] = 0;
             kcompactdNextZone[node] = 0;
             int highest = 0;
             for (Zone z : zones) if (z.node == node && z.populated()) highest = Math.max(highest, z.type);
@@ -1282,7 +1306,12 @@ public final class PageAllocator implements PageProvider {
             if (r == CompactResult.SUCCESS) Compaction.deferReset(z, order, false);
             else if (r == CompactResult.COMPLETE) Compaction.deferCompaction(z, order);
         }
-        if (done) kcompactdNextZone[node] = -1;
+        if (done) {
+            kcompactdNextZone[node] = -1;
+            // "remember the requested order ... in case it was higher than our current one": it goes round again
+            if (kcompactdOrder[node] <= kcompactdRunOrder[node]) kcompactdOrder[node] = 0;
+            else kcompactdWoken[node] = true;
+        }
         ctx.exit();
         ctx.exit();
         return done;

@@ -65,6 +65,9 @@ public interface PageEvents {
     /** {@code mm_compaction_try_to_compact_pages}: a direct compaction, past the check that the gfp allows I/O. */
     default void tryToCompactPages(int order, long gfp, int prio) {}
 
+    /** {@code mm_compaction_wakeup_kcompactd}: a sleeping kcompactd woken for a suitable node. */
+    default void wakeupKcompactd(int node, int order, int highestZone) {}
+
     /** {@code mm_compaction_kcompactd_wake}: {@code kcompactd_do_work()} starts (not fired by proactive runs). */
     default void kcompactdWake(int node, int order, int highestZone) {}
 

@@ -124,4 +124,55 @@ class ProactiveCompactionTest {
         assertTrue(pa.fragmentationScoreZone(pa.zone(0, ZONE_DMA32)) > 80, "left above the low mark");
         pa.checkInvariants();
     }
+
+    /**
+     * {@code wakeup_kcompactd()}: it records the order first and wakes (firing mm_compaction_wakeup_kcompactd)
+     * only a sleeping kcompactd of a suitable node. A balanced node gets the order recorded, not a wake-up; a
+     * second request before kcompactd runs, or one while it runs, wakes nothing; an order higher than the run's,
+     * recorded while it ran, sends it round again, one not higher is dropped at the run's end.
+     */
+    @Test
+    void wakeupKcompactdWakesOnlyASleepingKcompactdOfASuitableNode() {
+        int[] wakes = {0};
+        PageAllocator balanced = SlowPathTest.machine(KernelEra.ENOW, 256L << 20);
+        balanced.setEvents(new PageEvents() {
+            @Override public void wakeupKcompactd(int node, int order, int highestZone) { wakes[0]++; }
+        });
+        balanced.wakeupKcompactd(0, 4);
+        assertEquals(0, wakes[0], "free order-4 blocks everywhere: kcompactd_node_suitable() is false");
+        assertFalse(balanced.kcompactdPending(0));
+        assertTrue(balanced.kcompactdWorkRequested(0), "but kcompactd_max_order is raised");
+
+        PageAllocator pa = fragmented();
+        pa.setEvents(new PageEvents() {
+            @Override public void wakeupKcompactd(int node, int order, int highestZone) { wakes[0]++; }
+        });
+        pa.wakeupKcompactd(0, 0);
+        assertFalse(pa.kcompactdWorkRequested(0), "order 0 returns at once");
+        pa.wakeupKcompactd(0, 4);
+        assertEquals(1, wakes[0]);
+        assertTrue(pa.kcompactdPending(0));
+        pa.wakeupKcompactd(0, 9);
+        assertEquals(1, wakes[0], "woken already: no sleeper on the wait queue");
+
+        SimpleExecContext kctx = new SimpleExecContext(1, 99, new SimpleExecContext().costs());
+        assertFalse(pa.kcompactdSlice(kctx, 0, kctx.now() + 20_000), "a run at order 9 takes more than a slice");
+        assertFalse(pa.kcompactdPending(0), "the run consumed the wake-up");
+        pa.wakeupKcompactd(0, 5);
+        assertEquals(1, wakes[0], "running: no wake-up");
+        while (!pa.kcompactdSlice(kctx, 0, kctx.now() + 20_000)) { }
+        assertFalse(pa.kcompactdWorkRequested(0), "order 5 is not above the run's 9: dropped at its end");
+
+        PageAllocator again = fragmented();
+        again.wakeupKcompactd(0, 9);
+        SimpleExecContext k2 = new SimpleExecContext(1, 99, new SimpleExecContext().costs());
+        assertFalse(again.kcompactdSlice(k2, 0, k2.now() + 20_000), "a run at order 9, one slice in");
+        again.wakeupKcompactd(0, 10);
+        assertFalse(again.kcompactdPending(0), "running: no wake-up");
+        while (!again.kcompactdSlice(k2, 0, k2.now() + 20_000)) { }
+        assertTrue(again.kcompactdPending(0), "order 10 recorded during an order-9 run: round again");
+        assertTrue(again.kcompactdWorkRequested(0));
+        again.checkInvariants();
+        pa.checkInvariants();
+    }
 }
