@@ -275,10 +275,11 @@ public final class TraceDb implements AutoCloseable {
      */
     private void useJavaPairs(List<LifetimePairing> pairings) throws SQLException, IOException {
         for (LifetimePairing p : pairings) if (!p.usable()) return;
-        // The stream owns the reader: its release (DuckDB's, once the scan is done) closes it, as in load(). Closing
-        // the reader here as well once failed with "RefCnt has gone negative" in LifetimePairingTest.
+        // The stream's release closes the reader too, but DuckDB releases it when it lets go of the scan, which may
+        // be after the query returns: the reader is closed here before the allocator, and closes only once.
         try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
-             ArrowArrayStream stream = register("kmemlab_pairs_load", LifetimePairing.reader(pairings, a), a)) {
+             org.apache.arrow.vector.ipc.ArrowReader r = LifetimePairing.reader(pairings, a);
+             ArrowArrayStream stream = register("kmemlab_pairs_load", r, a)) {
             execute("CREATE OR REPLACE TABLE kmemlab_pairs AS SELECT * FROM kmemlab_pairs_load");
         }
         execute("CREATE OR REPLACE VIEW lifetime_pairs AS SELECT * FROM kmemlab_pairs");
