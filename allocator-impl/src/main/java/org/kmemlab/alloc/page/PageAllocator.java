@@ -1061,9 +1061,7 @@ public final class PageAllocator implements PageProvider {
         if (kcompactdWoken[node] || kcompactdNextZone[node] >= 0 || proactiveNextZone[node] >= 0) return;
         if (!kcompactdNodeSuitable(node, kcompactdOrder[node])) return;
         kcompactdWoken[node] = true;
-        int highest = 0;
-        for (Zone z : zones) if (z.node == node && z.populated()) highest = Math.max(highest, z.type);
-        events.wakeupKcompactd(node, order, highest);
+        events.wakeupKcompactd(node, order, kcompactdHighestZone(node));
     }
 
     /**
@@ -1076,6 +1074,16 @@ public final class PageAllocator implements PageProvider {
             if (compaction.compactionSuitable(z, order, 0, z.type) == CompactResult.CONTINUE) return true;
         }
         return false;
+    }
+
+    /**
+     * The {@code highest_zoneidx} kcompactd's tracepoints print: the model does not narrow it per request, so it is
+     * the node's highest populated zone, {@code kcompactd_highest_zoneidx}'s value between requests.
+     */
+    private int kcompactdHighestZone(int node) {
+        int highest = 0;
+        for (Zone z : zones) if (z.node == node && z.populated()) highest = Math.max(highest, z.type);
+        return highest;
     }
 
     /** {@code kcompactd_work_requested()}: an order recorded for kcompactd ({@code kcompactd_max_order > 0}). */
@@ -1278,9 +1286,7 @@ public final class PageAllocator implements PageProvider {
             kcompactdRunOrder[node] = Math.max(1, kcompactdOrder[node]);
             kcompactdWoken[node] = false;
             kcompactdNextZone[node] = 0;
-            int highest = 0;
-            for (Zone z : zones) if (z.node == node && z.populated()) highest = Math.max(highest, z.type);
-            events.kcompactdWake(node, kcompactdRunOrder[node], highest);
+            events.kcompactdWake(node, kcompactdRunOrder[node], kcompactdHighestZone(node));
         }
         int order = kcompactdRunOrder[node];
         boolean done = true;
