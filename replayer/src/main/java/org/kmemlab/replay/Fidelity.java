@@ -78,24 +78,23 @@ public final class Fidelity {
         f.lines.add(new Line("mm_page_alloc_zone_locked", pre.zoneLocked, zl));
         f.lines.add(new Line("  of which pcp refills (percpu_refill=1)", pre.pcpRefills, refill));
         f.lines.add(new Line("mm_page_pcpu_drain", pre.pcpuDrain, drain));
-        // Reclaim, where the trace recorded it: without vmscan tracepoints there is nothing to set beside the model's.
+        // Reclaim and compaction, where the trace recorded them: without their tracepoints there is nothing to set
+        // beside the model's.
+        List<Counted> counted = new ArrayList<>();
         if (pre.vmscanEvents) {
-            f.lines.add(new Line("mm_vmscan_wakeup_kswapd (a sleeping kswapd woken)", pre.wakeupKswapd,
-                    daemons.getOrDefault(EventNames.VMSCAN_WAKEUP_KSWAPD, new long[1])[0]));
-            f.lines.add(new Line("mm_vmscan_kswapd_wake (kswapd passes)", pre.kswapdWake,
-                    daemons.getOrDefault(EventNames.VMSCAN_KSWAPD_WAKE, new long[1])[0]));
-            f.lines.add(new Line("mm_vmscan_direct_reclaim_begin (direct reclaims)", pre.directReclaims,
-                    daemons.getOrDefault(EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN, new long[1])[0]));
+            counted.add(new Counted("mm_vmscan_wakeup_kswapd (a sleeping kswapd woken)", pre.wakeupKswapd, EventNames.VMSCAN_WAKEUP_KSWAPD));
+            counted.add(new Counted("mm_vmscan_kswapd_wake (kswapd passes)", pre.kswapdWake, EventNames.VMSCAN_KSWAPD_WAKE));
+            counted.add(new Counted("mm_vmscan_direct_reclaim_begin (direct reclaims)", pre.directReclaims, EventNames.VMSCAN_DIRECT_RECLAIM_BEGIN));
         }
-        // Compaction likewise, where the trace has compaction tracepoints.
         if (pre.compactionEvents) {
-            f.lines.add(new Line("mm_compaction_try_to_compact_pages (direct compactions)", pre.directCompactions,
-                    daemons.getOrDefault(EventNames.COMPACTION_TRY_TO_COMPACT_PAGES, new long[1])[0]));
-            f.lines.add(new Line("mm_compaction_wakeup_kcompactd (a sleeping kcompactd woken)", pre.wakeupKcompactd,
-                    daemons.getOrDefault(EventNames.COMPACTION_WAKEUP_KCOMPACTD, new long[1])[0]));
-            f.lines.add(new Line("mm_compaction_kcompactd_wake (kcompactd_do_work runs)", pre.kcompactdWakes,
-                    daemons.getOrDefault(EventNames.COMPACTION_KCOMPACTD_WAKE, new long[1])[0]));
+            counted.add(new Counted("mm_compaction_try_to_compact_pages (direct compactions)", pre.directCompactions,
+                    EventNames.COMPACTION_TRY_TO_COMPACT_PAGES));
+            counted.add(new Counted("mm_compaction_wakeup_kcompactd (a sleeping kcompactd woken)", pre.wakeupKcompactd,
+                    EventNames.COMPACTION_WAKEUP_KCOMPACTD));
+            counted.add(new Counted("mm_compaction_kcompactd_wake (kcompactd_do_work runs)", pre.kcompactdWakes,
+                    EventNames.COMPACTION_KCOMPACTD_WAKE));
         }
+        for (Counted c : counted) f.lines.add(new Line(c.metric(), c.trace(), count(daemons, c.event())));
         Map<String, Long> keys = new TreeMap<>(pre.pageAllocsByOrderMt);
         orderMt.keySet().forEach(k -> keys.putIfAbsent(k, 0L));
         for (String k : keys.keySet()) {
@@ -115,6 +114,15 @@ public final class Fidelity {
             }
         }
         return f;
+    }
+
+    /** A tracepoint counted in the trace (by the pre-pass) and in the model's events.arrow. */
+    private record Counted(String metric, long trace, String event) {}
+
+    /** The model's events of this name, 0 when it fired none. */
+    private static long count(Map<String, long[]> byEvent, String event) {
+        long[] n = byEvent.get(event);
+        return n == null ? 0 : n[0];
     }
 
     public void print(PrintStream out) {

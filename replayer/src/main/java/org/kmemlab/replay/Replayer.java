@@ -938,10 +938,7 @@ public final class Replayer {
         }
 
         @Override public void kswapdWake(int node, int zoneType, int order) {
-            base(EventNames.VMSCAN_KSWAPD_WAKE);
-            out.node(node).order(order);
-            out.extra = "zid=" + zoneType;
-            events.accept(out);
+            daemonEvent(EventNames.VMSCAN_KSWAPD_WAKE, node, order, "zid=" + zoneType);
         }
 
         @Override public void tryToCompactPages(int order, long g, int prio) {
@@ -952,16 +949,18 @@ public final class Replayer {
         }
 
         @Override public void wakeupKcompactd(int node, int order, int highestZone) {
-            base(EventNames.COMPACTION_WAKEUP_KCOMPACTD);
-            out.node(node).order(order);
-            out.extra = "highest_zoneidx=" + highestZone;
-            events.accept(out);
+            daemonEvent(EventNames.COMPACTION_WAKEUP_KCOMPACTD, node, order, "highest_zoneidx=" + highestZone);
         }
 
         @Override public void kcompactdWake(int node, int order, int highestZone) {
-            base(EventNames.COMPACTION_KCOMPACTD_WAKE);
+            daemonEvent(EventNames.COMPACTION_KCOMPACTD_WAKE, node, order, "highest_zoneidx=" + highestZone);
+        }
+
+        /** A kswapd or kcompactd tracepoint: the node, the order and the one field the schema has no column for. */
+        private void daemonEvent(String name, int node, int order, String extra) {
+            base(name);
             out.node(node).order(order);
-            out.extra = "highest_zoneidx=" + highestZone;
+            out.extra = extra;
             events.accept(out);
         }
 
