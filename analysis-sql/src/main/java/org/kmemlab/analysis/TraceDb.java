@@ -181,10 +181,10 @@ public final class TraceDb implements AutoCloseable {
         Path dir = sessionDir;
         sessionCleanup = new Thread(() -> deleteTree(dir), "kmemlab-db-cleanup");
         Runtime.getRuntime().addShutdownHook(sessionCleanup);
-        execute("ATTACH " + quote(dir.resolve("session.duckdb").toString()) + " AS kmemlab_session");
+        execute("ATTACH " + quoteLiteral(dir.resolve("session.duckdb").toString()) + " AS kmemlab_session");
         execute("USE kmemlab_session");
-        execute("SET temp_directory = " + quote(dir.resolve("spill").toString()));
-        execute("SET memory_limit = " + quote(memoryLimit));
+        execute("SET temp_directory = " + quoteLiteral(dir.resolve("spill").toString()));
+        execute("SET memory_limit = " + quoteLiteral(memoryLimit));
     }
 
     /** Whether this session's tables are in a database file ({@link #attachSessionFile}). */
@@ -192,8 +192,6 @@ public final class TraceDb implements AutoCloseable {
 
     /** The folder of the session's database file (null in memory). */
     Path sessionDir() { return sessionDir; }
-
-    private static String quote(String s) { return "'" + s.replace("'", "''") + "'"; }
 
     private static void deleteTree(Path dir) {
         try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir)) {
