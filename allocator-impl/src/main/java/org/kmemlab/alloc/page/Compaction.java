@@ -101,6 +101,18 @@ public final class Compaction {
      * towards 0 for lack of memory and towards 1000 for fragmentation.
      */
     public static int fragmentationIndex(Zone z, int order) {
+        ContigPageInfo i = fillContigPageInfo(z, order);
+        return fragmentationIndex(order, i.freeBlocksTotal(), i.freePages(), i.freeBlocksSuitable());
+    }
+
+    /**
+     * {@code fill_contig_page_info()} ({@code mm/vmstat.c}), which fragmentation_index() and extfrag_for_order()
+     * share: the free blocks, the free pages, and how many blocks of {@code order} the free blocks of that order
+     * or larger make.
+     */
+    private record ContigPageInfo(long freeBlocksTotal, long freePages, long freeBlocksSuitable) {}
+
+    private static ContigPageInfo fillContigPageInfo(Zone z, int order) {
         long freeBlocksTotal = 0, freePages = 0, freeBlocksSuitable = 0;
         for (int o = 0; o < NR_ORDERS; o++) {
             long blocks = z.nrFree[o];
@@ -108,7 +120,7 @@ public final class Compaction {
             freePages += blocks << o;
             if (o >= order) freeBlocksSuitable += blocks << (o - order);
         }
-        return fragmentationIndex(order, freeBlocksTotal, freePages, freeBlocksSuitable);
+        return new ContigPageInfo(freeBlocksTotal, freePages, freeBlocksSuitable);
     }
 
     /**
@@ -117,14 +129,9 @@ public final class Compaction {
      * not count.
      */
     static int extfragForOrder(Zone z, int order) {
-        long freePages = 0, freeBlocksSuitable = 0;
-        for (int o = 0; o < NR_ORDERS; o++) {
-            long blocks = z.nrFree[o];
-            freePages += blocks << o;
-            if (o >= order) freeBlocksSuitable += blocks << (o - order);
-        }
-        if (freePages == 0) return 0;
-        return (int) ((freePages - (freeBlocksSuitable << order)) * 100 / freePages);
+        ContigPageInfo i = fillContigPageInfo(z, order);
+        if (i.freePages() == 0) return 0;
+        return (int) ((i.freePages() - (i.freeBlocksSuitable() << order)) * 100 / i.freePages());
     }
 
     static int fragmentationIndex(int order, long freeBlocksTotal, long freePages, long freeBlocksSuitable) {
