@@ -1296,13 +1296,7 @@ public final class PageAllocator implements PageProvider {
             if (Compaction.compactionDeferred(z, order)) continue;
             if (compaction.compactionSuitable(z, order, 0, z.type) != CompactResult.CONTINUE) continue;
             long before = compaction.totalMigrated;
-            compaction.yieldAt = yieldAt;
-            CompactResult r;
-            try {
-                r = compaction.compactZone(ctx, c, z, order, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
-            } finally {
-                compaction.yieldAt = Long.MAX_VALUE;
-            }
+            CompactResult r = kcompactdCompactZone(ctx, c, z, order, yieldAt, false);
             kcompactdMigrated += compaction.totalMigrated - before;
             if (r == CompactResult.CONTINUE) {
                 kcompactdNextZone[node] = i;
@@ -1321,6 +1315,22 @@ public final class PageAllocator implements PageProvider {
         ctx.exit();
         ctx.exit();
         return done;
+    }
+
+    /**
+     * kcompactd's {@code compact_zone()}: MIGRATE_SYNC_LIGHT, not direct, giving the CPU back once {@code yieldAt}
+     * passes; {@code proactive} is {@code cc->proactive_compaction}. The run's modes live on {@link Compaction}
+     * for this one call only.
+     */
+    private CompactResult kcompactdCompactZone(ExecContext ctx, PageCosts c, Zone z, int order, long yieldAt, boolean proactive) {
+        compaction.yieldAt = yieldAt;
+        compaction.proactive = proactive;
+        try {
+            return compaction.compactZone(ctx, c, z, order, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
+        } finally {
+            compaction.yieldAt = Long.MAX_VALUE;
+            compaction.proactive = false;
+        }
     }
 
     // ---------------------------------------------------------------- proactive compaction (5.9+)
@@ -1410,15 +1420,7 @@ public final class PageAllocator implements PageProvider {
             Zone z = zones[i];
             if (z.node != node || !z.populated()) continue;
             long before = compaction.totalMigrated;
-            compaction.yieldAt = yieldAt;
-            compaction.proactive = true;
-            CompactResult r;
-            try {
-                r = compaction.compactZone(ctx, c, z, -1, COMPACT_PRIO_SYNC_LIGHT, false, MT_MOVABLE, 0, z.type);
-            } finally {
-                compaction.yieldAt = Long.MAX_VALUE;
-                compaction.proactive = false;
-            }
+            CompactResult r = kcompactdCompactZone(ctx, c, z, -1, yieldAt, true);
             proactiveMigrated += compaction.totalMigrated - before;
             if (r == CompactResult.CONTINUE) {
                 proactiveNextZone[node] = i;
