@@ -33,7 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2)
 @Measurement(iterations = 3)
 // The collector the launcher uses for import (./kmemlab): G1's write barrier and refinement cost a fifth of the CPU.
-@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx2g", "-XX:+UseParallelGC"})
+// Huge pages for the heap, as the launcher asks for them where the kernel offers them: every page the import
+// promotes into is a first touch until the old generation has been filled once.
+@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xmx2g", "-XX:+UseParallelGC",
+        "-XX:+UseTransparentHugePages"})
 public class ImportBench {
     @Param({""})
     public String text;

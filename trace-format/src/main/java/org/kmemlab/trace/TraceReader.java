@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.flatbuf.DictionaryBatch;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -50,6 +49,8 @@ public final class TraceReader implements AutoCloseable {
     private final BufferAllocator allocator;
     private final FileChannel channel;
     private final ArrowStreamReader reader;
+    /** Keeps the zstd contexts for this reader's batches (see {@link ZstdCodec}). */
+    private final ZstdCodec.Factory codecs = new ZstdCodec.Factory();
     private final TraceInfo info;
     /** Dictionary strings by value, so that every batch hands out the same String objects. */
     private final Map<String, String> intern = new java.util.HashMap<>();
@@ -80,8 +81,7 @@ public final class TraceReader implements AutoCloseable {
             info.truncationReason = "file ends inside the event stream at byte " + scan.validEnd;
         }
         this.allocator = new RootAllocator(MAX_DECODED);
-        this.reader = new ArrowStreamReader(new BoundedChannel(channel, 0, scan.validEnd), allocator,
-                CommonsCompressionFactory.INSTANCE);
+        this.reader = new ArrowStreamReader(new BoundedChannel(channel, 0, scan.validEnd), allocator, codecs);
         Schema schema;
         try {
             schema = reader.getVectorSchemaRoot().getSchema();
@@ -334,6 +334,7 @@ public final class TraceReader implements AutoCloseable {
                 // that has returned what it could.
                 if (!badBatch) throw leak;
             } finally {
+                codecs.close();
                 channel.close();
             }
         }

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -62,6 +61,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
     private int batchStamp;
     private final DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider();
     private final ArrowStreamWriter writer;
+    private final ZstdCodec.Factory codecs;
     private final Compression compression;
     private final Map<List<String>, Integer> stackIds = new HashMap<>();
     private final List<List<String>> stacks = new ArrayList<>();
@@ -153,9 +153,10 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (extraVec.getOffsetBuffer().capacity() < 4L * (BATCH_ROWS + 1) || extraVec.getValidityBuffer().capacity() < WORDS * 8L) {
             throw new IllegalStateException("extra holds fewer than a batch");
         }
+        codecs = compression == Compression.ZSTD ? new ZstdCodec.Factory(zstdLevel) : null;
         writer = compression == Compression.ZSTD
                 ? new ArrowStreamWriter(root, provider, new NonClosingChannel(channel), IpcOption.DEFAULT,
-                        CommonsCompressionFactory.INSTANCE, CompressionUtil.CodecType.ZSTD, Optional.of(zstdLevel))
+                        codecs, CompressionUtil.CodecType.ZSTD, Optional.of(zstdLevel))
                 : new ArrowStreamWriter(root, provider, new NonClosingChannel(channel));
         writer.start();
     }
@@ -599,6 +600,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             writer.close();
+            if (codecs != null) codecs.close();
             root.close();
             for (DictColumn d : dicts) d.vector.close();
             channel.close();
