@@ -216,18 +216,5 @@ final class LifetimePairing {
         @Override public long bytesRead() { return 0; }
 
         @Override protected void closeReadSource() { }
-
-        private boolean closed;
-
-        /**
-         * Once, whoever comes first: TraceDb closes the reader after the query, and the exported stream's release
-         * closes it again when DuckDB lets go of the scan, possibly on another thread. Both closing the vectors at
-         * once once released a buffer twice ("RefCnt has gone negative").
-         */
-        @Override public synchronized void close(boolean closeReadSource) throws java.io.IOException {
-            if (closed) return;
-            closed = true;
-            super.close(closeReadSource);
-        }
     }
 }

@@ -274,9 +274,9 @@ public final class TraceDb implements AutoCloseable {
     private void useJavaPairs(List<LifetimePairing> pairings) throws SQLException, IOException {
         for (LifetimePairing p : pairings) if (!p.usable()) return;
         // The stream's release closes the reader too, but DuckDB releases it when it lets go of the scan, which may
-        // be after the query returns: the reader is closed here before the allocator, and closes only once.
+        // be after the query returns: the reader is closed here before the allocator, and closes only once (ClosingOnce).
         try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
-             org.apache.arrow.vector.ipc.ArrowReader r = LifetimePairing.reader(pairings, a);
+             org.apache.arrow.vector.ipc.ArrowReader r = ClosingOnce.of(LifetimePairing.reader(pairings, a), a);
              ArrowArrayStream stream = register("kmemlab_pairs_load", r, a)) {
             execute("CREATE OR REPLACE TABLE kmemlab_pairs AS SELECT * FROM kmemlab_pairs_load");
         }
@@ -357,9 +357,9 @@ public final class TraceDb implements AutoCloseable {
         String name = file.getFileName().toString().replaceFirst("\\.arrow$", "").replaceAll("[^A-Za-z0-9_]", "_");
         boolean fileFormat = isArrowFileFormat(file);
         try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
-             org.apache.arrow.vector.ipc.ArrowReader r = fileFormat
+             org.apache.arrow.vector.ipc.ArrowReader r = ClosingOnce.of(fileFormat
                      ? new org.apache.arrow.vector.ipc.ArrowFileReader(java.nio.channels.FileChannel.open(file), a)
-                     : new org.apache.arrow.vector.ipc.ArrowStreamReader(java.nio.file.Files.newInputStream(file), a)) {
+                     : new org.apache.arrow.vector.ipc.ArrowStreamReader(java.nio.file.Files.newInputStream(file), a), a)) {
             try {
                 r.getVectorSchemaRoot();
             } catch (IOException | RuntimeException e) {
@@ -564,8 +564,8 @@ public final class TraceDb implements AutoCloseable {
                     }
                 } else {
                     try (org.apache.arrow.memory.BufferAllocator a = new org.apache.arrow.memory.RootAllocator();
-                         org.apache.arrow.vector.ipc.ArrowStreamReader r = new org.apache.arrow.vector.ipc.ArrowStreamReader(
-                                 java.nio.file.Files.newInputStream(f), a);
+                         org.apache.arrow.vector.ipc.ArrowReader r = ClosingOnce.of(new org.apache.arrow.vector.ipc.ArrowStreamReader(
+                                 java.nio.file.Files.newInputStream(f), a), a);
                          ArrowArrayStream stream = register("kmemlab_load", r, a)) {
                         insertFromLoad(t[1], policy, created);
                     }
