@@ -161,27 +161,38 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         writer.start();
     }
 
-    /** Events are handed to a second thread in chunks, so that parsing and Arrow encoding use both cores. */
+    /**
+     * Events are handed to a second thread in chunks, so that parsing and Arrow encoding use both cores, and from
+     * there to a third that counts {@link Anomalies}. The anomaly tables are megabytes of random accesses: on the
+     * encoder they were over a third of its samples, and the encoder was the longest thread of an import.
+     */
     private static final int CHUNK = 4096;
-    private TraceEvent[] chunk = newChunk();
+    private Chunk chunk = new Chunk();
     private int chunkLen;
     private final java.util.concurrent.ArrayBlockingQueue<Object> queue = new java.util.concurrent.ArrayBlockingQueue<>(8);
-    private final java.util.concurrent.ArrayBlockingQueue<TraceEvent[]> free = new java.util.concurrent.ArrayBlockingQueue<>(16);
-    private Thread encoder;
+    private final java.util.concurrent.ArrayBlockingQueue<Object> anomalyQueue = new java.util.concurrent.ArrayBlockingQueue<>(8);
+    private final java.util.concurrent.ArrayBlockingQueue<Chunk> free = new java.util.concurrent.ArrayBlockingQueue<>(24);
+    private Thread encoder, anomalyCounter;
     private volatile Throwable encoderFailure;
     private static final Object END = new Object();
 
-    private static TraceEvent[] newChunk() {
-        TraceEvent[] c = new TraceEvent[CHUNK];
-        for (int i = 0; i < CHUNK; i++) c[i] = new TraceEvent();
-        return c;
+    /** Events in stream order, and each one's {@link Anomalies#kindOf} as the encoder found it in the name's dictionary slot. */
+    private static final class Chunk {
+        final TraceEvent[] events = new TraceEvent[CHUNK];
+        final int[] kinds = new int[CHUNK];
+        int len;
+
+        Chunk() {
+            for (int i = 0; i < CHUNK; i++) events[i] = new TraceEvent();
+        }
     }
 
-    private record Filled(TraceEvent[] events, int len) {}
+    /** Runs {@code onEncoder} on the encoder, then counts {@code done} down once the anomaly thread has caught up. */
+    private record Drain(Runnable onEncoder, java.util.concurrent.CountDownLatch done) {}
 
     @Override
     public void accept(TraceEvent e) {
-        chunk[chunkLen++].copyFrom(e);
+        chunk.events[chunkLen++].copyFrom(e);
         events++;
         if (chunkLen == CHUNK) handOff();
     }
@@ -192,8 +203,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
      * this way; copying its two dozen fields cost the calling thread a tenth of its time.
      */
     public TraceEvent exchange(TraceEvent e) {
-        TraceEvent mine = chunk[chunkLen];
-        chunk[chunkLen++] = e;
+        TraceEvent mine = chunk.events[chunkLen];
+        chunk.events[chunkLen++] = e;
         events++;
         if (chunkLen == CHUNK) handOff();
         return mine;
@@ -203,14 +214,18 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (chunkLen == 0) return;
         checkEncoder();
         if (encoder == null) {
+            anomalyCounter = new Thread(this::anomalyLoop, "kmemlab-trace-anomalies");
+            anomalyCounter.setDaemon(true);
+            anomalyCounter.start();
             encoder = new Thread(this::encodeLoop, "kmemlab-trace-encoder");
             encoder.setDaemon(true);
             encoder.start();
         }
         try {
-            queue.put(new Filled(chunk, chunkLen));
-            TraceEvent[] next = free.poll();
-            chunk = next != null ? next : newChunk();
+            chunk.len = chunkLen;
+            queue.put(chunk);
+            Chunk next = free.poll();
+            chunk = next != null ? next : new Chunk();
             chunkLen = 0;
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -230,28 +245,69 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         try {
             while (true) {
                 Object o = queue.take();
-                if (o == END) return;
-                if (o instanceof Runnable r) {
-                    r.run();
+                if (o == END) {
+                    anomalyQueue.put(END);
+                    return;
+                }
+                if (o instanceof Drain d) {
+                    d.onEncoder().run();
+                    anomalyQueue.put(d);
                     continue;
                 }
-                Filled f = (Filled) o;
-                // A few hundred at a time: what a whole chunk warms (4096 cache lines and more) would be pushed out
-                // of the 512 KiB L2 by the columns its encoding writes before most of it is used.
-                for (int from = 0; from < f.len(); from += WARM) {
-                    int to = Math.min(f.len(), from + WARM);
-                    anomalies.warm(f.events(), from, to);
-                    for (int i = from; i < to; i++) encode(f.events()[i]);
-                }
-                free.offer(f.events());
+                Chunk c = (Chunk) o;
+                TraceEvent[] ev = c.events;
+                int[] kinds = c.kinds;
+                for (int i = 0, n = c.len; i < n; i++) kinds[i] = encode(ev[i]);
+                anomalyQueue.put(c);
             }
         } catch (Throwable t) {
             encoderFailure = t;
             queue.clear();
+            // Lets the anomaly thread end; waiting drains see the failure.
+            anomalyQueue.clear();
+            anomalyQueue.offer(END);
         }
     }
 
-    /** Waits until everything handed off so far is encoded (and runs {@code then} on the encoder). */
+    /**
+     * Counts anomalies chunk by chunk in stream order. After a failure here it keeps taking chunks without counting,
+     * so that the encoder never blocks on a full queue and the events still reach the file.
+     */
+    private void anomalyLoop() {
+        while (true) {
+            Object o;
+            try {
+                o = anomalyQueue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (o == END) return;
+            if (o instanceof Drain d) {
+                d.done().countDown();
+                continue;
+            }
+            Chunk c = (Chunk) o;
+            if (encoderFailure == null) {
+                try {
+                    // A few hundred at a time: what a whole chunk warms would be pushed out of the 512 KiB L2
+                    // before most of it is used.
+                    for (int from = 0; from < c.len; from += WARM) {
+                        int to = Math.min(c.len, from + WARM);
+                        anomalies.warm(c.events, from, to);
+                        for (int i = from; i < to; i++) anomalies.observe(c.events[i], c.kinds[i]);
+                    }
+                } catch (Throwable t) {
+                    encoderFailure = t;
+                }
+            }
+            free.offer(c);
+        }
+    }
+
+    /**
+     * Waits until everything handed off so far is encoded and its anomalies counted (and runs {@code then} on the
+     * encoder).
+     */
     private void drain(Runnable then) {
         handOff();
         if (encoder == null) {
@@ -260,10 +316,10 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         }
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         try {
-            queue.put((Runnable) () -> { then.run(); done.countDown(); });
+            queue.put(new Drain(then, done));
             while (!done.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 checkEncoder();
-                if (!encoder.isAlive()) break;
+                if (!encoder.isAlive() || !anomalyCounter.isAlive()) break;
             }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -280,7 +336,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         };
     }
 
-    private void encode(TraceEvent e) {
+    /** Returns the event's {@link Anomalies#kindOf}, for the anomaly thread. */
+    private int encode(TraceEvent e) {
         int r = rows;
         int w = r >>> 6;
         long bit = 1L << r;
@@ -331,8 +388,8 @@ public final class TraceWriter implements EventSink, AutoCloseable {
         if (e.has(TraceEvent.F_CPU) && e.cpu > maxCpu) maxCpu = e.cpu;
         int facts = ev == null ? 0 : ev[2];
         if (e.event != null && (facts & KNOWN) == 0) unknown.merge(e.event, 1L, Long::sum);
-        anomalies.observe(e, facts & ~KNOWN);
         if (++rows == BATCH_ROWS) flushBatch();
+        return facts & ~KNOWN;
     }
 
     /**
@@ -579,6 +636,7 @@ public final class TraceWriter implements EventSink, AutoCloseable {
             if (encoder != null) {
                 queue.put(END);
                 encoder.join();
+                anomalyCounter.join();
             }
             writer.end();
             long trailerOffset = channel.position();
