@@ -124,6 +124,27 @@ class AnomaliesTest {
         assertEquals(Map.of("sched:sched_switch", (long) reps), info.unknownEvents);
     }
 
+    /**
+     * The counts run on their own thread behind the encoder: asked for in the middle of a stream, they must
+     * already include every event handed to the writer, not only those the counter happened to reach.
+     */
+    @Test
+    void countsAskedMidStreamIncludeEveryEventHandedOver() throws Exception {
+        int reps = 30_000; // 90,000 events a round: many chunks in flight, and a batch boundary in the first round
+        try (TraceWriter w = new TraceWriter(tmp.resolve("m.arrow"), Map.of(), TraceWriter.Compression.NONE)) {
+            long ts = 0;
+            for (int round = 1; round <= 2; round++) {
+                for (int k = 0; k < reps; k++) {
+                    long ptr = 0x1000L * (round * reps + k + 1);
+                    w.accept(ev(++ts, 0, EventNames.KMALLOC, ptr));
+                    w.accept(ev(++ts, 0, EventNames.KFREE, ptr));
+                    w.accept(ev(++ts, 0, EventNames.KFREE, ptr)); // one double free per repetition
+                }
+                assertEquals((long) round * reps, w.anomalyCounts().get(Anomalies.DOUBLE_FREE), "after round " + round);
+            }
+        }
+    }
+
     @Test
     void aCleanStreamHasNoAnomalies() {
         Anomalies a = new Anomalies();
