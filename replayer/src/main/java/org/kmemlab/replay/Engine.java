@@ -63,6 +63,8 @@ final class Engine {
     final Map<Object, String> resourceNames = new IdentityHashMap<>();
     final LongObjectHashMap<Parked> parked = new LongObjectHashMap<>();
     final Map<Long, String> taskNames = new HashMap<>();
+    /** Which trace tasks are kernel threads; the replayer sets it from the trace's snapshot. */
+    KernelThreads kernelThreads = new KernelThreads(null);
     final Map<String, long[]> lockWaits = new TreeMap<>();
     long rcuBarriers;
     long rcuCallbacksRun;
@@ -148,6 +150,8 @@ final class Engine {
             kwCtx[i] = new ReplayContext(this, i);
         }
         this.kthreadLatencyNs = kthreadLatencyNs;
+        // kswapd runs as a thread here, so throttle_direct_reclaim() has someone to wake its sleepers
+        pages.kswapdDriven(true);
         kswapds = kthreads("kswapd", KSWAPD_TASK);
         kcompactds = kthreads("kcompactd", KCOMPACTD_TASK);
         fragScoreMetric = new String[pages.nrNodes()];

@@ -70,6 +70,9 @@ final class ReplayContext implements ExecContext, Blocker {
     /** The gfp of the trace request being served: reclaim that it forbids is reported by the validator. */
     void requestGfp(long gfp) { held.requestGfp = gfp; }
 
+    @Override
+    public boolean kthread() { return engine.kernelThreads.isKthread(task, engine.taskNames.get(task)); }
+
     /** The task's comm: the trace's, or the kernel thread's name. */
     String comm() { return commOf(task); }
 

@@ -212,6 +212,7 @@ public final class Replayer {
         engine = new Engine(pages, upper, costs, nrCpus, opts.lockFrames(), opts.gracePeriodNs(), opts.kworkerLatencyNs(),
                 opts.kthreadLatencyNs());
         engine.retrier = this::retry;
+        engine.kernelThreads = new KernelThreads(info.snapshot.get(KernelThreads.SNAPSHOT_FILE));
         engine.detect = new Detectors(detectOpts, cfg.kfreeRcuPreemptRt());
         seed = new SeedRequests(upper, pages, costs);
         seed.t0 = t0;
@@ -1080,6 +1081,7 @@ public final class Replayer {
         Map<String, Object> page = new LinkedHashMap<>();
         page.put("allocstall", pages.allocstall);
         page.put("compactstall", pages.compactstall);
+        page.put("pgscan_direct_throttle", pages.pgscanDirectThrottle());
         page.put("alloc_failures", pages.allocFailures);
         page.put("free_pages_end", pages.freePageCount());
         page.put("kswapd_wakeups", pages.kswapdWakeups());

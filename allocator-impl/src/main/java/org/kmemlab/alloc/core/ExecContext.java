@@ -44,6 +44,12 @@ public interface ExecContext {
     /** True in hardirq, softirq or NMI context, or under a raw spinlock: the model must not sleep. */
     boolean atomicContext();
 
+    /**
+     * {@code current->flags & PF_KTHREAD}: the running task is a kernel thread, which
+     * {@code throttle_direct_reclaim()} never throttles.
+     */
+    default boolean kthread() { return false; }
+
     Blocker blocker();
 
     /**

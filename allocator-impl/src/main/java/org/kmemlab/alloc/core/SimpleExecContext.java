@@ -35,6 +35,7 @@ public class SimpleExecContext implements ExecContext, Blocker {
     private long now;
     private long scopeClearMask;
     private boolean atomic;
+    private boolean kthread;
     private boolean eagerWork;
     private boolean stallWork;
     private boolean recordFrames;
@@ -62,6 +63,9 @@ public class SimpleExecContext implements ExecContext, Blocker {
     public SimpleExecContext recordFrames(boolean v) { recordFrames = v; return this; }
     public SimpleExecContext scope(long clearMask) { scopeClearMask = clearMask; return this; }
     public SimpleExecContext atomic(boolean v) { atomic = v; return this; }
+    public SimpleExecContext kthread(boolean v) { kthread = v; return this; }
+
+    @Override public boolean kthread() { return kthread; }
     public SimpleExecContext gracePeriodNs(long v) { gracePeriodNs = v; return this; }
 
     /** Reports this context's acquisitions to {@code v} (a fresh held-lock stack); null turns it off. */

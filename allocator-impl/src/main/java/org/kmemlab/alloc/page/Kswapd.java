@@ -87,6 +87,16 @@ public final class Kswapd {
     }
 
     /**
+     * {@code allow_direct_reclaim()}'s wake-up of a sleeping kswapd for throttled tasks: its highest zone lowered to
+     * ZONE_NORMAL (a request for none counts as above it), then {@code wake_up_interruptible()}, without
+     * wakeup_kswapd()'s tracepoint.
+     */
+    void wakeForThrottled(long now, int cpu) {
+        if (requestedHighest < 0 || requestedHighest > ZONE_NORMAL) requestedHighest = ZONE_NORMAL;
+        wake(now, cpu);
+    }
+
+    /**
      * Runs the thread until it next gives up the CPU: one balance_pgdat() priority round, or the decision to
      * sleep. Returns the virtual time it wants to run again at ({@code ctx.now()} to go on with the next
      * round, the end of the HZ/10 nap), or {@code Long.MAX_VALUE} when it sleeps until woken.
@@ -101,7 +111,7 @@ public final class Kswapd {
                 if (woken) {
                     // woken before the nap ended: straight back to work with the new request
                     startBalance();
-                } else if (prepareSleep(reclaimOrder, highest)) {
+                } else if (prepareSleep(ctx, reclaimOrder, highest)) {
                     state = State.SLEEPING;
                     pa.events.kswapdSleep(node);
                     return Long.MAX_VALUE;
@@ -123,7 +133,7 @@ public final class Kswapd {
 
     /** {@code kswapd_try_to_sleep()}: nap HZ/10 when balanced (waking kcompactd), else reclaim again at once. */
     private long tryToSleep(ExecContext ctx) {
-        if (prepareSleep(reclaimOrder, highest)) {
+        if (prepareSleep(ctx, reclaimOrder, highest)) {
             // "We have freed the memory, now we should compact it to make allocation of the requested order possible."
             pa.wakeupKcompactd(node, allocOrder);
             state = State.SHORT_SLEEP;
@@ -134,8 +144,13 @@ public final class Kswapd {
         return ctx.now();
     }
 
-    /** {@code prepare_kswapd_sleep()}: a hopeless node, or one balanced for the order, lets kswapd sleep. */
-    private boolean prepareSleep(int order, int highestZone) {
+    /**
+     * {@code prepare_kswapd_sleep()}: wakes the throttled direct reclaimers first ("If kswapd is going to sleep, no
+     * process should be sleeping on pfmemalloc_wait"), then a hopeless node, or one balanced for the order, lets
+     * kswapd sleep.
+     */
+    private boolean prepareSleep(ExecContext ctx, int order, int highestZone) {
+        pa.vmscan.wakeThrottled(ctx, node, false);
         return hopeless() || pa.vmscan.pgdatBalanced(node, order, highestZone);
     }
 
@@ -207,6 +222,9 @@ public final class Kswapd {
         long r = pa.vmscan.shrinkNode(ctx, c, node, highest, priority, Gfp.GFP_KERNEL, true, toReclaim);
         ctx.exit();
         nrReclaimed += r;
+        // "If the low watermark is met there is no need for processes to be throttled on pfmemalloc_wait as they
+        // should not be able to safely make forward progress. Wake them"
+        pa.vmscan.wakeThrottled(ctx, node, true);
         // "If twice the allocation size has been reclaimed then recheck watermarks only at order-0"
         if (order > 0 && nrReclaimed >= 2L << order) order = 0;
         // kswapd_shrink_node() returns nr_scanned >= nr_to_reclaim; the model counts what it freed, not scanned
@@ -248,7 +266,7 @@ public final class Kswapd {
     long balanceNow(ExecContext ctx) {
         startBalance();
         while (balanceRound(ctx)) { }
-        if (prepareSleep(reclaimOrder, highest)) pa.wakeupKcompactd(node, allocOrder);
+        if (prepareSleep(ctx, reclaimOrder, highest)) pa.wakeupKcompactd(node, allocOrder);
         state = State.SLEEPING;
         return nrReclaimed;
     }

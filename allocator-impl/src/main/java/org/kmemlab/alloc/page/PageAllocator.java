@@ -174,6 +174,18 @@ public final class PageAllocator implements PageProvider {
     public boolean kswapdPending(int node) { return kswapds[node].woken(); }
     /** Node {@code node}'s kswapd, for a driver with a clock to run ({@link Kswapd#run}). */
     public Kswapd kswapdThread(int node) { return kswapds[node]; }
+
+    /**
+     * True once the caller runs each node's kswapd as a thread of its own ({@link Kswapd#run} on a clock), as the
+     * replayer does. Direct reclaimers are then throttled ({@code throttle_direct_reclaim()}), since kswapd is
+     * there to wake them; callers without a clock (and the unit tests) run reclaim without it.
+     */
+    boolean kswapdDriven;
+
+    public void kswapdDriven(boolean v) { kswapdDriven = v; }
+
+    /** {@code pgscan_direct_throttle} of /proc/vmstat. */
+    public long pgscanDirectThrottle() { return vmscan.pgscanDirectThrottle; }
     /** vmstat's kswapd wake-ups: a sleeping kswapd woken, on any node. */
     public long kswapdWakeups() {
         long n = 0;

@@ -29,6 +29,104 @@ public final class Vmscan {
     Vmscan(PageAllocator pa) {
         this.pa = pa;
         this.mem = pa.mem;
+        pfmemallocWait = new Object[pa.nrNodes];
+        pfmemallocWaiters = new boolean[pa.nrNodes];
+        for (int n = 0; n < pa.nrNodes; n++) {
+            String name = "pfmemalloc_wait (node " + n + ")";
+            pfmemallocWait[n] = new Object() {
+                @Override public String toString() { return name; }
+            };
+        }
+    }
+
+    // ------------------------------------------------------------------ throttle_direct_reclaim
+
+    /** {@code pgdat->pfmemalloc_wait}, per node: where {@code throttle_direct_reclaim()} puts direct reclaimers to sleep. */
+    final Object[] pfmemallocWait;
+    /**
+     * {@code waitqueue_active(&pgdat->pfmemalloc_wait)}: a task was throttled on the node since the last
+     * {@code wake_up_all()}. A GFP_NOFS sleeper that times out leaves it set, and the next wake-up finds nobody,
+     * as the kernel's would once the sleeper had left.
+     */
+    private final boolean[] pfmemallocWaiters;
+    /** {@code PGSCAN_DIRECT_THROTTLE}: direct reclaimers that {@code throttle_direct_reclaim()} put to sleep. */
+    public long pgscanDirectThrottle;
+    /** The GFP_NOFS sleeper's timeout, {@code HZ}: one second. */
+    static final long THROTTLE_NOFS_TIMEOUT_NS = 1_000_000_000L;
+
+    /**
+     * {@code zone_reclaimable_pages()}: the file LRU (no swap, so no anon). Since 6.13 (commit 6aaced5abd32) a zone
+     * with nothing reclaimable counts its free pages instead, so that {@code allow_direct_reclaim()} does not skip a
+     * DMA32 that could still help; 5.10 skips it.
+     */
+    long zoneReclaimablePages(Zone z) {
+        long nr = z.reclaimablePages();
+        return nr == 0 && pa.eraNow ? z.freePages() : nr;
+    }
+
+    /**
+     * {@code allow_direct_reclaim()}: direct reclaim may go on while the free pages of the node's zones up to
+     * ZONE_NORMAL (those with reclaimable pages) are above half of their min watermarks, the PFMEMALLOC reserve.
+     * Below it, a sleeping kswapd is woken for ZONE_NORMAL and below. A hopeless node (kswapd failed
+     * MAX_RECLAIM_RETRIES times) never throttles.
+     */
+    boolean allowDirectReclaim(ExecContext ctx, int node) {
+        Kswapd k = pa.kswapds[node];
+        if (k.hopeless()) return true;
+        long reserve = 0, free = 0;
+        for (Zone z : pa.zones) {
+            if (z.node != node || z.type > ZONE_NORMAL || !z.populated() || zoneReclaimablePages(z) == 0) continue;
+            reserve += z.minWmark();
+            free += z.freePages();
+        }
+        // "If there are no reserves (unexpected config) then do not throttle"
+        if (reserve == 0) return true;
+        boolean ok = free > reserve / 2;
+        // "kswapd must be awake if processes are being throttled"
+        if (!ok && k.waitqueueActive()) k.wakeForThrottled(ctx.now(), ctx.cpu());
+        return ok;
+    }
+
+    /**
+     * {@code throttle_direct_reclaim()}: before it reclaims, a task that is not a kernel thread sleeps on the
+     * first usable node's {@code pfmemalloc_wait} while {@link #allowDirectReclaim} says no, until kswapd wakes it
+     * (GFP_FS callers), or for at most a second (the others: they may hold the filesystem lock kswapd needs).
+     * Kernel threads are never throttled: they may be the ones that clean pages for reclaim. Modeled only where
+     * kswapd runs as a thread of its own ({@link PageAllocator#kswapdDriven}): without it nothing would wake the
+     * sleepers.
+     */
+    void throttleDirectReclaim(ExecContext ctx, long gfp, Zone[] zl, int highest) {
+        if (!pa.kswapdDriven || ctx.kthread()) return;
+        int node = -1;
+        for (Zone z : zl) {
+            // for_each_zone_zonelist_nodemask() up to gfp_zone(), skipping what lies above ZONE_NORMAL
+            if (z.type > highest || z.type > ZONE_NORMAL) continue;
+            node = z.node;
+            break;
+        }
+        if (node < 0 || allowDirectReclaim(ctx, node)) return;
+        pgscanDirectThrottle++;
+        pfmemallocWaiters[node] = true;
+        int n = node;
+        ctx.enter("throttle_direct_reclaim");
+        try {
+            long timeout = (gfp & Gfp.FS) == 0 ? THROTTLE_NOFS_TIMEOUT_NS : -1;
+            ctx.blocker().waitEvent(ctx, pfmemallocWait[n], () -> allowDirectReclaim(ctx, n), timeout);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /**
+     * {@code wake_up_all(&pgdat->pfmemalloc_wait)} if anyone sleeps there: from balance_pgdat() after each
+     * priority round once {@link #allowDirectReclaim} holds ({@code onlyIfAllowed}), and unconditionally from
+     * prepare_kswapd_sleep(), so that no throttled task outlives kswapd's going to sleep.
+     */
+    void wakeThrottled(ExecContext ctx, int node, boolean onlyIfAllowed) {
+        if (!pfmemallocWaiters[node]) return;
+        if (onlyIfAllowed && !allowDirectReclaim(ctx, node)) return;
+        pfmemallocWaiters[node] = false;
+        ctx.blocker().wakeUp(ctx, pfmemallocWait[node]);
     }
 
     // ------------------------------------------------------------------ page cache population
@@ -200,6 +298,7 @@ public final class Vmscan {
     long tryToFreePages(ExecContext ctx, PageCosts c, long gfp, int order, Zone[] zl, int highest) {
         ctx.enter("try_to_free_pages");
         ctx.charge(c.reclaimSetup);
+        throttleDirectReclaim(ctx, gfp, zl, highest);
         pa.events.reclaimBegin(zl.length > 0 ? zl[0].node : 0, order, gfp);
         long reclaimed = 0;
         for (int prio = DEF_PRIORITY; prio >= 0 && reclaimed < SWAP_CLUSTER_MAX; prio--) {
