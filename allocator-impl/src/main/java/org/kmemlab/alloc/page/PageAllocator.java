@@ -1185,7 +1185,8 @@ public final class PageAllocator implements PageProvider {
         }
         boolean ret = false;
         for (Zone z : zl) {
-            long reclaimable = z.reclaimablePages();
+            // Since 6.13 a zone with nothing reclaimable counts its free pages as reclaimable, so they count twice here.
+            long reclaimable = vmscan.zoneReclaimablePages(z);
             long available = reclaimable + z.freePages;
             if (Watermarks.zoneWatermarkOk(z, order, z.minWmark(), highest, allocFlags, available, eraNow)) {
                 if (!didSomeProgress && 2 * (z.nrDirty + z.nrWriteback) > reclaimable) {

@@ -57,7 +57,8 @@ public final class Vmscan {
     /**
      * {@code zone_reclaimable_pages()}: the file LRU (no swap, so no anon). Since 6.13 (commit 6aaced5abd32) a zone
      * with nothing reclaimable counts its free pages instead, so that {@code allow_direct_reclaim()} does not skip a
-     * DMA32 that could still help; 5.10 skips it.
+     * DMA32 that could still help; {@code should_reclaim_retry()} then adds them to the free pages once more. 5.10
+     * has no fallback.
      */
     long zoneReclaimablePages(Zone z) {
         long nr = z.reclaimablePages();

@@ -40,6 +40,40 @@ class ThrottleDirectReclaimTest {
         return pa;
     }
 
+    /**
+     * {@code zone_reclaimable_pages()} since 6.13 counts a zone's free pages when it has nothing reclaimable, and
+     * {@code should_reclaim_retry()} adds the free pages to that: a DMA32 of kernel pages only, with free pages at
+     * three quarters of its min watermark, would meet the watermark with them counted twice, so the current era
+     * retries reclaim where 5.10's goes towards OOM.
+     */
+    @Test
+    void aZoneWithNothingReclaimableCountsItsFreePagesTwiceInShouldReclaimRetrySince613() {
+        for (KernelEra era : new KernelEra[] {KernelEra.ENOW, KernelEra.E2020}) {
+            PageAllocator pa = machine(era, 64L << 20);
+            SimpleExecContext ctx = new SimpleExecContext();
+            while (pa.allocPages(ctx, 0, FILL_KERNEL | Gfp.DMA) >= 0) { }
+            Zone z = pa.zone(0, ZONE_DMA32);
+            // pcp refills take pages from the buddy in batches: take all of it, then give pages back one by one
+            List<Long> taken = new ArrayList<>();
+            long p;
+            while ((p = pa.allocPages(ctx, 0, FILL_KERNEL | Gfp.DMA32)) >= 0) taken.add(p);
+            pa.drainAllPages(ctx);
+            // min_wmark_pages() includes the watermark boost, which the fill's fallbacks raised
+            long target = z.minWmark() * 3 / 4;
+            while (z.freePages() < target) {
+                pa.freePages(ctx, taken.remove(taken.size() - 1), 0);
+                pa.drainAllPages(ctx);
+            }
+            assertEquals(0, z.reclaimablePages());
+            assertTrue(z.freePages() > 0 && z.freePages() < z.minWmark() && 2 * z.freePages() > z.minWmark() + 1,
+                    "free " + z.freePages() + ", min " + z.minWmark());
+            Zone[] zl = pa.zonelists[0][ZONE_DMA32];
+            boolean retry = pa.shouldReclaimRetry(ctx, pa.costs(ctx), Gfp.GFP_KERNEL, 0, zl, ZONE_DMA32, 0, ALLOC_WMARK_MIN,
+                    true, new int[1]);
+            assertEquals(era == KernelEra.ENOW, retry, era.toString());
+        }
+    }
+
     /** A context that records the wait queues woken through it, with how many rounds kswapd had finished then. */
     private static final class Recording extends SimpleExecContext {
         final List<String> woken = new ArrayList<>();
