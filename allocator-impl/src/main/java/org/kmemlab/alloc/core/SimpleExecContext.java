@@ -64,8 +64,6 @@ public class SimpleExecContext implements ExecContext, Blocker {
     public SimpleExecContext scope(long clearMask) { scopeClearMask = clearMask; return this; }
     public SimpleExecContext atomic(boolean v) { atomic = v; return this; }
     public SimpleExecContext kthread(boolean v) { kthread = v; return this; }
-
-    @Override public boolean kthread() { return kthread; }
     public SimpleExecContext gracePeriodNs(long v) { gracePeriodNs = v; return this; }
 
     /** Reports this context's acquisitions to {@code v} (a fresh held-lock stack); null turns it off. */
@@ -88,6 +86,7 @@ public class SimpleExecContext implements ExecContext, Blocker {
     @Override public long now() { return now; }
     @Override public long scopeClearMask() { return scopeClearMask; }
     @Override public boolean atomicContext() { return atomic; }
+    @Override public boolean kthread() { return kthread; }
     @Override public Blocker blocker() { return this; }
     @Override public CostTable costs() { return costs; }
 

@@ -69,6 +69,8 @@ public final class PageAllocator implements PageProvider {
 
     /** Each node's kswapd thread; kcompactd's wake-ups per node (pgdat->kcompactd_max_order). */
     final Kswapd[] kswapds;
+    /** Set by {@link #kswapdDriven(boolean)}. */
+    boolean kswapdDriven;
     final boolean[] kcompactdWoken;
     final int[] kcompactdOrder;
     /** kcompactd's run in progress per node: the zone index it goes on with (-1 between runs), and the run's order. */
@@ -176,12 +178,10 @@ public final class PageAllocator implements PageProvider {
     public Kswapd kswapdThread(int node) { return kswapds[node]; }
 
     /**
-     * True once the caller runs each node's kswapd as a thread of its own ({@link Kswapd#run} on a clock), as the
-     * replayer does. Direct reclaimers are then throttled ({@code throttle_direct_reclaim()}), since kswapd is
-     * there to wake them; callers without a clock (and the unit tests) run reclaim without it.
+     * Tells the allocator that the caller runs each node's kswapd as a thread of its own ({@link Kswapd#run} on a
+     * clock), as the replayer does. Direct reclaimers are then throttled ({@code throttle_direct_reclaim()}), since
+     * kswapd is there to wake them; callers without a clock (and the unit tests) run reclaim without it.
      */
-    boolean kswapdDriven;
-
     public void kswapdDriven(boolean v) { kswapdDriven = v; }
 
     /** {@code pgscan_direct_throttle} of /proc/vmstat. */
