@@ -240,11 +240,12 @@ public final class TraceReader implements AutoCloseable {
      * The event stream for zero-copy export (the Arrow C data interface), batch by batch validated like
      * {@link #next()}: a damaged batch ends the stream there. Do not mix with {@link #next()}.
      */
-    private final class Validating extends ArrowReader {
+    private final class Validating extends ForwardingArrowReader {
         private final Consumer<TraceBatch> tap;
 
+        /** Closing it leaves the stream open: the TraceReader closes it. */
         Validating(Consumer<TraceBatch> tap) {
-            super(TraceReader.this.allocator);
+            super(reader, TraceReader.this.allocator);
             this.tap = tap;
         }
 
@@ -271,14 +272,6 @@ public final class TraceReader implements AutoCloseable {
             finish();
             return false;
         }
-
-        @Override public VectorSchemaRoot getVectorSchemaRoot() throws IOException { return reader.getVectorSchemaRoot(); }
-        @Override public Map<Long, Dictionary> getDictionaryVectors() throws IOException { return reader.getDictionaryVectors(); }
-        @Override public Dictionary lookup(long id) { return reader.lookup(id); }
-        @Override public java.util.Set<Long> getDictionaryIds() { return reader.getDictionaryIds(); }
-        @Override public long bytesRead() { return reader.bytesRead(); }
-        @Override protected void closeReadSource() { /* the TraceReader closes the stream */ }
-        @Override protected Schema readSchema() throws IOException { return reader.getVectorSchemaRoot().getSchema(); }
     }
 
     private void finish() {

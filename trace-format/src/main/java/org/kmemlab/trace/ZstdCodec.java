@@ -27,9 +27,9 @@ import org.apache.arrow.vector.compression.NoCompressionCodec;
  *
  * <p>The frames are the ones {@code ZSTD_compress()} writes at the same level, byte for byte (a kept context with
  * only its level set takes the same parameters from the source size), so files do not change and any Arrow reader
- * reads them. Not thread-safe: Arrow's writer compresses on the thread that writes batches, and a reader
- * decompresses on the thread that loads them; the methods are synchronized for the case where a consumer (DuckDB's
- * scan of an exported stream) pulls batches from more than one thread in turn.
+ * reads them. One context of each kind serves every call: Arrow's writer compresses on the thread that writes
+ * batches and a reader decompresses on the thread that loads them, but a consumer (DuckDB's scan of an exported
+ * stream) may pull batches from more than one thread in turn, so the methods are synchronized.
  */
 final class ZstdCodec extends AbstractCompressionCodec implements AutoCloseable {
     private final int level;
