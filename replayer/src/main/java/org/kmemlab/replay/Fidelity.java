@@ -109,8 +109,11 @@ public final class Fidelity {
             Map<String, Double> model = new TreeMap<>();
             m.forEach((k, v) -> model.merge(String.valueOf(k).startsWith("kmalloc") ? "kmalloc" : String.valueOf(k),
                     ((Number) v).doubleValue(), Double::sum));
-            for (Map.Entry<String, Long> e : pre.slabPagesByCache.entrySet()) {
-                f.lines.add(new Line("slab pages allocated: " + e.getKey(), e.getValue(), model.getOrDefault(e.getKey(), 0.0)));
+            // the model's caches too: a cache the kernel grew no slab for but the model did is a miss as well
+            java.util.SortedSet<String> names = new java.util.TreeSet<>(pre.slabPagesByCache.keySet());
+            model.forEach((k, v) -> { if (v > 0) names.add(k); });
+            for (String n : names) {
+                f.lines.add(new Line("slab pages allocated: " + n, pre.slabPagesByCache.getOrDefault(n, 0L), model.getOrDefault(n, 0.0)));
             }
         }
         return f;

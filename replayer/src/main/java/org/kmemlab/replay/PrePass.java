@@ -20,9 +20,10 @@ import com.carrotsearch.hppc.LongHashSet;
  * that every free has an object); and which page events the kernel derived from slab allocations.
  *
  * <p>A page allocation is a slab's (or kmalloc_large's) when its call chain passes through
- * {@code allocate_slab}/{@code new_slab}/{@code __kmalloc_large_node}, or, without chains, when it is a
- * compound, non-movable allocation that the same task's slab allocation on the same CPU follows within 20 µs
- * (the slab tracepoint fires after the page allocation it needed). Memory here grows with live objects
+ * {@code allocate_slab}/{@code new_slab}/{@code __kmalloc_large_node}, or, without chains, when a slab object
+ * is later allocated inside it ({@link SlabPages}, where the pointers are real addresses), or, where they are
+ * hashed, when it is a compound, non-movable allocation that the same task's slab allocation on the same CPU
+ * follows within 20 µs (the slab tracepoint fires after the page allocation it needed). Memory here grows with live objects
  * and derived pages, not with the number of events.
  */
 final class PrePass {
@@ -38,6 +39,8 @@ final class PrePass {
     RowSet rcuFreeRows;
     /** Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report). */
     final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
+    /** How slab pages were told from other page allocations: by address ({@link SlabPages}) or by time. */
+    String slabPageAttribution = "";
     long zoneLocked, pcpuDrain, pcpRefills;
     /**
      * Reclaim as the trace's vmscan tracepoints show it (kmemlab record enables them): sleeping kswapds woken,
@@ -110,8 +113,12 @@ final class PrePass {
     }
 
     static PrePass scan(Path trace) throws IOException {
+        long base;
         try (TraceReader r = new TraceReader(trace)) {
-            return scan(r);
+            base = SlabPages.directMapBase(r);
+        }
+        try (TraceReader r = new TraceReader(trace)) {
+            return scan(r, base);
         }
     }
 
@@ -120,8 +127,12 @@ final class PrePass {
      * cache names of the few kinds that have them): this pass sees every row of the trace before the
      * replay starts, so it must cost little more than the file's read.
      */
-    static PrePass scan(TraceReader r) {
+    static PrePass scan(TraceReader r, long directMapBase) {
         PrePass p = new PrePass();
+        SlabPages slabPages = new SlabPages(directMapBase);
+        p.slabPageAttribution = slabPages.known()
+                ? "by address (direct map at 0x" + Long.toHexString(directMapBase) + ")"
+                : "by time (a compound non-movable page that the task's slab allocation follows within 20 us)";
         TraceInfo info = r.info();
         LongHashSet liveObj = new LongHashSet();
         LongHashSet livePages = new LongHashSet();
@@ -154,7 +165,15 @@ final class PrePass {
                 switch (ei < 0 ? OTHER : codes[ei]) {
                     case SLAB_ALLOC -> {
                         int pid = b.intOr(TraceSchema.PID, i, 0);
-                        if (pendRow[cpu] >= 0 && pendPid[cpu] == pid && ts - pendTs[cpu] <= WINDOW_NS) {
+                        if (slabPages.known()) {
+                            long claim = b.isNull(TraceSchema.PTR, i) ? -1 : slabPages.object(b.getLong(TraceSchema.PTR, i));
+                            if (claim >= 0) {
+                                derived.add(claim >>> 5);
+                                livePages.remove(slabPages.claimed);
+                                String cache = b.getString(TraceSchema.CACHE, i);
+                                p.slabPagesByCache.merge(cache != null ? cache : "kmalloc", 1L << (claim & 31), Long::sum);
+                            }
+                        } else if (pendRow[cpu] >= 0 && pendPid[cpu] == pid && ts - pendTs[cpu] <= WINDOW_NS) {
                             derived.add(pendRow[cpu]);
                             livePages.remove(pendPfn[cpu]);
                             derivedPfns.add(pendPfn[cpu]);
@@ -213,6 +232,9 @@ final class PrePass {
                         if (slabChain) {
                             derived.add(row);
                             derivedPfns.add(pfn);
+                        } else if (slabPages.known()) {
+                            livePages.add(pfn);
+                            if (mt != 1 && !b.isNull(TraceSchema.PFN, i)) slabPages.pageAlloc(row, pfn, Math.max(0, order));
                         } else {
                             livePages.add(pfn);
                             // Slab pages are compound and never movable: page-cache folios (movable, also
@@ -236,7 +258,7 @@ final class PrePass {
                     case PAGE_FREE -> {
                         long pfn = b.longOr(TraceSchema.PFN, i, 0);
                         if (!b.isNull(TraceSchema.PFN, i)) p.firstSight(seenPages, pfn, cpu, 0, 0, false);
-                        if (derivedPfns.remove(pfn)) {
+                        if (slabPages.pageFree(pfn) || derivedPfns.remove(pfn)) {
                             derived.add(row);
                         } else if (!livePages.remove(pfn)) {
                             p.pages.add(new long[] {pfn, Math.max(0, b.intOr(TraceSchema.ORDER, i, 0)), 0});

@@ -127,7 +127,7 @@ public final class Replayer {
 
     /** Counters that go into summary.json. */
     static final class Summary {
-        long populatedObjects, untracedAllocs, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
+        long populatedObjects, untracedAllocs, untracedFrees, events, requests, derived, observed, ignored, failures, parkedRequests, freesUnknown, preexistingObjects,
                 preexistingPages, modeledNs, delayNs, spinNs, sleepNs, maxDelayNs, kvmallocVmalloc, mempoolReserve,
                 tracePagesReclaimed, tracePagesMigrated, freesOfReclaimedPages;
         /** Per request kind (by ordinal): requests, modeled ns, failures. */
@@ -552,6 +552,7 @@ public final class Replayer {
         SlubAllocator slab = upper.slab;
         switch (kind) {
             case KMALLOC -> {
+                untracedFree(ctx, e.ptr);
                 long size = Math.max(1, e.bytesReq);
                 long addr;
                 int route;
@@ -568,6 +569,7 @@ public final class Replayer {
                 return route == ROUTE_KMALLOC ? slab.ksize(addr) : size;
             }
             case CACHE_ALLOC -> {
+                untracedFree(ctx, e.ptr);
                 if (e.cache != null && splSizes.containsKey(e.cache)) {
                     org.kmemlab.alloc.spl.SplCache sc = spl(e);
                     long addr = sc.alloc(ctx, g);
@@ -596,30 +598,7 @@ public final class Replayer {
                     slot = live.find(e.ptr);
                     if (slot < 0) return UNKNOWN;
                 }
-                long addr = live.address(slot);
-                long meta = live.meta(slot);
-                Object freer = live.owner(slot);
-                live.remove(e.ptr, slot);
-                int route = (int) (meta & 0xff);
-                switch (route) {
-                    case ROUTE_SPL -> {
-                        org.kmemlab.alloc.spl.SplCache sc = (org.kmemlab.alloc.spl.SplCache) freer;
-                        // marked so that SQL can set the cost of spl_emergency_free() against the live emergency count
-                        if (sc.isEmergency(addr)) seed.lastFallback = SPL_EMERGENCY;
-                        sc.free(ctx, addr);
-                    }
-                    case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
-                    case ROUTE_MEMPOOL -> {
-                        Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));
-                        long owner = meta >>> 16;
-                        pool.free(ctx, addr);
-                        engine.hold(pool.waitQueue, owner, -1);
-                    }
-                    case ROUTE_CACHE -> {
-                        if (freer != null) ((SlubCache) freer).free(ctx, addr); else slab.kfree(ctx, addr);
-                    }
-                    default -> slab.kfree(ctx, addr);
-                }
+                freeLive(ctx, e.ptr, slot);
                 return 0;
             }
             case PAGE_ALLOC -> {
@@ -667,6 +646,56 @@ public final class Replayer {
             case CPU_WORK -> { return seed.cpuWork(ctx, e); }
             default -> throw new IllegalStateException(kind.name());
         }
+    }
+
+    /** Frees the live object in {@code slot} (trace pointer {@code ptr}) the way it was allocated. */
+    private void freeLive(ReplayContext ctx, long ptr, int slot) {
+        long addr = live.address(slot);
+        long meta = live.meta(slot);
+        Object freer = live.owner(slot);
+        live.remove(ptr, slot);
+        int route = (int) (meta & 0xff);
+        switch (route) {
+            case ROUTE_SPL -> {
+                org.kmemlab.alloc.spl.SplCache sc = (org.kmemlab.alloc.spl.SplCache) freer;
+                // marked so that SQL can set the cost of spl_emergency_free() against the live emergency count
+                if (sc.isEmergency(addr)) seed.lastFallback = SPL_EMERGENCY;
+                sc.free(ctx, addr);
+            }
+            case ROUTE_KVMALLOC -> upper.kvmalloc.kvfree(ctx, addr);
+            case ROUTE_MEMPOOL -> {
+                Mempool pool = poolList.get((int) ((meta >>> 8) & 0xff));
+                long owner = meta >>> 16;
+                pool.free(ctx, addr);
+                engine.hold(pool.waitQueue, owner, -1);
+            }
+            case ROUTE_CACHE -> {
+                if (freer != null) ((SlubCache) freer).free(ctx, addr); else upper.slab.kfree(ctx, addr);
+            }
+            default -> upper.slab.kfree(ctx, addr);
+        }
+    }
+
+    /**
+     * The trace allocates at a pointer it still holds: the kernel freed the object where no tracepoint fired.
+     * 6.18's slab sheaves free kfree_rcu()'d objects in bulk after the grace period (rcu_free_sheaf(), as
+     * maple_node's are), and kmem_cache_free_bulk() and kfree_bulk() trace no object at all. Free it now, off
+     * the books like {@link #untracedAlloc}: the latest moment it can have happened, since SLUB's freelists and
+     * sheaves hand a freed object out again first. Without this the model would keep every such object.
+     */
+    private void untracedFree(ReplayContext ctx, long ptr) {
+        int slot = ptr == 0 ? -1 : live.find(ptr);
+        if (slot < 0) return;
+        CallTree.Node saved = ctx.node();
+        int savedDepth = ctx.depth();
+        String fallback = seed.lastFallback;
+        ctx.unwindTo(engine.profile.root.child(INITIAL));
+        long now = ctx.now;
+        freeLive(ctx, ptr, slot);
+        ctx.now = now;
+        ctx.restore(saved, savedDepth);
+        seed.lastFallback = fallback;
+        sum.untracedFrees++;
     }
 
     /**
@@ -1049,6 +1078,7 @@ public final class Replayer {
         m.put("ignored_events", sum.ignored);
         m.put("preexisting_objects", sum.preexistingObjects);
         m.put("preexisting_pages", sum.preexistingPages);
+        m.put("slab_page_attribution", pre.slabPageAttribution);
         m.put("trace_pages_reclaimed", sum.tracePagesReclaimed);
         m.put("trace_pages_migrated", sum.tracePagesMigrated);
         m.put("frees_of_reclaimed_pages", sum.freesOfReclaimedPages);
@@ -1056,6 +1086,7 @@ public final class Replayer {
         m.put("failures", sum.failures);
         m.put("frees_without_object", sum.freesUnknown);
         m.put("untraced_allocations", sum.untracedAllocs);
+        m.put("untraced_frees", sum.untracedFrees);
         m.put("parked_requests", sum.parkedRequests);
         m.put("modeled_ns", sum.modeledNs);
         m.put("delay_ns", sum.delayNs);
