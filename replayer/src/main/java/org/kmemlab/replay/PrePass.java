@@ -82,17 +82,17 @@ final class PrePass {
         if (mt >= 0 && mt < PCP_TYPES && order >= 0 && order < PCP_ORDERS) pcpAtStart[(cpu * PCP_TYPES + mt) * PCP_ORDERS + order]++;
     }
 
-    private static final long WINDOW_NS = 20_000;
+    static final long WINDOW_NS = 20_000;
     private static final String[] SLAB_FRAMES = {"allocate_slab", "new_slab", "___slab_alloc", "__kmalloc_large_node",
         "__kmalloc_large_node_noprof", "kmalloc_large", "___kmalloc_large_node", "alloc_slab_page"};
 
     /** What the pre-pass does with an event, decided once per dictionary entry of each batch. */
-    private static final int OTHER = 0, SLAB_ALLOC = 1, SLAB_FREE = 2, CACHE_FREE = 3, RCU_KVFREE = 4, ZONE_LOCKED = 5,
+    static final int OTHER = 0, SLAB_ALLOC = 1, SLAB_FREE = 2, CACHE_FREE = 3, RCU_KVFREE = 4, ZONE_LOCKED = 5,
             PCPU_DRAIN = 6, PAGE_ALLOC = 7, PAGE_FREE = 8, WAKEUP_KSWAPD = 9, KSWAPD_WAKE = 10, DIRECT_RECLAIM = 11,
             VMSCAN_OTHER = 12, TRY_COMPACT = 13, KCOMPACTD_WAKE = 14, COMPACTION_OTHER = 15,
             WAKEUP_KCOMPACTD = 16;
 
-    private static int codeOf(String ev) {
+    static int codeOf(String ev) {
         if (ev == null) return OTHER;
         if (EventNames.isSlabAlloc(ev)) return SLAB_ALLOC;
         if (EventNames.isSlabFree(ev)) return EventNames.KMEM_CACHE_FREE.equals(ev) ? CACHE_FREE : SLAB_FREE;

@@ -686,16 +686,29 @@ public final class Replayer {
     private void untracedFree(ReplayContext ctx, long ptr) {
         int slot = ptr == 0 ? -1 : live.find(ptr);
         if (slot < 0) return;
+        offTheBooks(ctx, () -> {
+            freeLive(ctx, ptr, slot);
+            return 0;
+        });
+        sum.untracedFrees++;
+    }
+
+    /**
+     * Runs {@code work} (an allocation or free the trace did not record) under "[initial state]" in the profile,
+     * without advancing the request's clock or marking its fallback: it is not the request's own cost. Returns
+     * what {@code work} returns.
+     */
+    private long offTheBooks(ReplayContext ctx, java.util.function.LongSupplier work) {
         CallTree.Node saved = ctx.node();
         int savedDepth = ctx.depth();
         String fallback = seed.lastFallback;
         ctx.unwindTo(engine.profile.root.child(INITIAL));
         long now = ctx.now;
-        freeLive(ctx, ptr, slot);
+        long r = work.getAsLong();
         ctx.now = now;
         ctx.restore(saved, savedDepth);
         seed.lastFallback = fallback;
-        sum.untracedFrees++;
+        return r;
     }
 
     /**
@@ -727,15 +740,8 @@ public final class Replayer {
      * the books: its cost is charged under "[untraced alloc]" and it is counted, not replayed.
      */
     private void untracedAlloc(ReplayContext ctx, TraceEvent e) {
-        CallTree.Node saved = ctx.node();
-        int savedDepth = ctx.depth();
-        ctx.unwindTo(engine.profile.root.child(INITIAL));
-        long now = ctx.now;
-        long addr;
         SlubCache c = e.cache != null ? upper.slab.cache(e.cache) : null;
-        addr = c != null ? c.alloc(ctx, Gfp.GFP_KERNEL) : upper.slab.kmalloc(ctx, 64, Gfp.GFP_KERNEL);
-        ctx.now = now;
-        ctx.restore(saved, savedDepth);
+        long addr = offTheBooks(ctx, () -> c != null ? c.alloc(ctx, Gfp.GFP_KERNEL) : upper.slab.kmalloc(ctx, 64, Gfp.GFP_KERNEL));
         if (addr != 0) {
             remember(e.ptr, addr, c != null ? ROUTE_CACHE : ROUTE_KMALLOC, 0, ctx.task, c);
             sum.untracedAllocs++;
@@ -771,14 +777,8 @@ public final class Replayer {
     }
 
     private void untracedPage(ReplayContext ctx, TraceEvent e) {
-        CallTree.Node saved = ctx.node();
-        int savedDepth = ctx.depth();
-        ctx.unwindTo(engine.profile.root.child(INITIAL));
-        long now = ctx.now;
         int order = Math.max(0, e.order);
-        long pfn = pages.allocPages(ctx, order, Gfp.GFP_KERNEL);
-        ctx.now = now;
-        ctx.restore(saved, savedDepth);
+        long pfn = offTheBooks(ctx, () -> pages.allocPages(ctx, order, Gfp.GFP_KERNEL));
         if (pfn >= 0) {
             pageMap.put(e.pfn, (pfn << 8) | order);
             sum.untracedAllocs++;

@@ -27,7 +27,6 @@ final class SlabPages {
     static final long UNKNOWN = Long.MIN_VALUE;
     /** The base is taken once this many proposals agree on it (true proposals agree at once; strays almost never). */
     private static final int SETTLED = 8;
-    private static final long WINDOW_NS = 20_000;
 
     private final long base;
     /** Non-movable page blocks the trace holds that no object has been seen in yet: head pfn to row << 5 | order. */
@@ -42,8 +41,6 @@ final class SlabPages {
 
     boolean known() { return base != UNKNOWN; }
 
-    long base() { return base; }
-
     /** A non-movable page block allocated at {@code row}: a slab if an object turns up inside it. */
     void pageAlloc(long row, long pfn, int order) {
         slabs.remove(pfn);
@@ -52,8 +49,8 @@ final class SlabPages {
 
     /**
      * A slab object at {@code ptr}: returns the page allocation this proves to be a slab (now claimed) as its
-     * row &lt;&lt; 5 | order, with its pfn in {@link #claimed}, or -1. SLUB's slabs are at most order 3 (slub_max_order) and naturally aligned; a larger kmalloc_large
-     * block starts at its object.
+     * row &lt;&lt; 5 | order, with its pfn in {@link #claimed}, or -1. SLUB's slabs are at most order 3
+     * (slub_max_order) and naturally aligned; a larger kmalloc_large block starts at its object.
      */
     long object(long ptr) {
         long vpfn = (ptr - base) >>> 12;
@@ -93,16 +90,14 @@ final class SlabPages {
         while (r.next()) {
             TraceBatch b = r.batch();
             String[] names = b.dictionary(TraceSchema.EVENT);
-            byte[] kind = new byte[names.length];
-            for (int k = 0; k < names.length; k++) {
-                kind[k] = (byte) (org.kmemlab.trace.EventNames.MM_PAGE_ALLOC.equals(names[k]) ? 1
-                        : names[k] != null && org.kmemlab.trace.EventNames.isSlabAlloc(names[k]) ? 2 : 0);
-            }
+            int[] codes = new int[names.length];
+            for (int k = 0; k < names.length; k++) codes[k] = PrePass.codeOf(names[k]);
             for (int i = 0, n = b.size(); i < n; i++) {
                 int ei = b.dictIndex(TraceSchema.EVENT, i);
-                if (ei < 0 || kind[ei] == 0) continue;
+                int code = ei < 0 ? PrePass.OTHER : codes[ei];
+                if (code != PrePass.PAGE_ALLOC && code != PrePass.SLAB_ALLOC) continue;
                 int cpu = b.intOr(TraceSchema.CPU, i, 0) & 0xff;
-                if (kind[ei] == 1) {
+                if (code == PrePass.PAGE_ALLOC) {
                     pendOrder[cpu] = -1;
                     if (b.isNull(TraceSchema.PFN, i) || b.intOr(TraceSchema.MIGRATETYPE, i, 0) == 1) continue;
                     pendPfn[cpu] = b.getLong(TraceSchema.PFN, i);
@@ -114,7 +109,7 @@ final class SlabPages {
                 int order = pendOrder[cpu];
                 pendOrder[cpu] = -1;
                 if (order < 0 || b.isNull(TraceSchema.PTR, i) || pendPid[cpu] != b.intOr(TraceSchema.PID, i, 0)
-                        || b.ts(i) - pendTs[cpu] > WINDOW_NS) continue;
+                        || b.ts(i) - pendTs[cpu] > PrePass.WINDOW_NS) continue;
                 long off = b.getLong(TraceSchema.PTR, i) - (pendPfn[cpu] << 12);
                 long bucket = off >> 30 << 30;
                 if (off - bucket < 4096L << order && votes.addTo(bucket, 1) >= SETTLED) return bucket;
