@@ -219,9 +219,13 @@ public final class TraceDb implements AutoCloseable {
             }
         }
         try (TraceReader r = new TraceReader(trace)) {
-            // the stream owns the reader: releasing the stream closes it
             SequencedReader events = new SequencedReader(tap == null ? r.arrowReader() : r.arrowReader(tap), r.allocator(), nextSeq);
-            try (ArrowArrayStream stream = register("kmemlab_load", events, r.allocator())) {
+            // The stream's release closes the reader too, but DuckDB releases it when it lets go of the scan, which may
+            // be after the query returns and on its own thread: the reader is closed here before the TraceReader's
+            // allocator, and closes only once (ClosingOnce). Left to the release, its seq vector once outlived the
+            // allocator ("Memory was leaked", LifetimePairingTest).
+            try (org.apache.arrow.vector.ipc.ArrowReader once = ClosingOnce.of(events, r.allocator());
+                 ArrowArrayStream stream = register("kmemlab_load", once, r.allocator())) {
                 try (PreparedStatement ps = conn.prepareStatement(create
                         ? "CREATE TABLE events AS SELECT ?::VARCHAR AS trace, * FROM kmemlab_load"
                         : "INSERT INTO events SELECT ?::VARCHAR AS trace, * FROM kmemlab_load")) {
