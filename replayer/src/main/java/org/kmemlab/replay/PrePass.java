@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
+import org.kmemlab.alloc.slab.SlabInfo;
 import org.kmemlab.trace.EventNames;
 import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceEvent;
@@ -27,7 +29,10 @@ import com.carrotsearch.hppc.LongHashSet;
  * and derived pages, not with the number of events.
  */
 final class PrePass {
-    record Obj(long ptr, String cache, long bytes) {}
+    /** An object the trace frees but never allocated: its cache, or else its kmalloc size and recorded gfp_flags (-1: none). */
+    record Obj(long ptr, String cache, long bytes, long gfp) {
+        Obj(long ptr, String cache, long bytes) { this(ptr, cache, bytes, -1); }
+    }
 
     long t0 = Long.MAX_VALUE;
     int maxCpu = -1;
@@ -41,6 +46,8 @@ final class PrePass {
     final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
     /** How slab pages were told from other page allocations: by address ({@link SlabPages}) or by time. */
     String slabPageAttribution = "";
+    /** The free slots the caches' slabs held at the start as the trace proves them, when it can ({@link SlabStart}). */
+    Map<SlabStart.Key, SlabStart.Proof> slabFreeAtStart = Map.of();
     long zoneLocked, pcpuDrain, pcpRefills;
     /**
      * Reclaim as the trace's vmscan tracepoints show it (kmemlab record enables them): sleeping kswapds woken,
@@ -134,6 +141,8 @@ final class PrePass {
                 ? "by address (direct map at 0x" + Long.toHexString(directMapBase) + ")"
                 : "by time (a compound non-movable page that the task's slab allocation follows within 20 us)";
         TraceInfo info = r.info();
+        SlabStart slabStart = new SlabStart(slabPages, slabinfo(info));
+        boolean evidence = slabStart.enabled();
         LongHashSet liveObj = new LongHashSet();
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
@@ -181,11 +190,16 @@ final class PrePass {
                             p.slabPagesByCache.merge(cache != null ? cache : "kmalloc", 1L << pendOrder[cpu], Long::sum);
                         }
                         long ptr = b.longOr(TraceSchema.PTR, i, 0);
-                        liveObj.add(ptr);
+                        boolean replaced = !liveObj.add(ptr);
                         rcuQueued.remove(ptr);
+                        if (evidence && ptr != 0) {
+                            slabStart.alloc(ptr, b.getString(TraceSchema.CACHE, i), b.longOr(TraceSchema.BYTES_ALLOC, i, 0),
+                                    b.longOr(TraceSchema.GFP_FLAGS, i, -1), replaced, rawCpu);
+                        }
                     }
                     case SLAB_FREE, CACHE_FREE -> {
                         long ptr = b.longOr(TraceSchema.PTR, i, 0);
+                        if (evidence && ptr != 0) slabStart.free(ptr);
                         if (ptr != 0 && rcuQueued.remove(ptr)) {
                             rcuFree.add(row);
                         } else if (ptr != 0 && !liveObj.remove(ptr)) {
@@ -273,9 +287,28 @@ final class PrePass {
         for (int o = 0; o < 16; o++) {
             for (int mt = 0; mt < 16; mt++) if (orderMt[o][mt] > 0) p.pageAllocsByOrderMt.merge(o + "/" + mt, orderMt[o][mt], Long::sum);
         }
+        if (evidence) {
+            p.slabFreeAtStart = slabStart.proofs();
+            // A pre-existing object kfree'd without a cache name lies in a slab whose allocations named its owner.
+            for (int k = 0; k < p.objects.size(); k++) {
+                Obj o = p.objects.get(k);
+                SlabStart.Key owner = o.cache() == null ? slabStart.ownerOf(o.ptr()) : null;
+                if (owner != null) p.objects.set(k, new Obj(o.ptr(), owner.cache(), owner.cache() != null ? o.bytes() : owner.bytesAlloc(), owner.gfp()));
+            }
+        }
         p.derivedRows = new RowSet(derived);
         p.rcuFreeRows = new RowSet(rcuFree);
         return p;
+    }
+
+    private static List<SlabInfo.Line> slabinfo(TraceInfo info) {
+        String text = info.snapshot.get("slabinfo");
+        if (text == null) return List.of();
+        try {
+            return SlabInfo.parse(new java.io.StringReader(text));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static boolean chainHasSlab(TraceInfo info, int stackId) {

@@ -12,12 +12,12 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
                             long hungTaskNs, long allocStallNs, String mempoolCaches, String splCaches, String kvmallocSites,
                             long memoryBytes, double fragmentation, double used, boolean populateSlabs, long seed,
                             String tracedPages, long vmstatIntervalNs, String pcpStart, long kthreadLatencyNs,
-                            long compactionProactiveness) {
+                            long compactionProactiveness, String slabStart) {
 
     public static ReplayOptions defaults() {
         return new ReplayOptions(20_000_000L, 50_000L, 10_000_000L, "NATIVE", 120_000_000_000L, 10_000_000_000L,
                 "", "", "kvmalloc_node,kvmalloc_node_noprof,__kvmalloc_node,__kvmalloc_node_noprof,xlog_cil_kvmalloc,xlog_kvmalloc",
-                0, 0.0, -1, true, 1, "lru", 1_000_000_000L, "trace", 50_000L, 20);
+                0, 0.0, -1, true, 1, "lru", 1_000_000_000L, "trace", 50_000L, 20, "trace");
     }
 
     /** Takes {@code replay.*} keys out of {@code set} (leaving the rest for the policy). */
@@ -50,11 +50,12 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
                     nanos("vmstatIntervalNs", m.remove("vmstatIntervalNs"), d.vmstatIntervalNs),
                     m.containsKey("pcpStart") ? m.remove("pcpStart") : d.pcpStart,
                     nanos("kthreadLatencyNs", m.remove("kthreadLatencyNs"), d.kthreadLatencyNs),
-                    num("compactionProactiveness", m.remove("compactionProactiveness"), d.compactionProactiveness));
+                    num("compactionProactiveness", m.remove("compactionProactiveness"), d.compactionProactiveness),
+                    m.containsKey("slabStart") ? m.remove("slabStart") : d.slabStart);
             if (!m.isEmpty()) {
                 throw new IllegalArgumentException("unknown replay knob(s) " + m.keySet() + "; known: gracePeriodNs, kworkerLatencyNs, "
                         + "timelineIntervalNs, lockFrameStyle (NATIVE|PV|PV_DEBUG), hungTaskNs, allocStallNs, mempoolCaches, splCaches, "
-                        + "kvmallocSites, memoryBytes (bytes, or with K, M, G, T), fragmentation, used (memory in use at the start as clean page cache: a fraction of memory, or bytes when > 1), populateSlabs (true|false), seed, tracedPages (lru|pinned), vmstatIntervalNs (vm.stat_interval; 0: never), pcpStart (trace|snapshot), kthreadLatencyNs (when a woken kswapd or kcompactd runs), compactionProactiveness (vm.compaction_proactiveness, 0..100; 0: no proactive compaction)");
+                        + "kvmallocSites, memoryBytes (bytes, or with K, M, G, T), fragmentation, used (memory in use at the start as clean page cache: a fraction of memory, or bytes when > 1), populateSlabs (true|false), seed, tracedPages (lru|pinned), vmstatIntervalNs (vm.stat_interval; 0: never), pcpStart (trace|snapshot), kthreadLatencyNs (when a woken kswapd or kcompactd runs), compactionProactiveness (vm.compaction_proactiveness, 0..100; 0: no proactive compaction), slabStart (trace|snapshot)");
             }
             if (m0.containsKey("used") && !(r.used >= 0)) {
                 throw new IllegalArgumentException("replay.used is the memory in use at the start: a fraction of memory (0..1) or bytes (> 1, or with K, M, G, T), not "
@@ -65,6 +66,8 @@ public record ReplayOptions(long gracePeriodNs, long kworkerLatencyNs, long time
                 throw new IllegalArgumentException("replay.compactionProactiveness is vm.compaction_proactiveness, 0..100, not " + r.compactionProactiveness);
             if (!r.pcpStart.equals("trace") && !r.pcpStart.equals("snapshot"))
                 throw new IllegalArgumentException("replay.pcpStart must be trace or snapshot, not " + r.pcpStart);
+            if (!r.slabStart.equals("trace") && !r.slabStart.equals("snapshot"))
+                throw new IllegalArgumentException("replay.slabStart must be trace or snapshot, not " + r.slabStart);
             if (!r.tracedPages.equals("lru") && !r.tracedPages.equals("pinned"))
                 throw new IllegalArgumentException("replay.tracedPages must be lru or pinned, not " + r.tracedPages);
             return r;

@@ -828,7 +828,8 @@ public final class Replayer {
     private void initialState(PrePass pre) {
         ReplayContext ctx = engine.context(0);
         CallTree.Node root = engine.profile.root.child(INITIAL);
-        if (slabLines != null && opts.populateSlabs()) populateSlabs(ctx, root, pre);
+        Map<SlubCache, com.carrotsearch.hppc.LongArrayList> proven = slabLines != null && opts.populateSlabs()
+                ? populateSlabs(ctx, root, pre) : Map.of();
         for (PrePass.Obj o : pre.objects) {
             ctx.begin(0, 0, root);
             TraceEvent e = new TraceEvent();
@@ -837,12 +838,28 @@ public final class Replayer {
             e.ptr(o.ptr()).bytesReq(o.bytes()).bytesAlloc(o.bytes()).gfpFlags(0).cpu(0).pid(0);
             e.gfpFlags = 0;
             e.present &= ~TraceEvent.F_GFP_FLAGS;
+            if (o.gfp() >= 0) e.gfpFlags(o.gfp());
             try {
                 request(ctx, e, e.cache != null ? RequestKind.CACHE_ALLOC : RequestKind.KMALLOC);
                 sum.preexistingObjects++;
             } catch (Park p) {
                 ctx.unwindTo(root);
             }
+        }
+        if (!proven.isEmpty()) {
+            // Each proven slab goes to the CPU that used it first, as the kernel had it: CPU 0's cpu slab and
+            // partial list, where populating left the slabs, go to the node, and a free into a full slab puts it
+            // on the freeing CPU's partial list (put_cpu_partial()). Left on CPU 0, the slots are out of the
+            // other CPUs' reach, and their first allocations would grow the cache where the kernel's did not.
+            ctx.begin(0, 0, root);
+            for (SlubCache c : proven.keySet()) c.flushAll(ctx);
+            proven.forEach((c, objs) -> {
+                for (int i = 0; i < objs.size(); i += 2) {
+                    ReplayContext cx = engine.context(Math.floorMod((int) objs.get(i + 1), engine.nrCpus()));
+                    cx.begin(0, 0, root);
+                    c.free(cx, objs.get(i));
+                }
+            });
         }
         for (long[] pg : pre.pages) {
             ctx.begin(0, 0, root);
@@ -865,22 +882,42 @@ public final class Replayer {
     }
 
     /**
-     * The snapshot's slabs as the kernel had them: num_objs slots per cache, of which active_objs in use
-     * (less the objects the trace itself frees, created next). The free slots are chosen at random with
-     * the replay's seed, so that slabs are partially filled as on a running machine and new slabs are
-     * needed when those holes run out, not at the first allocation. The pages come from the snapshot's
-     * free memory, which therefore shrinks by the slab footprint (the model cannot turn the snapshot's
-     * used pages into slabs).
+     * The snapshot's slabs: per cache, its objects in use less those the trace itself frees (created next), and
+     * free slots as the trace proves them ({@code replay.slabStart=trace}, {@link SlabStart}: so many slabs, each
+     * with its own proven free slots, the rest full) or else as the snapshot counts them ({@code num_objs -
+     * active_objs}, chosen at random with the replay's seed, so that slabs are partially filled as on a running
+     * machine). The pages come from the snapshot's free memory, which therefore shrinks by the slab footprint
+     * (the model cannot turn the snapshot's used pages into slabs).
+     *
+     * <p>Returns the proven slots (address, CPU, address, CPU, …), to be freed once the pre-existing objects are
+     * in place: those take the slots freed here, and would otherwise take the proven ones first.
      */
-    private void populateSlabs(ReplayContext ctx, CallTree.Node root, PrePass pre) {
+    private Map<SlubCache, com.carrotsearch.hppc.LongArrayList> populateSlabs(ReplayContext ctx, CallTree.Node root, PrePass pre) {
+        Map<SlubCache, com.carrotsearch.hppc.LongArrayList> later = new LinkedHashMap<>();
         Map<String, Long> traceOwned = new HashMap<>();
-        for (PrePass.Obj o : pre.objects) if (o.cache() != null) traceOwned.merge(o.cache(), 1L, Long::sum);
+        for (PrePass.Obj o : pre.objects) {
+            SlubCache c = initialCache(o);
+            if (c != null) traceOwned.merge(c.name, 1L, Long::sum);
+        }
+        Map<String, SlabStart.Proof> proven = provingSlabStart(pre) ? provenFreeSlots(pre) : null;
         java.util.Random rng = new java.util.Random(opts.seed());
         for (SlabInfo.Line l : slabLines) {
             SlubCache c = upper.slab.cache(l.name());
             if (c == null || l.numObjs() == 0) continue;
-            int total = (int) Math.min(l.numObjs(), 1_000_000);
-            long active = Math.max(0, Math.min(total, l.activeObjs() - traceOwned.getOrDefault(l.name(), 0L)));
+            long owned = traceOwned.getOrDefault(l.name(), 0L);
+            SlabStart.Proof proof = proven == null ? null : proven.get(l.name());
+            int[] perSlab = proven == null ? null : proof == null ? new int[0] : proof.freePerSlab().clone();
+            long free = 0;
+            int total;
+            if (perSlab != null) {
+                for (int i = 0; i < perSlab.length; i++) free += perSlab[i] = Math.min(perSlab[i], c.objsPerSlab);
+                long per = c.objsPerSlab;
+                long slots = Math.max(l.activeObjs(), owned) + free;
+                // one slab of the model for each proven one; the last slab's spare slots count as in use
+                total = (int) Math.min(Math.max((slots + per - 1) / per, perSlab.length) * per, 1_000_000);
+            } else {
+                total = (int) Math.min(l.numObjs(), 1_000_000);
+            }
             long[] a = new long[total];
             int k = 0;
             ctx.begin(0, 0, root);
@@ -889,15 +926,72 @@ public final class Replayer {
                 if (x == 0) break;
                 a[k++] = x;
             }
+            if (perSlab != null && perSlab.length > 0) {
+                // the proven slots, a slab of the model's for each proven slab, taken in a seeded random order
+                Map<org.kmemlab.alloc.slab.Slab, com.carrotsearch.hppc.LongArrayList> bySlab = new LinkedHashMap<>();
+                for (int i = 0; i < k; i++) bySlab.computeIfAbsent(upper.slab.slabOf(a[i]), x -> new com.carrotsearch.hppc.LongArrayList()).add(a[i]);
+                List<com.carrotsearch.hppc.LongArrayList> slabs = new ArrayList<>(bySlab.values());
+                java.util.Collections.shuffle(slabs, rng);
+                com.carrotsearch.hppc.LongArrayList mine = new com.carrotsearch.hppc.LongArrayList();
+                LongHashSet taken = new LongHashSet();
+                for (int j = 0; j < perSlab.length && j < slabs.size(); j++) {
+                    com.carrotsearch.hppc.LongArrayList objs = slabs.get(j);
+                    for (int i = 0; i < perSlab[j] && i < objs.size(); i++) {
+                        mine.add(objs.get(i));
+                        mine.add(proof.cpuPerSlab()[j]);
+                        taken.add(objs.get(i));
+                    }
+                }
+                later.put(c, mine);
+                int m = 0;
+                for (int i = 0; i < k; i++) if (!taken.contains(a[i])) a[m++] = a[i];
+                k = m;
+            }
             for (int i = k - 1; i > 0; i--) {
                 int j = rng.nextInt(i + 1);
                 long t = a[i];
                 a[i] = a[j];
                 a[j] = t;
             }
+            // slots for the pre-existing objects (and, from the snapshot, its free ones)
+            long active = perSlab != null ? Math.max(0, k - owned) : Math.max(0, Math.min(total, l.activeObjs() - owned));
             for (int i = 0; i < k - active; i++) c.free(ctx, a[i]);
             sum.populatedObjects += Math.min(active, k);
         }
+        return later;
+    }
+
+    private boolean provingSlabStart(PrePass pre) {
+        return slabLines != null && opts.populateSlabs() && opts.slabStart().equals("trace") && !pre.slabFreeAtStart.isEmpty();
+    }
+
+    /** The model cache a pre-existing object goes to (null: a cache not created yet, or no kmalloc size). */
+    private SlubCache initialCache(PrePass.Obj o) {
+        if (o.cache() != null) return upper.slab.cache(o.cache());
+        if (o.bytes() <= 0 || o.bytes() > 8192) return null;
+        return upper.slab.kmallocCaches().cacheFor(o.bytes(), o.gfp() >= 0 ? gfp.toModel(o.gfp()) : Gfp.GFP_KERNEL);
+    }
+
+    /**
+     * {@link PrePass#slabFreeAtStart} per model cache, each proven slab's free slots and first CPU: kmalloc owners
+     * resolved as {@code kmalloc_slab()} would.
+     */
+    private Map<String, SlabStart.Proof> provenFreeSlots(PrePass pre) {
+        Map<String, SlabStart.Proof> out = new TreeMap<>();
+        for (Map.Entry<SlabStart.Key, SlabStart.Proof> e : pre.slabFreeAtStart.entrySet()) {
+            SlabStart.Key k = e.getKey();
+            String name = k.cache() != null ? k.cache() : upper.slab.kmallocCaches()
+                    .cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name;
+            out.merge(name, e.getValue(), (x, y) -> new SlabStart.Proof(concat(x.freePerSlab(), y.freePerSlab()),
+                    concat(x.cpuPerSlab(), y.cpuPerSlab()), x.slabsSeen() + y.slabsSeen()));
+        }
+        return out;
+    }
+
+    private static int[] concat(int[] x, int[] y) {
+        int[] c = java.util.Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, c, x.length, y.length);
+        return c;
     }
 
     // ---- model-produced events and the timeline ----
@@ -1062,6 +1156,19 @@ public final class Replayer {
         Files.writeString(outDir.resolve("profile.folded"), sb.toString());
     }
 
+    /** Where the slabs' free slots at the start came from, and what the trace proved per cache. */
+    private Object slabStartSummary(PrePass pre) {
+        if (slabLines == null || !opts.populateSlabs()) return "none (no slabinfo in the snapshot, or replay.populateSlabs=false)";
+        if (!opts.slabStart().equals("trace")) return "snapshot (replay.slabStart=snapshot)";
+        if (pre.slabFreeAtStart.isEmpty()) return "snapshot (the trace's pointers cannot be placed in slabs)";
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("from", "trace");
+        Map<String, Object> free = new TreeMap<>();
+        provenFreeSlots(pre).forEach((c, p) -> free.put(c, java.util.Arrays.stream(p.freePerSlab()).asLongStream().sum()));
+        m.put("free_slots", free);
+        return m;
+    }
+
     private Map<String, Object> summary(PrePass pre, int nrCpus) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("policy", policy);
@@ -1079,6 +1186,7 @@ public final class Replayer {
         m.put("preexisting_objects", sum.preexistingObjects);
         m.put("preexisting_pages", sum.preexistingPages);
         m.put("slab_page_attribution", pre.slabPageAttribution);
+        m.put("slab_start", slabStartSummary(pre));
         m.put("trace_pages_reclaimed", sum.tracePagesReclaimed);
         m.put("trace_pages_migrated", sum.tracePagesMigrated);
         m.put("frees_of_reclaimed_pages", sum.freesOfReclaimedPages);

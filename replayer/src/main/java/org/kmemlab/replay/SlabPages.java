@@ -4,7 +4,6 @@ import org.kmemlab.trace.TraceBatch;
 import org.kmemlab.trace.TraceReader;
 import org.kmemlab.trace.TraceSchema;
 
-import com.carrotsearch.hppc.LongHashSet;
 import com.carrotsearch.hppc.LongIntHashMap;
 import com.carrotsearch.hppc.LongLongHashMap;
 
@@ -31,8 +30,8 @@ final class SlabPages {
     private final long base;
     /** Non-movable page blocks the trace holds that no object has been seen in yet: head pfn to row << 5 | order. */
     private final LongLongHashMap unclaimed = new LongLongHashMap();
-    /** Blocks the trace holds that objects were seen in: their frees are the slab allocator's. */
-    private final LongHashSet slabs = new LongHashSet();
+    /** Blocks the trace holds that objects were seen in (head pfn to order): their frees are the slab allocator's. */
+    private final LongIntHashMap slabs = new LongIntHashMap();
 
     /** The pfn of the block the last successful {@link #object} claimed. */
     long claimed;
@@ -53,7 +52,7 @@ final class SlabPages {
      * (slub_max_order) and naturally aligned; a larger kmalloc_large block starts at its object.
      */
     long object(long ptr) {
-        long vpfn = (ptr - base) >>> 12;
+        long vpfn = pfnOf(ptr);
         for (int o = 0; o <= 3; o++) {
             long head = vpfn & -(1L << o);
             int k = unclaimed.indexOf(head);
@@ -61,7 +60,7 @@ final class SlabPages {
             long v = unclaimed.indexGet(k);
             if (vpfn - head >= 1L << (v & 31)) continue;
             unclaimed.indexRemove(k);
-            slabs.add(head);
+            slabs.put(head, (int) (v & 31));
             claimed = head;
             return v;
         }
@@ -71,7 +70,23 @@ final class SlabPages {
     /** A page block freed: whether it was a slab's. */
     boolean pageFree(long pfn) {
         unclaimed.remove(pfn);
-        return slabs.remove(pfn);
+        int k = slabs.indexOf(pfn);
+        if (k < 0) return false;
+        slabs.indexRemove(k);
+        return true;
+    }
+
+    /** The pfn of a direct-map address. */
+    long pfnOf(long ptr) { return (ptr - base) >>> 12; }
+
+    /** Whether the page lies in a slab the trace allocated (and still holds). */
+    boolean inTraceSlab(long pfn) {
+        for (int o = 0; o <= 3; o++) {
+            long head = pfn & -(1L << o);
+            int k = slabs.indexOf(head);
+            if (k >= 0 && pfn - head < 1L << slabs.indexGet(k)) return true;
+        }
+        return false;
     }
 
     /**

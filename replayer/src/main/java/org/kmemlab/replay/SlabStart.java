@@ -1,0 +1,166 @@
+package org.kmemlab.replay;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.kmemlab.alloc.slab.KmallocCaches;
+import org.kmemlab.alloc.slab.SlabInfo;
+
+import com.carrotsearch.hppc.LongIntHashMap;
+
+/**
+ * The free slots each cache's slabs held when the recording began, as far as the trace proves them
+ * ({@code replay.slabStart=trace}). A snapshot's slabinfo is of its own moment, and SLUB's {@code active_objs}
+ * counts the cpu slabs and cpu partial lists as full ({@code get_slabinfo()} subtracts only
+ * {@code count_partial()} of the node lists), so it is a poor guide to when a cache will grow.
+ *
+ * <p>An allocation inside a slab that the trace did not allocate ({@link SlabPages}) took a slot that was free
+ * when the recording began, unless a free in the same slab had made it so since. Per slab, the largest excess
+ * of allocations over frees since the start is the fewest free slots the slab can have had; the sum over a
+ * cache's slabs is a lower bound of what they held, reached whenever the slab was filled at some moment. SLUB
+ * hands out every slot it can reach before it allocates a slab ({@code ___slab_alloc()}: the cpu slab, the cpu
+ * partial list, {@code get_partial_node()}, then {@code new_slab()}), so these slots, and not the snapshot's,
+ * decide when a cache grows. A slab is a naturally aligned block of {@code 1 << order} pages (slabinfo's
+ * pagesperslab), so an object's slab is its page rounded down.
+ *
+ * <p>Memory grows with the pre-existing slabs the trace touches, which the machine's memory bounds.
+ */
+final class SlabStart {
+    /** A slab's owner: a named cache, or the kmalloc cache of a {@code bytes_alloc} and the recorded gfp_flags (-1: none). */
+    record Key(String cache, long bytesAlloc, long gfp) {}
+
+    private static final long KMALLOC_MAX_CACHE_SIZE = 8192;
+
+    private final SlabPages pages;
+    private final Map<String, Integer> orders = new HashMap<>();
+    private final Map<Key, Integer> keyIds = new HashMap<>();
+    private final List<Key> keys = new ArrayList<>();
+    /** Head pfn of each pre-existing slab seen to its index in the arrays below. */
+    private final LongIntHashMap slabIds = new LongIntHashMap();
+    private int[] keyOf = new int[256], orderOf = new int[256], cur = new int[256], most = new int[256], cpuOf = new int[256];
+    private int slabs;
+    /** Frees in pages whose slab no allocation has shown yet: they count once the slab is known. */
+    private final LongIntHashMap earlyFrees = new LongIntHashMap();
+
+    SlabStart(SlabPages pages, List<SlabInfo.Line> slabinfo) {
+        this.pages = pages;
+        for (SlabInfo.Line l : slabinfo) orders.put(l.name(), Integer.numberOfTrailingZeros(l.pagesPerSlab()));
+    }
+
+    /** Whether the trace can prove anything: its pointers are real addresses and the slabs' orders are known. */
+    boolean enabled() { return pages.known() && !orders.isEmpty(); }
+
+    /**
+     * A slab allocation at {@code ptr}; {@code replaced} when the trace still held an object there (a free the
+     * trace did not show came first).
+     */
+    void alloc(long ptr, String cache, long bytesAlloc, long gfp, boolean replaced, int cpu) {
+        if (cache == null && bytesAlloc > KMALLOC_MAX_CACHE_SIZE) return;
+        long pfn = pages.pfnOf(ptr);
+        if (pages.inTraceSlab(pfn)) return;
+        int s = find(pfn);
+        if (s < 0) {
+            Integer order = orders.get(cache != null ? cache : KmallocCaches.cacheName(KmallocCaches.NORMAL, (int) bytesAlloc));
+            if (order == null || order > 3) return;
+            s = newSlab(pfn & -(1L << order), order, key(new Key(cache, cache != null ? 0 : bytesAlloc, cache != null ? -1 : gfp)), cpu);
+        }
+        if (replaced) cur[s]--;
+        if (++cur[s] > most[s]) most[s] = cur[s];
+    }
+
+    /** A slab free of the object at {@code ptr}. */
+    void free(long ptr) {
+        long pfn = pages.pfnOf(ptr);
+        if (pages.inTraceSlab(pfn)) return;
+        int s = find(pfn);
+        if (s >= 0) cur[s]--;
+        else earlyFrees.addTo(pfn, 1);
+    }
+
+    /** The owner of the pre-existing slab holding {@code ptr}, or null where no allocation showed it. */
+    Key ownerOf(long ptr) {
+        int s = find(pages.pfnOf(ptr));
+        return s < 0 ? null : keys.get(keyOf[s]);
+    }
+
+    /**
+     * What the trace proved of one owner's slabs: the free slots of each slab that had any, with the CPU that
+     * allocated from it first (the slab was that CPU's, on its cpu slab or cpu partial list), and how many
+     * pre-existing slabs the trace touched.
+     */
+    record Proof(int[] freePerSlab, int[] cpuPerSlab, int slabsSeen) {}
+
+    /** Per owner, in the order the trace first showed them. */
+    Map<Key, Proof> proofs() {
+        Map<Key, com.carrotsearch.hppc.IntArrayList> free = new LinkedHashMap<>();
+        Map<Key, com.carrotsearch.hppc.IntArrayList> cpus = new HashMap<>();
+        Map<Key, Integer> seen = new HashMap<>();
+        for (int s = 0; s < slabs; s++) {
+            Key k = keys.get(keyOf[s]);
+            com.carrotsearch.hppc.IntArrayList l = free.computeIfAbsent(k, x -> new com.carrotsearch.hppc.IntArrayList());
+            com.carrotsearch.hppc.IntArrayList c = cpus.computeIfAbsent(k, x -> new com.carrotsearch.hppc.IntArrayList());
+            if (most[s] > 0) {
+                l.add(most[s]);
+                c.add(cpuOf[s]);
+            }
+            seen.merge(k, 1, Integer::sum);
+        }
+        Map<Key, Proof> out = new LinkedHashMap<>();
+        free.forEach((k, l) -> out.put(k, new Proof(l.toArray(), cpus.get(k).toArray(), seen.get(k))));
+        return out;
+    }
+
+    private int find(long pfn) {
+        for (int o = 0; o <= 3; o++) {
+            long head = pfn & -(1L << o);
+            int k = slabIds.indexOf(head);
+            if (k >= 0) {
+                int s = slabIds.indexGet(k);
+                if (pfn - head < 1L << orderOf[s]) return s;
+            }
+        }
+        return -1;
+    }
+
+    private int key(Key k) {
+        Integer id = keyIds.get(k);
+        if (id == null) {
+            id = keys.size();
+            keys.add(k);
+            keyIds.put(k, id);
+        }
+        return id;
+    }
+
+    private int newSlab(long head, int order, int key, int cpu) {
+        if (slabs == keyOf.length) {
+            int n = 2 * slabs;
+            keyOf = java.util.Arrays.copyOf(keyOf, n);
+            orderOf = java.util.Arrays.copyOf(orderOf, n);
+            cur = java.util.Arrays.copyOf(cur, n);
+            most = java.util.Arrays.copyOf(most, n);
+            cpuOf = java.util.Arrays.copyOf(cpuOf, n);
+        }
+        int s = slabs++;
+        keyOf[s] = key;
+        orderOf[s] = order;
+        cpuOf[s] = cpu;
+        int early = 0;
+        if (!earlyFrees.isEmpty()) {
+            for (long p = head; p < head + (1L << order); p++) {
+                int k = earlyFrees.indexOf(p);
+                if (k >= 0) {
+                    early += earlyFrees.indexGet(k);
+                    earlyFrees.indexRemove(k);
+                }
+            }
+        }
+        cur[s] = -early;
+        most[s] = 0;
+        slabIds.put(head, s);
+        return s;
+    }
+}
