@@ -288,13 +288,15 @@ final class PrePass {
             for (int mt = 0; mt < 16; mt++) if (orderMt[o][mt] > 0) p.pageAllocsByOrderMt.merge(o + "/" + mt, orderMt[o][mt], Long::sum);
         }
         if (evidence) {
-            p.slabFreeAtStart = slabStart.proofs();
-            // A pre-existing object kfree'd without a cache name lies in a slab whose allocations named its owner.
+            // A pre-existing object lies in a slab whose allocations named its owner: a kfree'd one takes that owner.
             for (int k = 0; k < p.objects.size(); k++) {
                 Obj o = p.objects.get(k);
-                SlabStart.Key owner = o.cache() == null ? slabStart.ownerOf(o.ptr()) : null;
-                if (owner != null) p.objects.set(k, new Obj(o.ptr(), owner.cache(), owner.cache() != null ? o.bytes() : owner.bytesAlloc(), owner.gfp()));
+                SlabStart.Key owner = slabStart.preexisting(o.ptr(), o.cache());
+                if (owner != null && o.cache() == null) {
+                    p.objects.set(k, new Obj(o.ptr(), owner.cache(), owner.cache() != null ? o.bytes() : owner.bytesAlloc(), owner.gfp()));
+                }
             }
+            p.slabFreeAtStart = slabStart.proofs();
         }
         p.derivedRows = new RowSet(derived);
         p.rcuFreeRows = new RowSet(rcuFree);

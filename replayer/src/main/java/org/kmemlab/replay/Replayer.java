@@ -828,9 +828,18 @@ public final class Replayer {
     private void initialState(PrePass pre) {
         ReplayContext ctx = engine.context(0);
         CallTree.Node root = engine.profile.root.child(INITIAL);
-        Map<SlubCache, com.carrotsearch.hppc.LongArrayList> proven = slabLines != null && opts.populateSlabs()
-                ? populateSlabs(ctx, root, pre) : Map.of();
+        SlabPlan plan = slabLines != null && opts.populateSlabs() ? populateSlabs(ctx, root, pre) : new SlabPlan();
         for (PrePass.Obj o : pre.objects) {
+            int b = plan.boundPtrs.indexOf(o.ptr());
+            if (b >= 0) {
+                // in the slab of the model's that stands for the object's own (see populateSlabs)
+                int k = plan.boundPtrs.indexGet(b);
+                SlubCache c = plan.boundCaches.get(k);
+                boolean kmalloc = o.cache() == null;
+                remember(o.ptr(), plan.boundAddrs.get(k), kmalloc ? ROUTE_KMALLOC : ROUTE_CACHE, 0, 0, kmalloc ? null : c);
+                sum.preexistingObjects++;
+                continue;
+            }
             ctx.begin(0, 0, root);
             TraceEvent e = new TraceEvent();
             e.event = o.cache() != null ? EventNames.KMEM_CACHE_ALLOC : EventNames.KMALLOC;
@@ -846,20 +855,23 @@ public final class Replayer {
                 ctx.unwindTo(root);
             }
         }
-        if (!proven.isEmpty()) {
-            // Each proven slab goes to the CPU that used it first, as the kernel had it: CPU 0's cpu slab and
-            // partial list, where populating left the slabs, go to the node, and a free into a full slab puts it
-            // on the freeing CPU's partial list (put_cpu_partial()). Left on CPU 0, the slots are out of the
-            // other CPUs' reach, and their first allocations would grow the cache where the kernel's did not.
+        if (!plan.caches.isEmpty()) {
+            // Each proven slab goes to the CPU that used it first, as the kernel had it. CPU 0's cpu slab and partial
+            // list, where populating left the slabs, go to the node; each CPU's first slab becomes its cpu slab;
+            // then a free into one of its other slabs, full until now, puts that slab on its partial list
+            // (put_cpu_partial()). Left on CPU 0, or on the node's list where the first CPU to allocate takes
+            // several, the slots are out of the other CPUs' reach, and their first allocations grow the cache
+            // where the kernel's did not.
             ctx.begin(0, 0, root);
-            for (SlubCache c : proven.keySet()) c.flushAll(ctx);
-            proven.forEach((c, objs) -> {
-                for (int i = 0; i < objs.size(); i += 2) {
-                    ReplayContext cx = engine.context(Math.floorMod((int) objs.get(i + 1), engine.nrCpus()));
-                    cx.begin(0, 0, root);
-                    c.free(cx, objs.get(i));
-                }
-            });
+            for (SlubCache c : plan.caches) c.flushAll(ctx);
+            for (int i = 0; i < plan.cpuSlabAddrs.size(); i++) {
+                plan.cpuSlabCaches.get(i).setCpuSlab(ctx, plan.cpuSlabCpus.get(i), plan.cpuSlabAddrs.get(i));
+            }
+            for (int i = 0; i < plan.freeAddrs.size(); i++) {
+                ReplayContext cx = engine.context(plan.freeCpus.get(i));
+                cx.begin(0, 0, root);
+                plan.freeCaches.get(i).free(cx, plan.freeAddrs.get(i));
+            }
         }
         for (long[] pg : pre.pages) {
             ctx.begin(0, 0, root);
@@ -882,39 +894,57 @@ public final class Replayer {
     }
 
     /**
-     * The snapshot's slabs: per cache, its objects in use less those the trace itself frees (created next), and
-     * free slots as the trace proves them ({@code replay.slabStart=trace}, {@link SlabStart}: so many slabs, each
-     * with its own proven free slots, the rest full) or else as the snapshot counts them ({@code num_objs -
-     * active_objs}, chosen at random with the replay's seed, so that slabs are partially filled as on a running
-     * machine). The pages come from the snapshot's free memory, which therefore shrinks by the slab footprint
-     * (the model cannot turn the snapshot's used pages into slabs).
-     *
-     * <p>Returns the proven slots (address, CPU, address, CPU, …), to be freed once the pre-existing objects are
-     * in place: those take the slots freed here, and would otherwise take the proven ones first.
+     * How the proven slabs are set up once the pre-existing objects are placed: the objects bound to addresses of
+     * the model's slabs, the slabs that become CPUs' cpu slabs, and the proven free slots with the CPU that frees
+     * each.
      */
-    private Map<SlubCache, com.carrotsearch.hppc.LongArrayList> populateSlabs(ReplayContext ctx, CallTree.Node root, PrePass pre) {
-        Map<SlubCache, com.carrotsearch.hppc.LongArrayList> later = new LinkedHashMap<>();
+    private static final class SlabPlan {
+        final java.util.Set<SlubCache> caches = new java.util.LinkedHashSet<>();
+        final com.carrotsearch.hppc.LongIntHashMap boundPtrs = new com.carrotsearch.hppc.LongIntHashMap();
+        final com.carrotsearch.hppc.LongArrayList boundAddrs = new com.carrotsearch.hppc.LongArrayList();
+        final List<SlubCache> boundCaches = new ArrayList<>();
+        final com.carrotsearch.hppc.LongArrayList cpuSlabAddrs = new com.carrotsearch.hppc.LongArrayList();
+        final com.carrotsearch.hppc.IntArrayList cpuSlabCpus = new com.carrotsearch.hppc.IntArrayList();
+        final List<SlubCache> cpuSlabCaches = new ArrayList<>();
+        final com.carrotsearch.hppc.LongArrayList freeAddrs = new com.carrotsearch.hppc.LongArrayList();
+        final com.carrotsearch.hppc.IntArrayList freeCpus = new com.carrotsearch.hppc.IntArrayList();
+        final List<SlubCache> freeCaches = new ArrayList<>();
+    }
+
+    /**
+     * The snapshot's slabs: per cache, its objects in use less those the trace itself frees (created next), and
+     * free slots as the trace proves them ({@code replay.slabStart=trace}, {@link SlabStart}) or else as the
+     * snapshot counts them ({@code num_objs - active_objs}, chosen at random with the replay's seed, so that slabs
+     * are partially filled as on a running machine). The pages come from the snapshot's free memory, which
+     * therefore shrinks by the slab footprint (the model cannot turn the snapshot's used pages into slabs).
+     *
+     * <p>From the proof, each pre-existing slab the trace touched has a slab of the model's standing for it, at
+     * random with the seed: the pre-existing objects the trace frees there take addresses in it, and it keeps
+     * exactly the proven free slots, which are freed only after the other pre-existing objects are in place (they
+     * would take them first). The rest of the cache is full.
+     */
+    private SlabPlan populateSlabs(ReplayContext ctx, CallTree.Node root, PrePass pre) {
+        SlabPlan plan = new SlabPlan();
         Map<String, Long> traceOwned = new HashMap<>();
         for (PrePass.Obj o : pre.objects) {
             SlubCache c = initialCache(o);
             if (c != null) traceOwned.merge(c.name, 1L, Long::sum);
         }
-        Map<String, SlabStart.Proof> proven = provingSlabStart(pre) ? provenFreeSlots(pre) : null;
+        Map<String, List<SlabStart.Slab>> proven = provingSlabStart(pre) ? provenSlabs(pre) : null;
         java.util.Random rng = new java.util.Random(opts.seed());
         for (SlabInfo.Line l : slabLines) {
             SlubCache c = upper.slab.cache(l.name());
             if (c == null || l.numObjs() == 0) continue;
             long owned = traceOwned.getOrDefault(l.name(), 0L);
-            SlabStart.Proof proof = proven == null ? null : proven.get(l.name());
-            int[] perSlab = proven == null ? null : proof == null ? new int[0] : proof.freePerSlab().clone();
-            long free = 0;
+            List<SlabStart.Slab> slabs = proven == null ? null : proven.getOrDefault(l.name(), List.of());
             int total;
-            if (perSlab != null) {
-                for (int i = 0; i < perSlab.length; i++) free += perSlab[i] = Math.min(perSlab[i], c.objsPerSlab);
+            if (slabs != null) {
+                long free = 0;
+                for (SlabStart.Slab p : slabs) free += Math.min(p.free(), c.objsPerSlab);
                 long per = c.objsPerSlab;
                 long slots = Math.max(l.activeObjs(), owned) + free;
-                // one slab of the model for each proven one; the last slab's spare slots count as in use
-                total = (int) Math.min(Math.max((slots + per - 1) / per, perSlab.length) * per, 1_000_000);
+                // one slab of the model's for each proven one; the last slab's spare slots count as in use
+                total = (int) Math.min(Math.max((slots + per - 1) / per, slabs.size()) * per, 1_000_000);
             } else {
                 total = (int) Math.min(l.numObjs(), 1_000_000);
             }
@@ -926,23 +956,12 @@ public final class Replayer {
                 if (x == 0) break;
                 a[k++] = x;
             }
-            if (perSlab != null && perSlab.length > 0) {
-                // the proven slots, a slab of the model's for each proven slab, taken in a seeded random order
-                Map<org.kmemlab.alloc.slab.Slab, com.carrotsearch.hppc.LongArrayList> bySlab = new LinkedHashMap<>();
-                for (int i = 0; i < k; i++) bySlab.computeIfAbsent(upper.slab.slabOf(a[i]), x -> new com.carrotsearch.hppc.LongArrayList()).add(a[i]);
-                List<com.carrotsearch.hppc.LongArrayList> slabs = new ArrayList<>(bySlab.values());
-                java.util.Collections.shuffle(slabs, rng);
-                com.carrotsearch.hppc.LongArrayList mine = new com.carrotsearch.hppc.LongArrayList();
+            long bound = 0;
+            if (slabs != null && !slabs.isEmpty()) {
+                bound = standIn(c, slabs, a, k, rng, plan);
                 LongHashSet taken = new LongHashSet();
-                for (int j = 0; j < perSlab.length && j < slabs.size(); j++) {
-                    com.carrotsearch.hppc.LongArrayList objs = slabs.get(j);
-                    for (int i = 0; i < perSlab[j] && i < objs.size(); i++) {
-                        mine.add(objs.get(i));
-                        mine.add(proof.cpuPerSlab()[j]);
-                        taken.add(objs.get(i));
-                    }
-                }
-                later.put(c, mine);
+                for (int i = 0; i < plan.boundAddrs.size(); i++) if (plan.boundCaches.get(i) == c) taken.add(plan.boundAddrs.get(i));
+                for (int i = 0; i < plan.freeAddrs.size(); i++) if (plan.freeCaches.get(i) == c) taken.add(plan.freeAddrs.get(i));
                 int m = 0;
                 for (int i = 0; i < k; i++) if (!taken.contains(a[i])) a[m++] = a[i];
                 k = m;
@@ -953,12 +972,55 @@ public final class Replayer {
                 a[i] = a[j];
                 a[j] = t;
             }
-            // slots for the pre-existing objects (and, from the snapshot, its free ones)
-            long active = perSlab != null ? Math.max(0, k - owned) : Math.max(0, Math.min(total, l.activeObjs() - owned));
+            // slots for the pre-existing objects not bound above (and, from the snapshot, its free ones)
+            long active = slabs != null ? Math.max(0, k - (owned - bound))
+                    : Math.max(0, Math.min(total, l.activeObjs() - owned));
             for (int i = 0; i < k - active; i++) c.free(ctx, a[i]);
             sum.populatedObjects += Math.min(active, k);
         }
-        return later;
+        return plan;
+    }
+
+    /**
+     * Picks a slab of the model's for each proven slab of {@code c} and plans it: returns how many pre-existing
+     * objects were bound. The model's slabs are all full here, as populating left them.
+     */
+    private long standIn(SlubCache c, List<SlabStart.Slab> proven, long[] a, int k, java.util.Random rng, SlabPlan plan) {
+        Map<org.kmemlab.alloc.slab.Slab, com.carrotsearch.hppc.LongArrayList> bySlab = new LinkedHashMap<>();
+        for (int i = 0; i < k; i++) bySlab.computeIfAbsent(upper.slab.slabOf(a[i]), x -> new com.carrotsearch.hppc.LongArrayList()).add(a[i]);
+        List<com.carrotsearch.hppc.LongArrayList> mine = new ArrayList<>(bySlab.values());
+        java.util.Collections.shuffle(mine, rng);
+        plan.caches.add(c);
+        long bound = 0;
+        com.carrotsearch.hppc.IntHashSet withCpuSlab = new com.carrotsearch.hppc.IntHashSet();
+        List<SlabStart.Slab> byFirstUse = new ArrayList<>(proven);
+        byFirstUse.sort(java.util.Comparator.comparingInt(SlabStart.Slab::first));
+        Map<SlabStart.Slab, com.carrotsearch.hppc.LongArrayList> standsFor = new java.util.IdentityHashMap<>();
+        for (int j = 0; j < proven.size() && j < mine.size(); j++) standsFor.put(proven.get(j), mine.get(j));
+        for (SlabStart.Slab p : byFirstUse) {
+            com.carrotsearch.hppc.LongArrayList objs = standsFor.get(p);
+            if (objs == null) continue;
+            int cpu = Math.floorMod(p.cpu(), engine.nrCpus());
+            int next = 0;
+            for (long ptr : p.preexisting()) {
+                if (next >= objs.size() || plan.boundPtrs.containsKey(ptr)) continue;
+                plan.boundPtrs.put(ptr, plan.boundAddrs.size());
+                plan.boundAddrs.add(objs.get(next++));
+                plan.boundCaches.add(c);
+                bound++;
+            }
+            if (withCpuSlab.add(cpu)) {
+                plan.cpuSlabAddrs.add(objs.get(0));
+                plan.cpuSlabCpus.add(cpu);
+                plan.cpuSlabCaches.add(c);
+            }
+            for (int i = 0; i < p.free() && next < objs.size(); i++) {
+                plan.freeAddrs.add(objs.get(next++));
+                plan.freeCpus.add(cpu);
+                plan.freeCaches.add(c);
+            }
+        }
+        return bound;
     }
 
     private boolean provingSlabStart(PrePass pre) {
@@ -973,25 +1035,17 @@ public final class Replayer {
     }
 
     /**
-     * {@link PrePass#slabFreeAtStart} per model cache, each proven slab's free slots and first CPU: kmalloc owners
-     * resolved as {@code kmalloc_slab()} would.
+     * {@link PrePass#slabFreeAtStart} per model cache: kmalloc owners resolved as {@code kmalloc_slab()} would.
      */
-    private Map<String, SlabStart.Proof> provenFreeSlots(PrePass pre) {
-        Map<String, SlabStart.Proof> out = new TreeMap<>();
+    private Map<String, List<SlabStart.Slab>> provenSlabs(PrePass pre) {
+        Map<String, List<SlabStart.Slab>> out = new TreeMap<>();
         for (Map.Entry<SlabStart.Key, SlabStart.Proof> e : pre.slabFreeAtStart.entrySet()) {
             SlabStart.Key k = e.getKey();
             String name = k.cache() != null ? k.cache() : upper.slab.kmallocCaches()
                     .cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name;
-            out.merge(name, e.getValue(), (x, y) -> new SlabStart.Proof(concat(x.freePerSlab(), y.freePerSlab()),
-                    concat(x.cpuPerSlab(), y.cpuPerSlab()), x.slabsSeen() + y.slabsSeen()));
+            out.computeIfAbsent(name, x -> new ArrayList<>()).addAll(e.getValue().slabs());
         }
         return out;
-    }
-
-    private static int[] concat(int[] x, int[] y) {
-        int[] c = java.util.Arrays.copyOf(x, x.length + y.length);
-        System.arraycopy(y, 0, c, x.length, y.length);
-        return c;
     }
 
     // ---- model-produced events and the timeline ----
@@ -1164,7 +1218,7 @@ public final class Replayer {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("from", "trace");
         Map<String, Object> free = new TreeMap<>();
-        provenFreeSlots(pre).forEach((c, p) -> free.put(c, java.util.Arrays.stream(p.freePerSlab()).asLongStream().sum()));
+        provenSlabs(pre).forEach((c, slabs) -> free.put(c, slabs.stream().mapToLong(SlabStart.Slab::free).sum()));
         m.put("free_slots", free);
         return m;
     }

@@ -80,36 +80,47 @@ final class SlabStart {
         else earlyFrees.addTo(pfn, 1);
     }
 
-    /** The owner of the pre-existing slab holding {@code ptr}, or null where no allocation showed it. */
-    Key ownerOf(long ptr) {
-        int s = find(pages.pfnOf(ptr));
-        return s < 0 ? null : keys.get(keyOf[s]);
+    /**
+     * One pre-existing slab as the trace showed it: its rank among the slabs by first allocation, its proven free
+     * slots, the CPU that allocated from it first (the slab was that CPU's cpu slab or on its partial list), and
+     * the objects in it that the trace frees without having allocated them.
+     */
+    record Slab(int first, int free, int cpu, long[] preexisting) {}
+
+    /** What the trace proved of one owner's slabs: those it touched, in the order of their first allocation. */
+    record Proof(List<Slab> slabs) {
+        long free() {
+            long n = 0;
+            for (Slab s : slabs) n += s.free();
+            return n;
+        }
     }
 
+    private final Map<Integer, com.carrotsearch.hppc.LongArrayList> preexisting = new HashMap<>();
+
     /**
-     * What the trace proved of one owner's slabs: the free slots of each slab that had any, with the CPU that
-     * allocated from it first (the slab was that CPU's, on its cpu slab or cpu partial list), and how many
-     * pre-existing slabs the trace touched.
+     * A pre-existing object of {@code cache} (null: kmalloc, or not known): kept with its slab when the trace showed
+     * the slab's owner and it agrees. Returns the owner, or null.
      */
-    record Proof(int[] freePerSlab, int[] cpuPerSlab, int slabsSeen) {}
+    Key preexisting(long ptr, String cache) {
+        int s = find(pages.pfnOf(ptr));
+        if (s < 0) return null;
+        Key k = keys.get(keyOf[s]);
+        if (cache != null && !cache.equals(k.cache())) return null;
+        preexisting.computeIfAbsent(s, x -> new com.carrotsearch.hppc.LongArrayList()).add(ptr);
+        return k;
+    }
 
     /** Per owner, in the order the trace first showed them. */
     Map<Key, Proof> proofs() {
-        Map<Key, com.carrotsearch.hppc.IntArrayList> free = new LinkedHashMap<>();
-        Map<Key, com.carrotsearch.hppc.IntArrayList> cpus = new HashMap<>();
-        Map<Key, Integer> seen = new HashMap<>();
+        Map<Key, List<Slab>> bySlab = new LinkedHashMap<>();
         for (int s = 0; s < slabs; s++) {
-            Key k = keys.get(keyOf[s]);
-            com.carrotsearch.hppc.IntArrayList l = free.computeIfAbsent(k, x -> new com.carrotsearch.hppc.IntArrayList());
-            com.carrotsearch.hppc.IntArrayList c = cpus.computeIfAbsent(k, x -> new com.carrotsearch.hppc.IntArrayList());
-            if (most[s] > 0) {
-                l.add(most[s]);
-                c.add(cpuOf[s]);
-            }
-            seen.merge(k, 1, Integer::sum);
+            com.carrotsearch.hppc.LongArrayList pre = preexisting.get(s);
+            bySlab.computeIfAbsent(keys.get(keyOf[s]), x -> new ArrayList<>())
+                    .add(new Slab(s, most[s], cpuOf[s], pre == null ? new long[0] : pre.toArray()));
         }
         Map<Key, Proof> out = new LinkedHashMap<>();
-        free.forEach((k, l) -> out.put(k, new Proof(l.toArray(), cpus.get(k).toArray(), seen.get(k))));
+        bySlab.forEach((k, l) -> out.put(k, new Proof(List.copyOf(l))));
         return out;
     }
 

@@ -1,12 +1,12 @@
 package org.kmemlab.replay;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -19,6 +19,11 @@ class SlabStartTest {
     private static final long BASE = 0xffff888000000000L;
 
     private static long at(long pfn, long offset) { return BASE + (pfn << 12) + offset; }
+
+    private static List<String> show(SlabStart.Proof p) {
+        return p.slabs().stream().map(x -> x.first() + " free " + x.free() + " cpu " + x.cpu() + " "
+                + java.util.Arrays.toString(x.preexisting())).toList();
+    }
 
     /** slabinfo 2.1 lines: name active num objsize objperslab pagesperslab. */
     private static String slabinfo(String... lines) {
@@ -63,13 +68,10 @@ class SlabStartTest {
         assertEquals("by address (direct map at 0xffff888000000000)", p.slabPageAttribution);
         Map<SlabStart.Key, SlabStart.Proof> proofs = p.slabFreeAtStart;
         assertEquals(2, proofs.size(), proofs.toString());
-        SlabStart.Proof dentry = proofs.get(new SlabStart.Key("dentry", 0, -1));
-        assertArrayEquals(new int[] {2, 1}, dentry.freePerSlab());
-        assertArrayEquals(new int[] {0, 1}, dentry.cpuPerSlab());
-        assertEquals(3, dentry.slabsSeen());
-        SlabStart.Proof km = proofs.get(new SlabStart.Key(null, 64, 0xcc0));
-        assertArrayEquals(new int[] {3}, km.freePerSlab());
-        assertEquals(1, km.slabsSeen());
+        // slab 0x200's free slots: none, but it holds the pre-existing object freed there, and CPU 1 used it first
+        assertEquals(List.of("0 free 2 cpu 0 []", "1 free 0 cpu 1 [" + at(0x200, 576) + "]", "2 free 1 cpu 1 []"),
+                show(proofs.get(new SlabStart.Key("dentry", 0, -1))));
+        assertEquals(List.of("3 free 3 cpu 0 [" + at(0x400, 192) + "]"), show(proofs.get(new SlabStart.Key(null, 64, 0xcc0))));
         // the pre-existing objects: the kfree'd one is placed in kmalloc-64 by its slab's allocations
         Map<Long, PrePass.Obj> objs = new HashMap<>();
         for (PrePass.Obj o : p.objects) objs.put(o.ptr(), o);
@@ -131,5 +133,36 @@ class SlabStartTest {
         Map<String, Object> s = ReplayerTest.summary(out);
         assertEquals(Map.of("from", "trace", "free_slots", Map.of("dentry", 2)), s.get("slab_start"));
         assertEquals(Map.of("dentry", 1), s.get("slab_pages_allocated_by_cache"));
+    }
+
+    /**
+     * tar's mm_struct: CPU 0 frees a pre-existing object into a slab that CPU 1 then allocates from. The slab was full
+     * and CPU 1's cpu slab: a free into a full slab on no list would have put it on CPU 0's partial list, out of CPU 1's
+     * reach. The model puts the object in the slab standing for it and makes that slab CPU 1's, so CPU 1 takes the
+     * freed slot and grows nothing.
+     */
+    @Test
+    void aPreExistingObjectIsFreedIntoTheSlabAndCpuTheTraceShows() throws IOException {
+        Path t = tmp.resolve("frozen.arrow");
+        try (Traces w = new Traces(t)) {
+            w.snapshot("slabinfo", slabinfo("dentry 100 210 192 21 1", "filp 0 0 192 21 1"));
+            // the direct map's base, from two filp slabs the trace allocates
+            w.pageAllocMt(1_000, 0, 10, 0x1000, 0, 0).cacheAlloc(2_000, 0, 10, "filp", at(0x1000, 0), 192, 0xcc0, "GFP_KERNEL");
+            w.pageAllocMt(3_000, 0, 10, 0x2000, 0, 0).cacheAlloc(4_000, 0, 10, "filp", at(0x2000, 0), 192, 0xcc0, "GFP_KERNEL");
+            w.cacheFree(10_000, 0, 10, "dentry", at(0x200, 384))
+             .cacheAlloc(20_000, 1, 11, "dentry", at(0x200, 384), 192, 0xcc0, "GFP_KERNEL");
+        }
+        Path out = tmp.resolve("out");
+        new Replayer(t, "baseline", Map.of()).run(out);
+        Map<String, Object> s = ReplayerTest.summary(out);
+        assertEquals(Map.of("from", "trace", "free_slots", Map.of("dentry", 0)), s.get("slab_start"));
+        assertEquals(Map.of("filp", 1), s.get("slab_pages_allocated_by_cache"));
+        assertEquals(1, ((Number) s.get("preexisting_objects")).intValue());
+        // the snapshot's 100 objects in use and the pre-existing one fill five slabs of 21: the object took an address
+        // in the slab standing for its own, not a slot of a sixth
+        double pagesAtStart = ReplayerTest.rows(out.resolve("timeline.arrow")).stream()
+                .filter(r -> "slab_pages:dentry".equals(r.get("metric")) && ((Number) r.get("t_ns")).longValue() == 0)
+                .mapToDouble(r -> ((Number) r.get("value")).doubleValue()).findFirst().orElse(-1);
+        assertEquals(5.0, pagesAtStart);
     }
 }

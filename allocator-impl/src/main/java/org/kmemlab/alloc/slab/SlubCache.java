@@ -387,6 +387,24 @@ public final class SlubCache {
         ctx.exit();
     }
 
+    /**
+     * Initial state only, with no kernel counterpart: makes the full slab holding {@code addr} the cpu's cpu slab
+     * (frozen), as a recording shows that cpu allocating from it first. A free into it from that cpu then stays in
+     * it, as the kernel's fast path keeps it, where a free into a full slab on no list would put it on the freeing
+     * cpu's partial list. A slab already on a list or another cpu's is left as it is; the cpu's own cpu slab is
+     * deactivated first.
+     */
+    public void setCpuSlab(ExecContext ctx, int cpu, long addr) {
+        Slab s = owner.pageMap.get(SlabPageMap.pfnOf(addr));
+        if (s == null || s.cache != this) {
+            throw new IllegalArgumentException(name + ": 0x" + Long.toHexString(addr) + " is not an object of this cache");
+        }
+        if (s.cpu >= 0 || s.onCpuPartial || s.onNodePartial) return;
+        if (cpuSlab[cpu] != null) deactivateCpuSlab(ctx, cpu);
+        s.cpu = cpu;
+        cpuSlab[cpu] = s;
+    }
+
     /** {@code __kmem_cache_shrink()}: flush, then free every empty slab on the node list. */
     public void shrink(ExecContext ctx) {
         ctx.enter("__kmem_cache_shrink");
