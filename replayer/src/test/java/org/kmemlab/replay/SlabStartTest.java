@@ -20,6 +20,12 @@ class SlabStartTest {
 
     private static long at(long pfn, long offset) { return BASE + (pfn << 12) + offset; }
 
+    /** Replays under baseline into {@code dir} and returns the summary. */
+    private static Map<String, Object> replay(Path trace, Path dir, Map<String, String> set) throws IOException {
+        new Replayer(trace, "baseline", set).run(dir);
+        return ReplayerTest.summary(dir);
+    }
+
     private static List<String> show(SlabStart.Proof p) {
         return p.slabs().stream().map(x -> x.first() + " free " + x.free() + " cpu " + x.cpu() + " "
                 + java.util.Arrays.toString(x.preexisting())).toList();
@@ -99,15 +105,11 @@ class SlabStartTest {
                 ts += 100_000;
             }
         }
-        Path proof = tmp.resolve("proof");
-        new Replayer(t, "baseline", Map.of()).run(proof);
-        Map<String, Object> s = ReplayerTest.summary(proof);
+        Map<String, Object> s = replay(t, tmp.resolve("proof"), Map.of());
         assertEquals(Map.of("dentry", 2), s.get("slab_pages_allocated_by_cache"));
         assertEquals(Map.of("from", "trace", "free_slots", Map.of("dentry", 2)), s.get("slab_start"));
 
-        Path snap = tmp.resolve("snap");
-        new Replayer(t, "baseline", Map.of("replay.slabStart", "snapshot")).run(snap);
-        Map<String, Object> s2 = ReplayerTest.summary(snap);
+        Map<String, Object> s2 = replay(t, tmp.resolve("snap"), Map.of("replay.slabStart", "snapshot"));
         Object grown = s2.get("slab_pages_allocated_by_cache");
         assertTrue(grown == null || ((Map<?, ?>) grown).get("dentry") == null, String.valueOf(grown));
         assertEquals("snapshot (replay.slabStart=snapshot)", s2.get("slab_start"));
@@ -128,9 +130,7 @@ class SlabStartTest {
             w.cacheAlloc(10_000, 0, 10, "dentry", at(0x100, 0), 192, 0xcc0, "GFP_KERNEL")
              .cacheAlloc(20_000, 1, 11, "dentry", at(0x300, 0), 192, 0xcc0, "GFP_KERNEL");
         }
-        Path out = tmp.resolve("out");
-        new Replayer(t, "baseline", Map.of()).run(out);
-        Map<String, Object> s = ReplayerTest.summary(out);
+        Map<String, Object> s = replay(t, tmp.resolve("out"), Map.of());
         assertEquals(Map.of("from", "trace", "free_slots", Map.of("dentry", 2)), s.get("slab_start"));
         assertEquals(Map.of("dentry", 1), s.get("slab_pages_allocated_by_cache"));
     }
@@ -153,8 +153,7 @@ class SlabStartTest {
              .cacheAlloc(20_000, 1, 11, "dentry", at(0x200, 384), 192, 0xcc0, "GFP_KERNEL");
         }
         Path out = tmp.resolve("out");
-        new Replayer(t, "baseline", Map.of()).run(out);
-        Map<String, Object> s = ReplayerTest.summary(out);
+        Map<String, Object> s = replay(t, out, Map.of());
         assertEquals(Map.of("from", "trace", "free_slots", Map.of("dentry", 0)), s.get("slab_start"));
         assertEquals(Map.of("filp", 1), s.get("slab_pages_allocated_by_cache"));
         assertEquals(1, ((Number) s.get("preexisting_objects")).intValue());
