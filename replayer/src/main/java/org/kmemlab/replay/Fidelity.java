@@ -105,15 +105,20 @@ public final class Fidelity {
                 .readValue(baselineOut.resolve("summary.json").toFile(), Map.class);
         Object sp = sum.get("slab_pages_allocated_by_cache");
         if (sp instanceof Map<?, ?> m) {
-            // kmalloc events carry no cache name: compare the kmalloc caches together.
             Map<String, Double> model = new TreeMap<>();
-            m.forEach((k, v) -> model.merge(String.valueOf(k).startsWith("kmalloc") ? "kmalloc" : String.valueOf(k),
-                    ((Number) v).doubleValue(), Double::sum));
+            m.forEach((k, v) -> model.put(String.valueOf(k), ((Number) v).doubleValue()));
+            // the trace's, with kmalloc's pages told apart by cache as the replay resolved them
+            Map<String, Double> kernel = new TreeMap<>();
+            if (sum.get("trace_slab_pages_by_cache") instanceof Map<?, ?> t) {
+                t.forEach((k, v) -> kernel.put(String.valueOf(k), ((Number) v).doubleValue()));
+            } else {
+                pre.slabPagesByCache.forEach((k, v) -> kernel.put(k, v.doubleValue()));
+            }
             // the model's caches too: a cache the kernel grew no slab for but the model did is a miss as well
-            java.util.SortedSet<String> names = new java.util.TreeSet<>(pre.slabPagesByCache.keySet());
+            java.util.SortedSet<String> names = new java.util.TreeSet<>(kernel.keySet());
             model.forEach((k, v) -> { if (v > 0) names.add(k); });
             for (String n : names) {
-                f.lines.add(new Line("slab pages allocated: " + n, pre.slabPagesByCache.getOrDefault(n, 0L), model.getOrDefault(n, 0.0)));
+                f.lines.add(new Line("slab pages allocated: " + n, kernel.getOrDefault(n, 0.0), model.getOrDefault(n, 0.0)));
             }
         }
         return f;

@@ -42,8 +42,21 @@ final class PrePass {
     RowSet derivedRows;
     /** Slab frees of objects that kvfree_call_rcu queued: kfree_rcu_work's, derived (the model frees them itself). */
     RowSet rcuFreeRows;
-    /** Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report). */
+    /**
+     * Pages of the slab allocations that the trace's slab events needed, per cache (for the fidelity report):
+     * kmalloc_large's pages under that name, and kmalloc's slabs in {@link #kmallocSlabPages}.
+     */
     final java.util.Map<String, Long> slabPagesByCache = new java.util.TreeMap<>();
+    /** kmalloc's slab pages by bytes_alloc and gfp_flags, which say the cache as {@code kmalloc_slab()} picks it. */
+    final java.util.Map<SlabStart.Key, Long> kmallocSlabPages = new java.util.LinkedHashMap<>();
+
+    private void slabPages(TraceBatch b, int i, long pages) {
+        String cache = b.getString(TraceSchema.CACHE, i);
+        long bytes = b.longOr(TraceSchema.BYTES_ALLOC, i, 0);
+        if (cache != null) slabPagesByCache.merge(cache, pages, Long::sum);
+        else if (bytes <= 0 || bytes > SlabStart.KMALLOC_MAX_CACHE_SIZE) slabPagesByCache.merge("kmalloc_large", pages, Long::sum);
+        else kmallocSlabPages.merge(new SlabStart.Key(null, bytes, b.longOr(TraceSchema.GFP_FLAGS, i, -1)), pages, Long::sum);
+    }
     /** How slab pages were told from other page allocations: by address ({@link SlabPages}) or by time. */
     String slabPageAttribution = "";
     /** The free slots the caches' slabs held at the start as the trace proves them, when it can ({@link SlabStart}). */
@@ -179,15 +192,13 @@ final class PrePass {
                             if (claim >= 0) {
                                 derived.add(claim >>> 5);
                                 livePages.remove(slabPages.claimed);
-                                String cache = b.getString(TraceSchema.CACHE, i);
-                                p.slabPagesByCache.merge(cache != null ? cache : "kmalloc", 1L << (claim & 31), Long::sum);
+                                p.slabPages(b, i, 1L << (claim & 31));
                             }
                         } else if (pendRow[cpu] >= 0 && pendPid[cpu] == pid && ts - pendTs[cpu] <= WINDOW_NS) {
                             derived.add(pendRow[cpu]);
                             livePages.remove(pendPfn[cpu]);
                             derivedPfns.add(pendPfn[cpu]);
-                            String cache = b.getString(TraceSchema.CACHE, i);
-                            p.slabPagesByCache.merge(cache != null ? cache : "kmalloc", 1L << pendOrder[cpu], Long::sum);
+                            p.slabPages(b, i, 1L << pendOrder[cpu]);
                         }
                         long ptr = b.longOr(TraceSchema.PTR, i, 0);
                         boolean replaced = !liveObj.add(ptr);

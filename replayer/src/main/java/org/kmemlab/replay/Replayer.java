@@ -93,6 +93,7 @@ public final class Replayer {
     private long lastT;
     private long lastTask = Long.MIN_VALUE;
     private final Map<String, Long> slabPagesAtStart = new HashMap<>();
+    private long largeKmallocPagesAtStart;
     private TableWriter timeline;
     /** Timeline metric names per cache, made once (the timeline writes one row per cache per sample). */
     private final Map<String, String> slabMetric = new HashMap<>();
@@ -891,6 +892,7 @@ public final class Replayer {
         for (int c = 0; c < engine.nrCpus(); c++) engine.cpuFree[c] = 0;
         // Slabs made for the initial state are not the trace's: the fidelity report counts from here.
         for (SlubCache c : upper.slab.caches().values()) slabPagesAtStart.put(c.name, c.statAllocSlab * c.pagesPerSlab());
+        largeKmallocPagesAtStart = upper.slab.largeKmallocPagesAllocated();
     }
 
     /**
@@ -1210,6 +1212,17 @@ public final class Replayer {
         Files.writeString(outDir.resolve("profile.folded"), sb.toString());
     }
 
+    /**
+     * The trace's own slab pages per cache (derived events, not replayed), with kmalloc's told apart by cache as
+     * {@code kmalloc_slab()} picks it from bytes_alloc and the gfp flags, for the fidelity report.
+     */
+    private Map<String, Long> traceSlabPages(PrePass pre) {
+        Map<String, Long> out = new TreeMap<>(pre.slabPagesByCache);
+        pre.kmallocSlabPages.forEach((k, pages) -> out.merge(upper.slab.kmallocCaches()
+                .cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name, pages, Long::sum));
+        return out;
+    }
+
     /** Where the slabs' free slots at the start came from, and what the trace proved per cache. */
     private Object slabStartSummary(PrePass pre) {
         if (slabLines == null || !opts.populateSlabs()) return "none (no slabinfo in the snapshot, or replay.populateSlabs=false)";
@@ -1287,7 +1300,10 @@ public final class Replayer {
             long n = c.statAllocSlab * c.pagesPerSlab() - slabPagesAtStart.getOrDefault(c.name, 0L);
             if (n > 0) bySlab.put(c.name, n);
         }
+        long large = upper.slab.largeKmallocPagesAllocated() - largeKmallocPagesAtStart;
+        if (large > 0) bySlab.put("kmalloc_large", large);
         m.put("slab_pages_allocated_by_cache", bySlab);
+        m.put("trace_slab_pages_by_cache", traceSlabPages(pre));
         slab.put("rcu_barriers", engine.rcuBarriers);
         slab.put("work_items", engine.workItemsRun);
         slab.put("rcu_callbacks", engine.rcuCallbacksRun);

@@ -32,7 +32,7 @@ final class SlabStart {
     /** A slab's owner: a named cache, or the kmalloc cache of a {@code bytes_alloc} and the recorded gfp_flags (-1: none). */
     record Key(String cache, long bytesAlloc, long gfp) {}
 
-    private static final long KMALLOC_MAX_CACHE_SIZE = 8192;
+    static final long KMALLOC_MAX_CACHE_SIZE = 8192;
 
     private final SlabPages pages;
     private final Map<String, Integer> orders = new HashMap<>();

@@ -45,7 +45,7 @@ class SlabPagesTest {
             boolean slab = row == 0 || row == 2 || row == 6 || row == 9 || row == 11;
             assertEquals(slab, p.derivedRows.contains(row), "row " + row);
         }
-        assertEquals(Map.of("dentry", 3L, "buffer_head", 1L, "kmalloc", 16L), p.slabPagesByCache);
+        assertEquals(Map.of("dentry", 3L, "buffer_head", 1L, "kmalloc_large", 16L), p.slabPagesByCache);
         assertTrue(p.pages.isEmpty(), "the page table's free is of a page the trace allocated");
     }
 
@@ -90,5 +90,23 @@ class SlabPagesTest {
         List<Map<String, Object>> req = ReplayerTest.rows(out.resolve("requests.arrow"));
         assertEquals(401, req.size());
         assertTrue(req.stream().allMatch(r -> "ok".equals(r.get("outcome"))));
+    }
+
+    /**
+     * kmalloc events name no cache: their slab pages go to the cache kmalloc_slab() picks from bytes_alloc and the gfp
+     * flags (__GFP_RECLAIMABLE, 0x10 in every era, picks kmalloc-rcl-), on the trace's side as on the model's.
+     */
+    @Test
+    void kmallocSlabPagesAreToldApartByCache() throws IOException {
+        Path t = tmp.resolve("kmalloc.arrow");
+        try (Traces w = new Traces(t)) {
+            w.pageAllocMt(1_000, 0, 10, 0x1000, 0, 0).kmalloc(2_000, 0, 10, at(0x1000, 0), 64, "site");
+            w.pageAllocMt(3_000, 0, 10, 0x2000, 0, 0).kmalloc(4_000, 0, 10, at(0x2000, 0), 128, "site", 0xcd0, "GFP_KERNEL|__GFP_RECLAIMABLE");
+        }
+        Path out = tmp.resolve("out");
+        new Replayer(t, "baseline", Map.of()).run(out);
+        Map<String, Object> s = ReplayerTest.summary(out);
+        assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1), s.get("trace_slab_pages_by_cache"));
+        assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1), s.get("slab_pages_allocated_by_cache"));
     }
 }

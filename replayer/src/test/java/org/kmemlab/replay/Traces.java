@@ -37,12 +37,25 @@ final class Traces implements AutoCloseable {
     }
 
     Traces kmalloc(long ts, int cpu, int pid, long ptr, long size, String site) {
+        kmallocEvent(ts, cpu, pid, ptr, size, site);
+        w.accept(e);
+        return this;
+    }
+
+    /** A kmalloc with the given raw gfp_flags (named as printed in {@code gfpName}). */
+    Traces kmalloc(long ts, int cpu, int pid, long ptr, long size, String site, long gfp, String gfpName) {
+        kmallocEvent(ts, cpu, pid, ptr, size, site);
+        e.gfpFlags(gfp);
+        e.gfp = gfpName;
+        w.accept(e);
+        return this;
+    }
+
+    private void kmallocEvent(long ts, int cpu, int pid, long ptr, long size, String site) {
         base(ts, cpu, pid, "task" + pid, EventNames.KMALLOC).ptr(ptr).bytesReq(size).bytesAlloc(size).gfpFlags(0xcc0);
         e.gfp = "GFP_KERNEL";
         e.callSite = site + "+0x10";
         e.callSiteFn = site;
-        w.accept(e);
-        return this;
     }
 
     Traces kfree(long ts, int cpu, int pid, long ptr) {

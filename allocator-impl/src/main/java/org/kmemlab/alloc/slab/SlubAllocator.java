@@ -44,7 +44,7 @@ public final class SlubAllocator {
     private final List<SlubCache> toRcuDestroy = new ArrayList<>();
     private boolean destroyWorkPending, destroyWorkRunning, destroyWorkRerun;
 
-    long slabPages, largePages;
+    long slabPages, largePages, largePagesAllocated;
     int rcuPendingSlabs;
     public long statRcuBarriers, statCachesReleased;
 
@@ -252,6 +252,7 @@ public final class SlubAllocator {
         if (pfn >= 0) {
             large.put(pfn, order);
             largePages += 1L << order;
+            largePagesAllocated += 1L << order;
             addr = SlabLayout.PAGE_OFFSET + (pfn << SlabLayout.PAGE_SHIFT);
         }
         if (!node) ctx.exit();
@@ -289,6 +290,8 @@ public final class SlubAllocator {
     /** Pages held by slabs, including those waiting for an RCU grace period. */
     public long slabPages() { return slabPages; }
     public long largeKmallocPages() { return largePages; }
+    /** Pages kmalloc_large has allocated so far, freed or not. */
+    public long largeKmallocPagesAllocated() { return largePagesAllocated; }
     public int rcuPendingSlabs() { return rcuPendingSlabs; }
 
     /** {@code /proc/slabinfo} of the current state. */
