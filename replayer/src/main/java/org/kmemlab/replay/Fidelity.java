@@ -121,8 +121,19 @@ public final class Fidelity {
                 f.lines.add(new Line("slab pages allocated: " + n, kernel.getOrDefault(n, 0.0), model.getOrDefault(n, 0.0)));
             }
         }
+        // The objects the trace allocated and did not free, per cache: where the model lost or kept more of them.
+        if (sum.get("live_objects_by_cache") instanceof Map<?, ?> lm && sum.get("trace_live_objects_by_cache") instanceof Map<?, ?> lt) {
+            java.util.SortedSet<String> names = new java.util.TreeSet<>();
+            lm.keySet().forEach(k -> names.add(String.valueOf(k)));
+            lt.keySet().forEach(k -> names.add(String.valueOf(k)));
+            for (String n : names) {
+                f.lines.add(new Line("live objects at the end: " + n, number(lt.get(n)), number(lm.get(n))));
+            }
+        }
         return f;
     }
+
+    private static double number(Object o) { return o instanceof Number n ? n.doubleValue() : 0; }
 
     /** A tracepoint counted in the trace (by the pre-pass) and in the model's events.arrow. */
     private record Counted(String metric, long trace, String event) {}

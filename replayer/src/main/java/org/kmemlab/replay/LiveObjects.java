@@ -62,4 +62,9 @@ final class LiveObjects {
         if (nrFree == freeSlots.length) freeSlots = Arrays.copyOf(freeSlots, 2 * nrFree);
         freeSlots[nrFree++] = slot;
     }
+
+    /** Calls {@code slotFn} with the entry of every live object, in no particular order. */
+    void forEachSlot(java.util.function.IntConsumer slotFn) {
+        for (var c : slotOf) slotFn.accept(c.value);
+    }
 }

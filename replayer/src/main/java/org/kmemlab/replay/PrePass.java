@@ -50,6 +50,40 @@ final class PrePass {
     /** kmalloc's slab pages by bytes_alloc and gfp_flags, which say the cache as {@code kmalloc_slab()} picks it. */
     final java.util.Map<SlabStart.Key, Long> kmallocSlabPages = new java.util.LinkedHashMap<>();
 
+    /** Objects the trace allocated and did not free, per owner (the fidelity report's live objects at the end). */
+    final Map<SlabStart.Key, Long> liveAtEnd = new java.util.LinkedHashMap<>();
+    /** Owners of slab objects: a named cache, or kmalloc's bytes_alloc and gfp_flags; ids count from 1. */
+    private final List<SlabStart.Key> owners = new ArrayList<>();
+    private final Map<SlabStart.Key, Integer> ownerIds = new java.util.HashMap<>();
+    private long lastBytes = -1, lastGfp;
+    private int lastKmallocOwner;
+
+    /** The owner id of the slab allocation at row {@code i}; {@code byCache} caches it per entry of the batch's cache dictionary. */
+    private int ownerId(TraceBatch b, int i, int[] byCache) {
+        int di = b.dictIndex(TraceSchema.CACHE, i);
+        if (di >= 0 && di < byCache.length) {
+            if (byCache[di] == 0) byCache[di] = owner(new SlabStart.Key(b.getString(TraceSchema.CACHE, i), 0, -1));
+            return byCache[di];
+        }
+        long bytes = b.longOr(TraceSchema.BYTES_ALLOC, i, 0), g = b.longOr(TraceSchema.GFP_FLAGS, i, -1);
+        if (bytes != lastBytes || g != lastGfp) {
+            lastBytes = bytes;
+            lastGfp = g;
+            lastKmallocOwner = owner(new SlabStart.Key(null, bytes, g));
+        }
+        return lastKmallocOwner;
+    }
+
+    private int owner(SlabStart.Key k) {
+        Integer id = ownerIds.get(k);
+        if (id == null) {
+            owners.add(k);
+            id = owners.size();
+            ownerIds.put(k, id);
+        }
+        return id;
+    }
+
     private void slabPages(TraceBatch b, int i, long pages) {
         String cache = b.getString(TraceSchema.CACHE, i);
         long bytes = b.longOr(TraceSchema.BYTES_ALLOC, i, 0);
@@ -156,7 +190,8 @@ final class PrePass {
         TraceInfo info = r.info();
         SlabStart slabStart = new SlabStart(slabPages, slabinfo(info));
         boolean evidence = slabStart.enabled();
-        LongHashSet liveObj = new LongHashSet();
+        // the trace's live objects, each with its owner's id (ownerId)
+        com.carrotsearch.hppc.LongIntHashMap liveObj = new com.carrotsearch.hppc.LongIntHashMap();
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
         LongHashSet rcuQueued = new LongHashSet();
@@ -177,6 +212,7 @@ final class PrePass {
             for (int k = 0; k < codes.length; k++) codes[k] = codeOf(evNames[k]);
             String[] gfps = null;
             boolean[] comp = null;
+            int[] ownerByCache = null;
             for (int i = 0, n = b.size(); i < n; i++, row++) {
                 long ts = b.ts(i);
                 p.t0 = Math.min(p.t0, ts);
@@ -201,7 +237,8 @@ final class PrePass {
                             p.slabPages(b, i, 1L << pendOrder[cpu]);
                         }
                         long ptr = b.longOr(TraceSchema.PTR, i, 0);
-                        boolean replaced = !liveObj.add(ptr);
+                        if (ownerByCache == null) ownerByCache = new int[Math.max(1, b.dictionary(TraceSchema.CACHE).length)];
+                        boolean replaced = liveObj.put(ptr, p.ownerId(b, i, ownerByCache)) != 0;
                         rcuQueued.remove(ptr);
                         if (evidence && ptr != 0) {
                             slabStart.alloc(ptr, b.getString(TraceSchema.CACHE, i), b.longOr(TraceSchema.BYTES_ALLOC, i, 0),
@@ -213,7 +250,7 @@ final class PrePass {
                         if (evidence && ptr != 0) slabStart.free(ptr);
                         if (ptr != 0 && rcuQueued.remove(ptr)) {
                             rcuFree.add(row);
-                        } else if (ptr != 0 && !liveObj.remove(ptr)) {
+                        } else if (ptr != 0 && liveObj.remove(ptr) == 0) {
                             p.objects.add(new Obj(ptr, codes[ei] == CACHE_FREE ? b.getString(TraceSchema.CACHE, i) : null, 64));
                         }
                     }
@@ -222,7 +259,7 @@ final class PrePass {
                         b.read(i, e);
                         long ptr = SeedRequests.rcuObject(e);
                         if (ptr != 0) {
-                            if (!liveObj.remove(ptr)) p.objects.add(new Obj(ptr, null, 64));
+                            if (liveObj.remove(ptr) == 0) p.objects.add(new Obj(ptr, null, 64));
                             rcuQueued.add(ptr);
                         }
                     }
@@ -298,6 +335,9 @@ final class PrePass {
         for (int o = 0; o < 16; o++) {
             for (int mt = 0; mt < 16; mt++) if (orderMt[o][mt] > 0) p.pageAllocsByOrderMt.merge(o + "/" + mt, orderMt[o][mt], Long::sum);
         }
+        long[] live = new long[p.owners.size()];
+        for (var c : liveObj) if (c.key != 0) live[c.value - 1]++;
+        for (int k = 0; k < live.length; k++) if (live[k] > 0) p.liveAtEnd.put(p.owners.get(k), live[k]);
         if (evidence) {
             // A pre-existing object lies in a slab whose allocations named its owner: a kfree'd one takes that owner.
             for (int k = 0; k < p.objects.size(); k++) {

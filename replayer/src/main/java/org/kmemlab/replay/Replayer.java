@@ -1043,9 +1043,7 @@ public final class Replayer {
         Map<String, List<SlabStart.Slab>> out = new TreeMap<>();
         for (Map.Entry<SlabStart.Key, SlabStart.Proof> e : pre.slabFreeAtStart.entrySet()) {
             SlabStart.Key k = e.getKey();
-            String name = k.cache() != null ? k.cache() : upper.slab.kmallocCaches()
-                    .cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name;
-            out.computeIfAbsent(name, x -> new ArrayList<>()).addAll(e.getValue().slabs());
+            out.computeIfAbsent(ownerName(k), x -> new ArrayList<>()).addAll(e.getValue().slabs());
         }
         return out;
     }
@@ -1218,8 +1216,34 @@ public final class Replayer {
      */
     private Map<String, Long> traceSlabPages(PrePass pre) {
         Map<String, Long> out = new TreeMap<>(pre.slabPagesByCache);
-        pre.kmallocSlabPages.forEach((k, pages) -> out.merge(upper.slab.kmallocCaches()
-                .cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name, pages, Long::sum));
+        pre.kmallocSlabPages.forEach((k, pages) -> out.merge(ownerName(k), pages, Long::sum));
+        return out;
+    }
+
+    /** The model cache of a trace's slab-object owner: kmalloc's as {@code kmalloc_slab()} picks it, else kmalloc_large. */
+    private String ownerName(SlabStart.Key k) {
+        if (k.cache() != null) return k.cache();
+        if (k.bytesAlloc() <= 0 || k.bytesAlloc() > SlabStart.KMALLOC_MAX_CACHE_SIZE) return "kmalloc_large";
+        return upper.slab.kmallocCaches().cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name;
+    }
+
+    /**
+     * The model's objects of the trace still live at the end, per cache they live in (vmalloc where kvmalloc fell
+     * back, kmalloc_large where kmalloc went to the page allocator).
+     */
+    private Map<String, Long> liveAtEnd() {
+        Map<String, Long> out = new TreeMap<>();
+        live.forEachSlot(slot -> {
+            Object owner = live.owner(slot);
+            String name;
+            if (owner instanceof SlubCache c) name = c.name;
+            else if (owner instanceof org.kmemlab.alloc.spl.SplCache sc) name = sc.name;
+            else {
+                SlubCache c = upper.slab.cacheOf(live.address(slot));
+                name = c != null ? c.name : (live.meta(slot) & 0xff) == ROUTE_KVMALLOC ? "vmalloc" : "kmalloc_large";
+            }
+            out.merge(name, 1L, Long::sum);
+        });
         return out;
     }
 
@@ -1304,6 +1328,10 @@ public final class Replayer {
         if (large > 0) bySlab.put("kmalloc_large", large);
         m.put("slab_pages_allocated_by_cache", bySlab);
         m.put("trace_slab_pages_by_cache", traceSlabPages(pre));
+        m.put("live_objects_by_cache", liveAtEnd());
+        Map<String, Long> traceLive = new TreeMap<>();
+        pre.liveAtEnd.forEach((k, n) -> traceLive.merge(ownerName(k), n, Long::sum));
+        m.put("trace_live_objects_by_cache", traceLive);
         slab.put("rcu_barriers", engine.rcuBarriers);
         slab.put("work_items", engine.workItemsRun);
         slab.put("rcu_callbacks", engine.rcuCallbacksRun);

@@ -102,11 +102,19 @@ class SlabPagesTest {
         try (Traces w = new Traces(t)) {
             w.pageAllocMt(1_000, 0, 10, 0x1000, 0, 0).kmalloc(2_000, 0, 10, at(0x1000, 0), 64, "site");
             w.pageAllocMt(3_000, 0, 10, 0x2000, 0, 0).kmalloc(4_000, 0, 10, at(0x2000, 0), 128, "site", 0xcd0, "GFP_KERNEL|__GFP_RECLAIMABLE");
+            w.kmalloc(5_000, 0, 10, at(0x1000, 64), 64, "site").kfree(6_000, 0, 10, at(0x1000, 64));
+            w.cacheAlloc(7_000, 1, 11, "dentry", at(0x3000, 192), 192, 0xcc0, "GFP_KERNEL");
+            // beyond KMALLOC_MAX_SIZE (order 11): the model's kmalloc fails, so only the trace holds it
+            w.kmalloc(8_000, 0, 10, at(0x100000, 0), 8L << 20, "huge");
         }
         Path out = tmp.resolve("out");
         new Replayer(t, "baseline", Map.of()).run(out);
         Map<String, Object> s = ReplayerTest.summary(out);
         assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1), s.get("trace_slab_pages_by_cache"));
-        assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1), s.get("slab_pages_allocated_by_cache"));
+        assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1, "dentry", 1), s.get("slab_pages_allocated_by_cache"));
+        // the objects not freed, as the trace counts them and where the model holds them
+        assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1, "dentry", 1, "kmalloc_large", 1), s.get("trace_live_objects_by_cache"));
+        assertEquals(Map.of("kmalloc-64", 1, "kmalloc-rcl-128", 1, "dentry", 1), s.get("live_objects_by_cache"));
+        assertEquals(1, ((Number) s.get("failures")).intValue());
     }
 }
