@@ -192,6 +192,9 @@ final class PrePass {
         boolean evidence = slabStart.enabled();
         // the trace's live objects, each with its owner's id (ownerId)
         com.carrotsearch.hppc.LongIntHashMap liveObj = new com.carrotsearch.hppc.LongIntHashMap();
+        // Pointers already taken for pre-existing objects: a second free without an allocation between means one the
+        // trace did not show (the replay creates it then), not a second object at the start.
+        LongHashSet preexisting = new LongHashSet();
         LongHashSet livePages = new LongHashSet();
         LongHashSet derivedPfns = new LongHashSet();
         LongHashSet rcuQueued = new LongHashSet();
@@ -250,7 +253,7 @@ final class PrePass {
                         if (evidence && ptr != 0) slabStart.free(ptr);
                         if (ptr != 0 && rcuQueued.remove(ptr)) {
                             rcuFree.add(row);
-                        } else if (ptr != 0 && liveObj.remove(ptr) == 0) {
+                        } else if (ptr != 0 && liveObj.remove(ptr) == 0 && preexisting.add(ptr)) {
                             p.objects.add(new Obj(ptr, codes[ei] == CACHE_FREE ? b.getString(TraceSchema.CACHE, i) : null, 64));
                         }
                     }
@@ -259,7 +262,7 @@ final class PrePass {
                         b.read(i, e);
                         long ptr = SeedRequests.rcuObject(e);
                         if (ptr != 0) {
-                            if (liveObj.remove(ptr) == 0) p.objects.add(new Obj(ptr, null, 64));
+                            if (liveObj.remove(ptr) == 0 && preexisting.add(ptr)) p.objects.add(new Obj(ptr, null, 64));
                             rcuQueued.add(ptr);
                         }
                     }
