@@ -960,10 +960,9 @@ public final class Replayer {
             }
             long bound = 0;
             if (slabs != null && !slabs.isEmpty()) {
-                bound = standIn(c, slabs, a, k, rng, plan);
-                LongHashSet taken = new LongHashSet();
-                for (int i = 0; i < plan.boundAddrs.size(); i++) if (plan.boundCaches.get(i) == c) taken.add(plan.boundAddrs.get(i));
-                for (int i = 0; i < plan.freeAddrs.size(); i++) if (plan.freeCaches.get(i) == c) taken.add(plan.freeAddrs.get(i));
+                int boundBefore = plan.boundAddrs.size();
+                LongHashSet taken = standIn(c, slabs, a, k, rng, plan);
+                bound = plan.boundAddrs.size() - boundBefore;
                 int m = 0;
                 for (int i = 0; i < k; i++) if (!taken.contains(a[i])) a[m++] = a[i];
                 k = m;
@@ -984,16 +983,16 @@ public final class Replayer {
     }
 
     /**
-     * Picks a slab of the model's for each proven slab of {@code c} and plans it: returns how many pre-existing
-     * objects were bound. The model's slabs are all full here, as populating left them.
+     * Picks a slab of the model's for each proven slab of {@code c} and plans it: returns the addresses it took, for
+     * pre-existing objects or as proven free slots. The model's slabs are all full here, as populating left them.
      */
-    private long standIn(SlubCache c, List<SlabStart.Slab> proven, long[] a, int k, java.util.Random rng, SlabPlan plan) {
+    private LongHashSet standIn(SlubCache c, List<SlabStart.Slab> proven, long[] a, int k, java.util.Random rng, SlabPlan plan) {
         Map<org.kmemlab.alloc.slab.Slab, com.carrotsearch.hppc.LongArrayList> bySlab = new LinkedHashMap<>();
         for (int i = 0; i < k; i++) bySlab.computeIfAbsent(upper.slab.slabOf(a[i]), x -> new com.carrotsearch.hppc.LongArrayList()).add(a[i]);
         List<com.carrotsearch.hppc.LongArrayList> mine = new ArrayList<>(bySlab.values());
         java.util.Collections.shuffle(mine, rng);
         plan.caches.add(c);
-        long bound = 0;
+        LongHashSet taken = new LongHashSet();
         com.carrotsearch.hppc.IntHashSet withCpuSlab = new com.carrotsearch.hppc.IntHashSet();
         List<SlabStart.Slab> byFirstUse = new ArrayList<>(proven);
         byFirstUse.sort(java.util.Comparator.comparingInt(SlabStart.Slab::first));
@@ -1007,9 +1006,9 @@ public final class Replayer {
             for (long ptr : p.preexisting()) {
                 if (next >= objs.size() || plan.boundPtrs.containsKey(ptr)) continue;
                 plan.boundPtrs.put(ptr, plan.boundAddrs.size());
+                taken.add(objs.get(next));
                 plan.boundAddrs.add(objs.get(next++));
                 plan.boundCaches.add(c);
-                bound++;
             }
             if (withCpuSlab.add(cpu)) {
                 plan.cpuSlabAddrs.add(objs.get(0));
@@ -1017,12 +1016,13 @@ public final class Replayer {
                 plan.cpuSlabCaches.add(c);
             }
             for (int i = 0; i < p.free() && next < objs.size(); i++) {
+                taken.add(objs.get(next));
                 plan.freeAddrs.add(objs.get(next++));
                 plan.freeCpus.add(cpu);
                 plan.freeCaches.add(c);
             }
         }
-        return bound;
+        return taken;
     }
 
     private boolean provingSlabStart(PrePass pre) {
@@ -1031,9 +1031,7 @@ public final class Replayer {
 
     /** The model cache a pre-existing object goes to (null: a cache not created yet, or no kmalloc size). */
     private SlubCache initialCache(PrePass.Obj o) {
-        if (o.cache() != null) return upper.slab.cache(o.cache());
-        if (o.bytes() <= 0 || o.bytes() > 8192) return null;
-        return upper.slab.kmallocCaches().cacheFor(o.bytes(), o.gfp() >= 0 ? gfp.toModel(o.gfp()) : Gfp.GFP_KERNEL);
+        return upper.slab.cache(ownerName(new SlabStart.Key(o.cache(), o.bytes(), o.gfp())));
     }
 
     /**
