@@ -155,6 +155,6 @@ public final class ReportCommand implements Callable<Integer> {
         Fidelity fid = Fidelity.of(trace, base);
         List<FidelitySection.Line> lines = new ArrayList<>();
         for (Fidelity.Line l : fid.lines) lines.add(new FidelitySection.Line(l.metric(), l.trace(), l.model(), l.ratio()));
-        return new FidelitySection(trace.getFileName().toString(), lines);
+        return new FidelitySection(trace.getFileName().toString(), lines, fid.targets());
     }
 }

@@ -61,8 +61,12 @@ class CliTest {
         int fi = html.indexOf("<section id=\"fidelity\">");
         String fidelity = html.substring(fi, html.indexOf("</section>", fi));
         assertFalse(fidelity.contains("Not available yet"), fidelity);
-        var lines = org.kmemlab.replay.Fidelity.of(tmp.resolve("demo.arrow"), tmp.resolve("replay").resolve("baseline")).lines;
+        var fid = org.kmemlab.replay.Fidelity.of(tmp.resolve("demo.arrow"), tmp.resolve("replay").resolve("baseline"));
+        var lines = fid.lines;
         assertFalse(lines.isEmpty());
+        // and its verdicts against the targets, under the table as kmemlab fidelity prints them
+        assertEquals(3, fid.targets().size(), fid.targets().toString());
+        for (String t : fid.targets()) assertTrue(fidelity.contains("<li>" + t + "</li>"), t);
         for (var l : lines) {
             assertTrue(fidelity.contains("<tr><td>" + l.metric() + "</td>"), l.metric());
             if (Double.isFinite(l.ratio())) {

@@ -149,5 +149,43 @@ public final class Fidelity {
         for (Line l : lines) {
             out.printf("%-60s %14.0f %14.0f %9.3f%n", l.metric(), l.trace(), l.model(), l.ratio());
         }
+        out.println();
+        for (String t : targets()) out.println(t);
+    }
+
+    private static final String SLAB_PAGES = "slab pages allocated: ";
+
+    /** model/trace within 1 ± {@code tolerance}, the bound included (110 / 100 is within ±10 % in decimals, not in doubles). */
+    private static boolean within(Line l, double tolerance) { return Math.abs(l.ratio() - 1) <= tolerance + 1e-9; }
+
+    /**
+     * The lines measured against the targets the replay is held to: bytes_alloc exact for every slab allocation,
+     * slab pages per cache within ±10 %, pcp refills within ±15 %.
+     */
+    public List<String> targets() {
+        List<String> out = new ArrayList<>();
+        for (Line l : lines) {
+            if (l.metric().startsWith("bytes_alloc exact")) {
+                out.add(String.format(java.util.Locale.ROOT, "target bytes_alloc exact for every slab allocation: %s (%.0f of %.0f)",
+                        l.model() == l.trace() ? "met" : "not met", l.model(), l.trace()));
+            } else if (l.metric().contains("pcp refills")) {
+                out.add(String.format(java.util.Locale.ROOT, "target pcp refills within ±15 %%: %s (%.3f)",
+                        within(l, 0.15) ? "met" : "not met", l.ratio()));
+            }
+        }
+        int caches = 0;
+        List<String> outside = new ArrayList<>();
+        for (Line l : lines) {
+            if (!l.metric().startsWith(SLAB_PAGES)) continue;
+            caches++;
+            if (!within(l, 0.10)) {
+                outside.add(String.format(java.util.Locale.ROOT, "%s %.0f / %.0f", l.metric().substring(SLAB_PAGES.length()), l.model(), l.trace()));
+            }
+        }
+        if (caches > 0) {
+            out.add(String.format(java.util.Locale.ROOT, "target slab pages per cache within ±10 %%: %d of %d caches%s", caches - outside.size(),
+                    caches, outside.isEmpty() ? "" : " (outside, model / trace: " + String.join(", ", outside) + ")"));
+        }
+        return out;
     }
 }

@@ -15,10 +15,17 @@ public final class FidelitySection implements ReportSection {
 
     private final String trace;
     private final List<Line> lines;
+    private final List<String> targets;
 
     public FidelitySection(String trace, List<Line> lines) {
+        this(trace, lines, List.of());
+    }
+
+    /** With the verdicts against the replay's targets, as {@code kmemlab fidelity} prints them under its table. */
+    public FidelitySection(String trace, List<Line> lines, List<String> targets) {
         this.trace = trace;
         this.lines = List.copyOf(lines);
+        this.targets = List.copyOf(targets);
     }
 
     public List<Line> lines() { return lines; }
@@ -28,9 +35,14 @@ public final class FidelitySection implements ReportSection {
 
     public void render(ReportContext ctx, Html out) {
         out.p("The baseline replay of " + trace + " beside the trace itself: the events the kernel derived from the requests"
-                + " (zone-locked allocations, pcp refills and drains, page allocations by order/migratetype, slab pages per cache)"
-                + " and bytes_alloc of every slab allocation, with the ratio model / trace (1 = the model reproduces the kernel;"
-                + " kmemlab fidelity prints the same lines).");
+                + " (zone-locked allocations, pcp refills and drains, page allocations by order/migratetype, slab pages per cache),"
+                + " bytes_alloc of every slab allocation and the objects still live at the end per cache, with the ratio"
+                + " model / trace (1 = the model reproduces the kernel; kmemlab fidelity prints the same lines).");
+        if (!targets.isEmpty()) {
+            out.raw("<ul>\n");
+            for (String t : targets) out.raw("<li>").text(t).raw("</li>\n");
+            out.raw("</ul>\n");
+        }
         out.raw("<table class=\"sortable\"><thead><tr><th>metric</th><th>trace</th><th>model</th><th>model / trace</th></tr></thead><tbody>\n");
         for (Line l : lines) {
             out.raw("<tr><td>").text(l.metric()).raw("</td>");
