@@ -84,17 +84,15 @@ final class PrePass {
         return id;
     }
 
-    private void slabPages(TraceBatch b, int i, long pages) {
-        String cache = b.getString(TraceSchema.CACHE, i);
-        long bytes = b.longOr(TraceSchema.BYTES_ALLOC, i, 0);
-        if (cache != null) slabPagesByCache.merge(cache, pages, Long::sum);
-        else if (bytes <= 0 || bytes > SlabStart.KMALLOC_MAX_CACHE_SIZE) slabPagesByCache.merge("kmalloc_large", pages, Long::sum);
-        else kmallocSlabPages.merge(new SlabStart.Key(null, bytes, b.longOr(TraceSchema.GFP_FLAGS, i, -1)), pages, Long::sum);
+    private void slabPages(SlabStart.Key owner, long pages) {
+        if (owner.cache() != null) slabPagesByCache.merge(owner.cache(), pages, Long::sum);
+        else if (owner.large()) slabPagesByCache.merge("kmalloc_large", pages, Long::sum);
+        else kmallocSlabPages.merge(owner, pages, Long::sum);
     }
     /** How slab pages were told from other page allocations: by address ({@link SlabPages}) or by time. */
     String slabPageAttribution = "";
     /** The free slots the caches' slabs held at the start as the trace proves them, when it can ({@link SlabStart}). */
-    Map<SlabStart.Key, SlabStart.Proof> slabFreeAtStart = Map.of();
+    Map<SlabStart.Key, List<SlabStart.Slab>> slabFreeAtStart = Map.of();
     long zoneLocked, pcpuDrain, pcpRefills;
     /**
      * Reclaim as the trace's vmscan tracepoints show it (kmemlab record enables them): sleeping kswapds woken,
@@ -226,27 +224,26 @@ final class PrePass {
                 switch (ei < 0 ? OTHER : codes[ei]) {
                     case SLAB_ALLOC -> {
                         int pid = b.intOr(TraceSchema.PID, i, 0);
+                        if (ownerByCache == null) ownerByCache = new int[Math.max(1, b.dictionary(TraceSchema.CACHE).length)];
+                        int ownerId = p.ownerId(b, i, ownerByCache);
+                        SlabStart.Key owner = p.owners.get(ownerId - 1);
                         if (slabPages.known()) {
                             long claim = b.isNull(TraceSchema.PTR, i) ? -1 : slabPages.object(b.getLong(TraceSchema.PTR, i));
                             if (claim >= 0) {
                                 derived.add(claim >>> 5);
                                 livePages.remove(slabPages.claimed);
-                                p.slabPages(b, i, 1L << (claim & 31));
+                                p.slabPages(owner, 1L << (claim & 31));
                             }
                         } else if (pendRow[cpu] >= 0 && pendPid[cpu] == pid && ts - pendTs[cpu] <= WINDOW_NS) {
                             derived.add(pendRow[cpu]);
                             livePages.remove(pendPfn[cpu]);
                             derivedPfns.add(pendPfn[cpu]);
-                            p.slabPages(b, i, 1L << pendOrder[cpu]);
+                            p.slabPages(owner, 1L << pendOrder[cpu]);
                         }
                         long ptr = b.longOr(TraceSchema.PTR, i, 0);
-                        if (ownerByCache == null) ownerByCache = new int[Math.max(1, b.dictionary(TraceSchema.CACHE).length)];
-                        boolean replaced = liveObj.put(ptr, p.ownerId(b, i, ownerByCache)) != 0;
+                        boolean replaced = liveObj.put(ptr, ownerId) != 0;
                         rcuQueued.remove(ptr);
-                        if (evidence && ptr != 0) {
-                            slabStart.alloc(ptr, b.getString(TraceSchema.CACHE, i), b.longOr(TraceSchema.BYTES_ALLOC, i, 0),
-                                    b.longOr(TraceSchema.GFP_FLAGS, i, -1), replaced, rawCpu);
-                        }
+                        if (evidence && ptr != 0) slabStart.alloc(ptr, owner, replaced, rawCpu);
                     }
                     case SLAB_FREE, CACHE_FREE -> {
                         long ptr = b.longOr(TraceSchema.PTR, i, 0);

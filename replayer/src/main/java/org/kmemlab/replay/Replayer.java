@@ -1039,10 +1039,7 @@ public final class Replayer {
      */
     private Map<String, List<SlabStart.Slab>> provenSlabs(PrePass pre) {
         Map<String, List<SlabStart.Slab>> out = new TreeMap<>();
-        for (Map.Entry<SlabStart.Key, SlabStart.Proof> e : pre.slabFreeAtStart.entrySet()) {
-            SlabStart.Key k = e.getKey();
-            out.computeIfAbsent(ownerName(k), x -> new ArrayList<>()).addAll(e.getValue().slabs());
-        }
+        pre.slabFreeAtStart.forEach((k, slabs) -> out.computeIfAbsent(ownerName(k), x -> new ArrayList<>()).addAll(slabs));
         return out;
     }
 
@@ -1221,7 +1218,7 @@ public final class Replayer {
     /** The model cache of a trace's slab-object owner: kmalloc's as {@code kmalloc_slab()} picks it, else kmalloc_large. */
     private String ownerName(SlabStart.Key k) {
         if (k.cache() != null) return k.cache();
-        if (k.bytesAlloc() <= 0 || k.bytesAlloc() > SlabStart.KMALLOC_MAX_CACHE_SIZE) return "kmalloc_large";
+        if (k.large()) return "kmalloc_large";
         return upper.slab.kmallocCaches().cacheFor(k.bytesAlloc(), k.gfp() >= 0 ? gfp.toModel(k.gfp()) : Gfp.GFP_KERNEL).name;
     }
 

@@ -80,13 +80,20 @@ final class SlabPages {
     long pfnOf(long ptr) { return (ptr - base) >>> 12; }
 
     /** Whether the page lies in a slab the trace allocated (and still holds). */
-    boolean inTraceSlab(long pfn) {
+    boolean inTraceSlab(long pfn) { return blockHolding(slabs, pfn, v -> v) >= 0; }
+
+    /**
+     * The entry of {@code heads} (a block's head pfn to a value that gives its order) whose block holds
+     * {@code pfn}, or -1. SLUB's slabs are naturally aligned blocks of order 0 to 3 (slub_max_order), so the
+     * candidates are {@code pfn} rounded down to each of those orders.
+     */
+    static int blockHolding(LongIntHashMap heads, long pfn, java.util.function.IntUnaryOperator orderOf) {
         for (int o = 0; o <= 3; o++) {
             long head = pfn & -(1L << o);
-            int k = slabs.indexOf(head);
-            if (k >= 0 && pfn - head < 1L << slabs.indexGet(k)) return true;
+            int k = heads.indexOf(head);
+            if (k >= 0 && pfn - head < 1L << orderOf.applyAsInt(heads.indexGet(k))) return k;
         }
-        return false;
+        return -1;
     }
 
     /**

@@ -29,18 +29,21 @@ import com.carrotsearch.hppc.LongIntHashMap;
  * <p>Memory grows with the pre-existing slabs the trace touches, which the machine's memory bounds.
  */
 final class SlabStart {
-    /** A slab's owner: a named cache, or the kmalloc cache of a {@code bytes_alloc} and the recorded gfp_flags (-1: none). */
-    record Key(String cache, long bytesAlloc, long gfp) {}
+    /** A slab object's owner: a named cache, or the kmalloc cache of a {@code bytes_alloc} and the recorded gfp_flags (-1: none). */
+    record Key(String cache, long bytesAlloc, long gfp) {
+        /** A kmalloc beyond the kmalloc caches: kmalloc_large's pages, no slab. */
+        boolean large() { return cache == null && (bytesAlloc <= 0 || bytesAlloc > KMALLOC_MAX_CACHE_SIZE); }
+    }
 
     static final long KMALLOC_MAX_CACHE_SIZE = 8192;
 
     private final SlabPages pages;
     private final Map<String, Integer> orders = new HashMap<>();
-    private final Map<Key, Integer> keyIds = new HashMap<>();
-    private final List<Key> keys = new ArrayList<>();
     /** Head pfn of each pre-existing slab seen to its index in the arrays below. */
     private final LongIntHashMap slabIds = new LongIntHashMap();
-    private int[] keyOf = new int[256], orderOf = new int[256], cur = new int[256], most = new int[256], cpuOf = new int[256];
+    private Key[] keyOf = new Key[256];
+    private int[] orderOf = new int[256], cur = new int[256], most = new int[256], cpuOf = new int[256];
+    private final java.util.function.IntUnaryOperator orderOfSlab = s -> orderOf[s];
     private int slabs;
     /** Frees in pages whose slab no allocation has shown yet: they count once the slab is known. */
     private final LongIntHashMap earlyFrees = new LongIntHashMap();
@@ -54,18 +57,19 @@ final class SlabStart {
     boolean enabled() { return pages.known() && !orders.isEmpty(); }
 
     /**
-     * A slab allocation at {@code ptr}; {@code replaced} when the trace still held an object there (a free the
-     * trace did not show came first).
+     * A slab allocation at {@code ptr} for {@code owner}; {@code replaced} when the trace still held an object there
+     * (a free the trace did not show came first).
      */
-    void alloc(long ptr, String cache, long bytesAlloc, long gfp, boolean replaced, int cpu) {
-        if (cache == null && bytesAlloc > KMALLOC_MAX_CACHE_SIZE) return;
+    void alloc(long ptr, Key owner, boolean replaced, int cpu) {
+        if (owner.large()) return;
         long pfn = pages.pfnOf(ptr);
         if (pages.inTraceSlab(pfn)) return;
         int s = find(pfn);
         if (s < 0) {
-            Integer order = orders.get(cache != null ? cache : KmallocCaches.cacheName(KmallocCaches.NORMAL, (int) bytesAlloc));
+            String cache = owner.cache();
+            Integer order = orders.get(cache != null ? cache : KmallocCaches.cacheName(KmallocCaches.NORMAL, (int) owner.bytesAlloc()));
             if (order == null || order > 3) return;
-            s = newSlab(pfn & -(1L << order), order, key(new Key(cache, cache != null ? 0 : bytesAlloc, cache != null ? -1 : gfp)), cpu);
+            s = newSlab(pfn & -(1L << order), order, owner, cpu);
         }
         if (replaced) cur[s]--;
         if (++cur[s] > most[s]) most[s] = cur[s];
@@ -87,15 +91,6 @@ final class SlabStart {
      */
     record Slab(int first, int free, int cpu, long[] preexisting) {}
 
-    /** What the trace proved of one owner's slabs: those it touched, in the order of their first allocation. */
-    record Proof(List<Slab> slabs) {
-        long free() {
-            long n = 0;
-            for (Slab s : slabs) n += s.free();
-            return n;
-        }
-    }
-
     private final Map<Integer, com.carrotsearch.hppc.LongArrayList> preexisting = new HashMap<>();
 
     /**
@@ -105,48 +100,30 @@ final class SlabStart {
     Key preexisting(long ptr, String cache) {
         int s = find(pages.pfnOf(ptr));
         if (s < 0) return null;
-        Key k = keys.get(keyOf[s]);
+        Key k = keyOf[s];
         if (cache != null && !cache.equals(k.cache())) return null;
         preexisting.computeIfAbsent(s, x -> new com.carrotsearch.hppc.LongArrayList()).add(ptr);
         return k;
     }
 
-    /** Per owner, in the order the trace first showed them. */
-    Map<Key, Proof> proofs() {
-        Map<Key, List<Slab>> bySlab = new LinkedHashMap<>();
+    /** Per owner, the pre-existing slabs the trace touched, in the order of their first allocation. */
+    Map<Key, List<Slab>> proofs() {
+        Map<Key, List<Slab>> out = new LinkedHashMap<>();
         for (int s = 0; s < slabs; s++) {
             com.carrotsearch.hppc.LongArrayList pre = preexisting.get(s);
-            bySlab.computeIfAbsent(keys.get(keyOf[s]), x -> new ArrayList<>())
+            out.computeIfAbsent(keyOf[s], x -> new ArrayList<>())
                     .add(new Slab(s, most[s], cpuOf[s], pre == null ? new long[0] : pre.toArray()));
         }
-        Map<Key, Proof> out = new LinkedHashMap<>();
-        bySlab.forEach((k, l) -> out.put(k, new Proof(List.copyOf(l))));
+        out.replaceAll((k, l) -> List.copyOf(l));
         return out;
     }
 
     private int find(long pfn) {
-        for (int o = 0; o <= 3; o++) {
-            long head = pfn & -(1L << o);
-            int k = slabIds.indexOf(head);
-            if (k >= 0) {
-                int s = slabIds.indexGet(k);
-                if (pfn - head < 1L << orderOf[s]) return s;
-            }
-        }
-        return -1;
+        int k = SlabPages.blockHolding(slabIds, pfn, orderOfSlab);
+        return k < 0 ? -1 : slabIds.indexGet(k);
     }
 
-    private int key(Key k) {
-        Integer id = keyIds.get(k);
-        if (id == null) {
-            id = keys.size();
-            keys.add(k);
-            keyIds.put(k, id);
-        }
-        return id;
-    }
-
-    private int newSlab(long head, int order, int key, int cpu) {
+    private int newSlab(long head, int order, Key key, int cpu) {
         if (slabs == keyOf.length) {
             int n = 2 * slabs;
             keyOf = java.util.Arrays.copyOf(keyOf, n);

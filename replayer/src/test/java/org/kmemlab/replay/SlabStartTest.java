@@ -26,8 +26,8 @@ class SlabStartTest {
         return ReplayerTest.summary(dir);
     }
 
-    private static List<String> show(SlabStart.Proof p) {
-        return p.slabs().stream().map(x -> x.first() + " free " + x.free() + " cpu " + x.cpu() + " "
+    private static List<String> show(List<SlabStart.Slab> p) {
+        return p.stream().map(x -> x.first() + " free " + x.free() + " cpu " + x.cpu() + " "
                 + java.util.Arrays.toString(x.preexisting())).toList();
     }
 
@@ -72,7 +72,7 @@ class SlabStartTest {
         }
         PrePass p = PrePass.scan(t);
         assertEquals("by address (direct map at 0xffff888000000000)", p.slabPageAttribution);
-        Map<SlabStart.Key, SlabStart.Proof> proofs = p.slabFreeAtStart;
+        Map<SlabStart.Key, List<SlabStart.Slab>> proofs = p.slabFreeAtStart;
         assertEquals(2, proofs.size(), proofs.toString());
         // slab 0x200's free slots: none, but it holds the pre-existing object freed there, and CPU 1 used it first
         assertEquals(List.of("0 free 2 cpu 0 []", "1 free 0 cpu 1 [" + at(0x200, 576) + "]", "2 free 1 cpu 1 []"),
