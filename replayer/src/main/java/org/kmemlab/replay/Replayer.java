@@ -831,13 +831,11 @@ public final class Replayer {
         CallTree.Node root = engine.profile.root.child(INITIAL);
         SlabPlan plan = slabLines != null && opts.populateSlabs() ? populateSlabs(ctx, root, pre) : new SlabPlan();
         for (PrePass.Obj o : pre.objects) {
-            int b = plan.boundPtrs.indexOf(o.ptr());
-            if (b >= 0) {
+            SlabPlan.Slot b = plan.bound.get(o.ptr());
+            if (b != null) {
                 // in the slab of the model's that stands for the object's own (see populateSlabs)
-                int k = plan.boundPtrs.indexGet(b);
-                SlubCache c = plan.boundCaches.get(k);
                 boolean kmalloc = o.cache() == null;
-                remember(o.ptr(), plan.boundAddrs.get(k), kmalloc ? ROUTE_KMALLOC : ROUTE_CACHE, 0, 0, kmalloc ? null : c);
+                remember(o.ptr(), b.addr(), kmalloc ? ROUTE_KMALLOC : ROUTE_CACHE, 0, 0, kmalloc ? null : b.cache());
                 sum.preexistingObjects++;
                 continue;
             }
@@ -865,13 +863,11 @@ public final class Replayer {
             // where the kernel's did not.
             ctx.begin(0, 0, root);
             for (SlubCache c : plan.caches) c.flushAll(ctx);
-            for (int i = 0; i < plan.cpuSlabAddrs.size(); i++) {
-                plan.cpuSlabCaches.get(i).setCpuSlab(ctx, plan.cpuSlabCpus.get(i), plan.cpuSlabAddrs.get(i));
-            }
-            for (int i = 0; i < plan.freeAddrs.size(); i++) {
-                ReplayContext cx = engine.context(plan.freeCpus.get(i));
+            for (SlabPlan.Slot s : plan.cpuSlabs) s.cache().setCpuSlab(ctx, s.cpu(), s.addr());
+            for (SlabPlan.Slot s : plan.free) {
+                ReplayContext cx = engine.context(s.cpu());
                 cx.begin(0, 0, root);
-                plan.freeCaches.get(i).free(cx, plan.freeAddrs.get(i));
+                s.cache().free(cx, s.addr());
             }
         }
         for (long[] pg : pre.pages) {
@@ -901,16 +897,16 @@ public final class Replayer {
      * each.
      */
     private static final class SlabPlan {
+        /** An object address of the model's in {@code cache}, and the CPU it is for. */
+        record Slot(SlubCache cache, int cpu, long addr) {}
+
         final java.util.Set<SlubCache> caches = new java.util.LinkedHashSet<>();
-        final com.carrotsearch.hppc.LongIntHashMap boundPtrs = new com.carrotsearch.hppc.LongIntHashMap();
-        final com.carrotsearch.hppc.LongArrayList boundAddrs = new com.carrotsearch.hppc.LongArrayList();
-        final List<SlubCache> boundCaches = new ArrayList<>();
-        final com.carrotsearch.hppc.LongArrayList cpuSlabAddrs = new com.carrotsearch.hppc.LongArrayList();
-        final com.carrotsearch.hppc.IntArrayList cpuSlabCpus = new com.carrotsearch.hppc.IntArrayList();
-        final List<SlubCache> cpuSlabCaches = new ArrayList<>();
-        final com.carrotsearch.hppc.LongArrayList freeAddrs = new com.carrotsearch.hppc.LongArrayList();
-        final com.carrotsearch.hppc.IntArrayList freeCpus = new com.carrotsearch.hppc.IntArrayList();
-        final List<SlubCache> freeCaches = new ArrayList<>();
+        /** Trace pointer of a pre-existing object to its address. */
+        final com.carrotsearch.hppc.LongObjectHashMap<Slot> bound = new com.carrotsearch.hppc.LongObjectHashMap<>();
+        /** An address in each CPU's first slab, per cache. */
+        final List<Slot> cpuSlabs = new ArrayList<>();
+        /** The proven free slots, each with the CPU that frees it. */
+        final List<Slot> free = new ArrayList<>();
     }
 
     /**
@@ -960,9 +956,9 @@ public final class Replayer {
             }
             long bound = 0;
             if (slabs != null && !slabs.isEmpty()) {
-                int boundBefore = plan.boundAddrs.size();
+                int boundBefore = plan.bound.size();
                 LongHashSet taken = standIn(c, slabs, a, k, rng, plan);
-                bound = plan.boundAddrs.size() - boundBefore;
+                bound = plan.bound.size() - boundBefore;
                 int m = 0;
                 for (int i = 0; i < k; i++) if (!taken.contains(a[i])) a[m++] = a[i];
                 k = m;
@@ -1004,22 +1000,16 @@ public final class Replayer {
             int cpu = Math.floorMod(p.cpu(), engine.nrCpus());
             int next = 0;
             for (long ptr : p.preexisting()) {
-                if (next >= objs.size() || plan.boundPtrs.containsKey(ptr)) continue;
-                plan.boundPtrs.put(ptr, plan.boundAddrs.size());
+                if (next >= objs.size() || plan.bound.containsKey(ptr)) continue;
                 taken.add(objs.get(next));
-                plan.boundAddrs.add(objs.get(next++));
-                plan.boundCaches.add(c);
+                plan.bound.put(ptr, new SlabPlan.Slot(c, 0, objs.get(next++)));
             }
             if (withCpuSlab.add(cpu)) {
-                plan.cpuSlabAddrs.add(objs.get(0));
-                plan.cpuSlabCpus.add(cpu);
-                plan.cpuSlabCaches.add(c);
+                plan.cpuSlabs.add(new SlabPlan.Slot(c, cpu, objs.get(0)));
             }
             for (int i = 0; i < p.free() && next < objs.size(); i++) {
                 taken.add(objs.get(next));
-                plan.freeAddrs.add(objs.get(next++));
-                plan.freeCpus.add(cpu);
-                plan.freeCaches.add(c);
+                plan.free.add(new SlabPlan.Slot(c, cpu, objs.get(next++)));
             }
         }
         return taken;
